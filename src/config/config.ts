@@ -1,6 +1,8 @@
-// The daemon's settings: go-carbon's sections and keys (camelCased), with their defaults.
-// Loading from TOML and the environment lives in load.ts; this file is the single source of
-// truth for names, types and defaults.
+// The daemon's settings as the rest of carbonado reads them: go-carbon's sections and keys,
+// camelCased. Names, kinds and defaults of every key live in one table, schema.ts; loading from
+// TOML and the environment lives in load.ts.
+
+import { SCHEMA } from "./schema.ts";
 
 /** One `[[logging]]` entry. */
 export interface LoggingConfig {
@@ -53,46 +55,19 @@ export interface Config {
   logging: LoggingConfig[];
 }
 
-/** The settings used when nothing is configured: `deno task start` with no file. */
+/**
+ * The settings used when nothing is configured: `deno task start` with no file. Built from the
+ * defaults in `SCHEMA` (schema.ts), so the table stays the one place defaults are written.
+ */
 export function defaultConfig(): Config {
-  return {
-    common: {
-      user: "carbon",
-      graphPrefix: "carbon.agents.{host}",
-      metricEndpoint: "local",
-      metricInterval: 60_000,
-      maxCpu: 1,
-    },
-    whisper: {
-      dataDir: "./data",
-      schemasFile: "",
-      aggregationFile: "",
-      workers: 2,
-      maxUpdatesPerSecond: 0,
-      sparseCreate: false,
-      flock: false,
-      enabled: true,
-      removeEmptyFile: false,
-    },
-    cache: { maxSize: 1_000_000, writeStrategy: "max" },
-    udp: { listen: ":2003", enabled: true },
-    tcp: { listen: ":2003", enabled: true, readTimeout: 120_000, maxLineSize: 262_144 },
-    pickle: { listen: ":2004", enabled: true, maxMessageSize: 67_108_864, readTimeout: 120_000 },
-    carbonlink: { listen: "127.0.0.1:7002", enabled: true, readTimeout: 30_000 },
-    carbonserver: {
-      listen: "127.0.0.1:8080",
-      enabled: true,
-      readTimeout: 60_000,
-      idleTimeout: 60_000,
-      writeTimeout: 60_000,
-      maxGlobs: 100,
-      failOnMaxGlobs: false,
-      maxMetricsGlobbed: 10_000_000,
-      maxMetricsRendered: 1_000_000,
-    },
-    prometheus: { listen: "127.0.0.1:7007", enabled: true, endpoint: "/metrics" },
-    logging: [{ logger: "", file: "stdout", level: "info", encoding: "json" }],
-  };
+  const config: Record<string, Record<string, unknown>> = {};
+  const logger: Record<string, unknown> = {};
+  for (const spec of SCHEMA) {
+    if (spec.field === undefined) continue;
+    const target = spec.section === "logging" ? logger : (config[spec.section] ??= {});
+    target[spec.field] = structuredClone(spec.default);
+  }
+  return { ...config, logging: [logger] } as unknown as Config;
 }
 
 /** A listen address split for `Deno.listen`: `":2003"` listens on every interface. */

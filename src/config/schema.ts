@@ -1,0 +1,634 @@
+// The one table of every config key: go-carbon's TOML name, carbonado's camelCase field, the
+// value kind, the default, whether carbonado acts on it, and the environment variable that
+// overrides it. Loading, validation, defaults and `--print-default-config` all read this table.
+// go-carbon's keys come from carbon/config.go, receiver options and go-carbon.conf.example.
+
+import type { Config, LoggingConfig } from "./config.ts";
+
+/**
+ * How a value is written and checked.
+ *
+ * - `string`, `int`, `float`, `bool`: TOML's own types (an environment value is parsed).
+ * - `path`: a string that must not be empty.
+ * - `duration`: a Go duration string (`"1m0s"`, `"100ms"`); held in milliseconds.
+ * - `size`: a non-negative integer count (of points or bytes, see `unit`).
+ * - `enum`: one string out of `values`.
+ * - `listen`: a `host:port` listen address, checked with `parseListen`.
+ * - `endpoint`: `local`, `tcp://host:port` or `udp://host:port` (go-carbon's metric-endpoint).
+ * - `url-path`: an HTTP path starting with `/`.
+ * - `int-list`, `string-list`: arrays (only unimplemented keys use them).
+ * - `table`: a table of free-form keys (`[prometheus.labels]`).
+ * - `tables`: named sub-tables of free-form keys (`[receiver.<name>]`).
+ * - `table-list`: an array of tables (`[[carbonserver.api-per-path-rate-limiters]]`).
+ */
+export type Kind =
+  | "string"
+  | "path"
+  | "int"
+  | "float"
+  | "bool"
+  | "duration"
+  | "size"
+  | "enum"
+  | "listen"
+  | "endpoint"
+  | "url-path"
+  | "int-list"
+  | "string-list"
+  | "table"
+  | "tables"
+  | "table-list";
+
+/** One config key. */
+export interface KeySpec {
+  /** The TOML table holding the key: `"whisper"`, `"carbonserver.grpc"`, `"logging"`; `""` is the top level. */
+  readonly section: string;
+  /** go-carbon's TOML key, kebab-case (a few go-carbon keys are not: `jaegerEndpoint`, `send_timeout`). */
+  readonly key: string;
+  /** `section.key`: how messages and warnings name the key. */
+  readonly name: string;
+  readonly kind: Kind;
+  /** The camelCase property of `config[section]` (of each `config.logging[i]`); absent when carbonado keeps no value. */
+  readonly field?: string;
+  /** False for keys carbonado reads but does not act on: setting one gives a warning, never an error. */
+  readonly implemented: boolean;
+  /** carbonado's default (go-carbon's default for an unimplemented key). Durations in ms. */
+  readonly default: unknown;
+  /** go-carbon's default, where carbonado's differs. */
+  readonly goDefault?: unknown;
+  /** The allowed values of an `enum`. */
+  readonly values?: readonly string[];
+  /** The smallest allowed number (milliseconds for a duration). */
+  readonly min?: number;
+  /** What a `size` counts. */
+  readonly unit?: "points" | "bytes";
+  /** The environment variable overriding the key (`CARBONADO_WHISPER_DATA_DIR`); `""` if none. */
+  readonly env: string;
+  /** Why a user would set it; printed above the key by `--print-default-config`. */
+  readonly doc: string;
+  /** What a deprecated key stands for (go-carbon's `common.logfile` → `[[logging]] file`). */
+  readonly deprecatedFor?: string;
+  /** True for keys carbonado has and go-carbon lacks. */
+  readonly carbonadoOnly?: boolean;
+}
+
+/** The implemented sections, each `[[logging]]` entry standing for `logging`. */
+type Sections = Omit<Config, "logging"> & { logging: LoggingConfig };
+
+/** Options shared by both entry builders. */
+type SpecOptions =
+  & Partial<
+    Pick<KeySpec, "goDefault" | "values" | "min" | "unit" | "deprecatedFor" | "carbonadoOnly">
+  >
+  & { kind: Kind; doc: string };
+
+/** The environment variable for a key: `whisper.data-dir` → `CARBONADO_WHISPER_DATA_DIR`. */
+export function envName(section: string, key: string): string {
+  const name = section === "" ? key : `${section}.${key}`;
+  return "CARBONADO_" + name.toUpperCase().replace(/[-.]/g, "_");
+}
+
+/** A key with a field in `Config`; its default is typed by that field. */
+function field<S extends keyof Sections, F extends keyof Sections[S] & string>(
+  name: `${S}.${string}`,
+  options: SpecOptions & { field: F; default: Sections[S][F]; implemented?: boolean },
+): KeySpec {
+  return build(name, { implemented: true, ...options });
+}
+
+/** A go-carbon key carbonado accepts and ignores (or, with `implemented`, handles itself). */
+function other(
+  name: string,
+  options: SpecOptions & { default: unknown; implemented?: boolean },
+): KeySpec {
+  return build(name, { implemented: false, ...options });
+}
+
+function build(
+  name: string,
+  options: SpecOptions & { default: unknown; implemented: boolean; field?: string },
+): KeySpec {
+  const dot = name.lastIndexOf(".");
+  const section = dot < 0 ? "" : name.slice(0, dot);
+  const key = name.slice(dot + 1);
+  const free = options.kind === "table" || options.kind === "tables" ||
+    options.kind === "table-list";
+  return { section, key, name, env: free ? "" : envName(section, key), ...options };
+}
+
+const LEVELS = ["debug", "info", "warn", "error"] as const;
+
+/**
+ * Every section and key carbonado knows, in go-carbon's order. Keys with `implemented: false`
+ * are go-carbon features carbonado does not have; they are listed so that a go-carbon config
+ * loads with one warning instead of failing or being mistaken for typos.
+ */
+export const SCHEMA: readonly KeySpec[] = [
+  // [common]
+  field("common.user", {
+    field: "user",
+    kind: "string",
+    default: "carbon",
+    implemented: false,
+    doc: "go-carbon switches to this user in daemon mode; carbonado has no daemon mode, " +
+      "start it as the user it should run as",
+  }),
+  field("common.graph-prefix", {
+    field: "graphPrefix",
+    kind: "string",
+    default: "carbon.agents.{host}",
+    doc: "Prefix of carbonado's own metrics; {host} is replaced by the host name",
+  }),
+  field("common.metric-endpoint", {
+    field: "metricEndpoint",
+    kind: "endpoint",
+    default: "local",
+    doc: 'Where own metrics go: "local" (into the cache), "tcp://host:port" or "udp://host:port"',
+  }),
+  field("common.metric-interval", {
+    field: "metricInterval",
+    kind: "duration",
+    default: 60_000,
+    min: 1,
+    doc: "How often own metrics are sent (like carbon's CARBON_METRIC_INTERVAL)",
+  }),
+  field("common.max-cpu", {
+    field: "maxCpu",
+    kind: "int",
+    default: 1,
+    implemented: false,
+    doc: "GOMAXPROCS in go-carbon; carbonado runs JavaScript on one thread, " +
+      "write parallelism is whisper.workers",
+  }),
+  other("common.logfile", {
+    kind: "string",
+    default: "",
+    implemented: true,
+    deprecatedFor: "[[logging]] file",
+    doc: "Deprecated in go-carbon: replaces [[logging]] with one logger writing to this file",
+  }),
+  other("common.log-level", {
+    kind: "enum",
+    values: LEVELS,
+    default: "info",
+    implemented: true,
+    deprecatedFor: "[[logging]] level",
+    doc: "Deprecated in go-carbon: replaces [[logging]] with one logger at this level",
+  }),
+
+  // [whisper]
+  field("whisper.data-dir", {
+    field: "dataDir",
+    kind: "path",
+    default: "./data",
+    goDefault: "/var/lib/graphite/whisper/",
+    doc: "Root of the whisper files: metric a.b.c is stored in data-dir/a/b/c.wsp",
+  }),
+  field("whisper.schemas-file", {
+    field: "schemasFile",
+    kind: "string",
+    default: "",
+    goDefault: "/etc/go-carbon/storage-schemas.conf",
+    doc: "storage-schemas.conf: retentions by metric name pattern",
+  }),
+  field("whisper.aggregation-file", {
+    field: "aggregationFile",
+    kind: "string",
+    default: "",
+    doc: "storage-aggregation.conf (optional): aggregation method and xFilesFactor by pattern",
+  }),
+  other("whisper.quotas-file", { kind: "string", default: "", doc: "go-carbon quotas" }),
+  field("whisper.workers", {
+    field: "workers",
+    kind: "int",
+    default: 2,
+    goDefault: 1,
+    min: 1,
+    doc: "Number of persister workers writing whisper files",
+  }),
+  field("whisper.max-updates-per-second", {
+    field: "maxUpdatesPerSecond",
+    kind: "int",
+    default: 0,
+    min: 0,
+    doc: "Limit of whisper file updates per second over all workers; 0 is no limit",
+  }),
+  field("whisper.sparse-create", {
+    field: "sparseCreate",
+    kind: "bool",
+    default: false,
+    doc: "Create new whisper files sparse instead of writing every byte",
+  }),
+  other("whisper.physical-size-factor", {
+    kind: "float",
+    default: 0.75,
+    doc: "Physical-size estimate for quotas",
+  }),
+  field("whisper.flock", {
+    field: "flock",
+    kind: "bool",
+    default: false,
+    doc: "Take a flock on every whisper file access (for concurrent readers and writers)",
+  }),
+  other("whisper.compressed", { kind: "bool", default: false, doc: "Compressed whisper files" }),
+  field("whisper.enabled", {
+    field: "enabled",
+    kind: "bool",
+    default: true,
+    doc: "Write whisper files at all; false keeps points in the cache only",
+  }),
+  other("whisper.hash-filenames", {
+    kind: "bool",
+    default: true,
+    doc: "Hashed file names for tagged series",
+  }),
+  field("whisper.remove-empty-file", {
+    field: "removeEmptyFile",
+    kind: "bool",
+    default: false,
+    doc: "Delete a zero-byte whisper file (left by a crash) instead of failing on it",
+  }),
+  other("whisper.online-migration", {
+    kind: "bool",
+    default: false,
+    doc: "Migrate files to changed schemas",
+  }),
+  other("whisper.online-migration-rate", {
+    kind: "int",
+    default: 5,
+    doc: "Files migrated per second",
+  }),
+  other("whisper.online-migration-global-scope", {
+    kind: "string",
+    default: "",
+    doc: "What online migration changes",
+  }),
+
+  // [cache]
+  field("cache.max-size", {
+    field: "maxSize",
+    kind: "size",
+    unit: "points",
+    default: 1_000_000,
+    min: 1,
+    doc: "Most points held in memory; points arriving beyond it are dropped and counted " +
+      "(go-carbon reads 0 as unlimited, carbonado needs a bound)",
+  }),
+  field("cache.write-strategy", {
+    field: "writeStrategy",
+    kind: "enum",
+    values: ["max", "sorted", "noop"],
+    default: "max",
+    doc: 'Which metric is written next: "max" (most points first), "sorted" (oldest first), ' +
+      '"noop" (any order, least CPU)',
+  }),
+  other("cache.bloom-size", { kind: "int", default: 0, doc: "Bloom filter for new metrics" }),
+
+  // [udp]
+  field("udp.listen", {
+    field: "listen",
+    kind: "listen",
+    default: ":2003",
+    doc: "Plaintext protocol over UDP",
+  }),
+  field("udp.enabled", { field: "enabled", kind: "bool", default: true, doc: "Listen on UDP" }),
+  other("udp.buffer-size", { kind: "int", default: 0, doc: "Queue between receiver and cache" }),
+  other("udp.log-incomplete", {
+    kind: "bool",
+    default: false,
+    doc: "Documented by go-carbon, read by nothing",
+  }),
+
+  // [tcp]
+  field("tcp.listen", {
+    field: "listen",
+    kind: "listen",
+    default: ":2003",
+    doc: "Plaintext protocol over TCP",
+  }),
+  field("tcp.enabled", { field: "enabled", kind: "bool", default: true, doc: "Listen on TCP" }),
+  field("tcp.read-timeout", {
+    field: "readTimeout",
+    kind: "duration",
+    default: 120_000,
+    min: 0,
+    carbonadoOnly: true,
+    doc: "Close a connection idle this long (go-carbon has a fixed 2m0s)",
+  }),
+  field("tcp.max-line-size", {
+    field: "maxLineSize",
+    kind: "size",
+    unit: "bytes",
+    default: 262_144,
+    min: 1,
+    carbonadoOnly: true,
+    doc: "Longest accepted plaintext line in bytes; longer lines are dropped and counted",
+  }),
+  other("tcp.buffer-size", { kind: "int", default: 0, doc: "Queue between receiver and cache" }),
+  other("tcp.compression", {
+    kind: "enum",
+    values: ["", "gzip", "snappy"],
+    default: "",
+    doc: "Whole-stream decompression",
+  }),
+
+  // [pickle]
+  field("pickle.listen", {
+    field: "listen",
+    kind: "listen",
+    default: ":2004",
+    doc: "Pickle protocol over TCP (carbon-relay, carbon-c-relay)",
+  }),
+  field("pickle.enabled", {
+    field: "enabled",
+    kind: "bool",
+    default: true,
+    doc: "Listen for pickle",
+  }),
+  field("pickle.max-message-size", {
+    field: "maxMessageSize",
+    kind: "size",
+    unit: "bytes",
+    default: 67_108_864,
+    min: 1,
+    doc: "Largest accepted pickle message in bytes; a larger one closes the connection",
+  }),
+  field("pickle.read-timeout", {
+    field: "readTimeout",
+    kind: "duration",
+    default: 120_000,
+    min: 0,
+    carbonadoOnly: true,
+    doc: "Close a connection idle this long (go-carbon has a fixed 2m0s)",
+  }),
+  other("pickle.buffer-size", {
+    kind: "int",
+    default: 0,
+    doc: "Queue between receiver and cache",
+  }),
+
+  // [receiver.<name>]
+  other("receiver", {
+    kind: "tables",
+    default: {},
+    doc: "Extra receivers: protobuf, http, kafka, pubsub",
+  }),
+
+  // [carbonlink]
+  field("carbonlink.listen", {
+    field: "listen",
+    kind: "listen",
+    default: "127.0.0.1:7002",
+    doc: "Cache queries from graphite-web (CARBONLINK_HOSTS)",
+  }),
+  field("carbonlink.enabled", {
+    field: "enabled",
+    kind: "bool",
+    default: true,
+    doc: "Answer carbonlink queries",
+  }),
+  field("carbonlink.read-timeout", {
+    field: "readTimeout",
+    kind: "duration",
+    default: 30_000,
+    min: 0,
+    doc: "Close a carbonlink connection idle this long",
+  }),
+
+  // [grpc]
+  other("grpc.listen", { kind: "listen", default: "127.0.0.1:7003", doc: "gRPC CacheQuery" }),
+  other("grpc.enabled", { kind: "bool", default: true, doc: "gRPC CacheQuery" }),
+
+  // [tags]
+  other("tags.enabled", { kind: "bool", default: false, doc: "Send new tagged series to a TagDB" }),
+  other("tags.tagdb-url", { kind: "string", default: "http://127.0.0.1:8000", doc: "TagDB URL" }),
+  other("tags.tagdb-chunk-size", { kind: "int", default: 32, doc: "Series per TagDB request" }),
+  other("tags.tagdb-update-interval", {
+    kind: "int",
+    default: 100,
+    doc: "Re-send a series every Nth update",
+  }),
+  other("tags.local-dir", {
+    kind: "string",
+    default: "/var/lib/graphite/tagging/",
+    doc: "Send queue",
+  }),
+  other("tags.tagdb-timeout", { kind: "duration", default: 1_000, doc: "TagDB timeout" }),
+
+  // [carbonserver]
+  field("carbonserver.listen", {
+    field: "listen",
+    kind: "listen",
+    default: "127.0.0.1:8080",
+    doc: "HTTP read API for graphite-web, carbonapi and carbonzipper",
+  }),
+  field("carbonserver.enabled", {
+    field: "enabled",
+    kind: "bool",
+    default: true,
+    goDefault: false,
+    doc: "Serve /metrics/find/, /render/ and friends",
+  }),
+  field("carbonserver.read-timeout", {
+    field: "readTimeout",
+    kind: "duration",
+    default: 60_000,
+    min: 0,
+    doc: "HTTP server read timeout",
+  }),
+  field("carbonserver.idle-timeout", {
+    field: "idleTimeout",
+    kind: "duration",
+    default: 60_000,
+    min: 0,
+    doc: "HTTP server keep-alive idle timeout",
+  }),
+  field("carbonserver.write-timeout", {
+    field: "writeTimeout",
+    kind: "duration",
+    default: 60_000,
+    min: 0,
+    doc: "HTTP server write timeout",
+  }),
+  field("carbonserver.max-globs", {
+    field: "maxGlobs",
+    kind: "int",
+    default: 100,
+    min: 0,
+    doc: "Most expansions of {a,b} and [ab] in one query",
+  }),
+  field("carbonserver.fail-on-max-globs", {
+    field: "failOnMaxGlobs",
+    kind: "bool",
+    default: false,
+    doc: "Fail a query beyond max-globs instead of falling back to a slower match",
+  }),
+  field("carbonserver.max-metrics-globbed", {
+    field: "maxMetricsGlobbed",
+    kind: "int",
+    default: 10_000_000,
+    min: 0,
+    doc: "Most metrics one find request may match",
+  }),
+  field("carbonserver.max-metrics-rendered", {
+    field: "maxMetricsRendered",
+    kind: "int",
+    default: 1_000_000,
+    min: 0,
+    doc: "Most metrics one render request may return",
+  }),
+  ...([
+    ["buckets", "int", 10, "Response-time histogram buckets"],
+    ["metrics-as-counters", "bool", false, "grobian/carbonserver counter compatibility"],
+    ["request-timeout", "duration", 0, "Per-request timeout (unset in go-carbon)"],
+    ["scan-frequency", "duration", 300_000, "Interval of the file tree rescan"],
+    ["query-cache-enabled", "bool", true, "Cache /render results for a minute"],
+    ["query-cache-size-mb", "int", 0, "Size of the /render cache"],
+    ["streaming-query-cache-enabled", "bool", false, "Cache gRPC render results"],
+    ["find-cache-enabled", "bool", true, "Cache /metrics/find results for five minutes"],
+    ["find-cache-size-mb", "int", 0, "Size of the find cache"],
+    ["glob-cache-enabled", "bool", true, "Cache glob expansions"],
+    ["glob-cache-size-mb", "int", 0, "Size of the glob cache"],
+    ["trigram-index", "bool", true, "Trigram index of metric names"],
+    ["trie-index", "bool", false, "Trie index of metric names"],
+    ["concurrent-index", "bool", false, "Build the trie in place"],
+    ["realtime-index", "int", 0, "Buffer of new metrics added to the index at once"],
+    ["cache-scan", "bool", false, "Index metrics that are only in the cache"],
+    ["file-list-cache", "string", "", "File keeping the scan result across restarts"],
+    ["file-list-cache-version", "int", 1, "Format of file-list-cache"],
+    ["max-fetch-data-goroutines", "int", 0, "Parallel fetches from disk and cache"],
+    ["max-creates-per-second", "int", 0, "Hard limit of new whisper files per second"],
+    ["quota-usage-report-frequency", "duration", 60_000, "Quota metrics interval"],
+    ["no-service-when-index-is-not-ready", "bool", false, "Answer 503 until indexed"],
+    ["max-inflight-requests", "int", 0, "Answer 429 beyond this many requests"],
+    ["empty-result-ok", "bool", false, "Empty result instead of 404"],
+    ["do-not-log-404s", "bool", false, "Do not log metric-not-found"],
+    ["internal-stats-dir", "string", "", "Keeps last-read times across restarts"],
+    ["stats-percentiles", "int-list", [99, 98, 95, 75, 50], "Render latency percentiles"],
+    ["render-trace-logging-enabled", "bool", false, "Trace logging of renders"],
+    ["graphite-web-10-strict-mode", "bool", true, "In go-carbon's example only, read by nothing"],
+    ["heavy-glob-query-rate-limiters", "table-list", [], "Limits by query pattern"],
+    ["api-per-path-rate-limiters", "table-list", [], "Limits by API path"],
+  ] as const).map(([key, kind, def, doc]) =>
+    other(`carbonserver.${key}`, { kind, default: def, doc })
+  ),
+
+  // [carbonserver.grpc]
+  other("carbonserver.grpc.enabled", { kind: "bool", default: false, doc: "CarbonV2 gRPC" }),
+  other("carbonserver.grpc.listen", { kind: "string", default: "", doc: "CarbonV2 gRPC" }),
+
+  // [dump]
+  other("dump.enabled", { kind: "bool", default: false, doc: "Dump the cache on SIGUSR2" }),
+  other("dump.path", { kind: "string", default: "/var/lib/graphite/dump/", doc: "Dump directory" }),
+  other("dump.restore-per-second", { kind: "int", default: 0, doc: "Restore rate" }),
+
+  // [pprof]
+  other("pprof.listen", { kind: "listen", default: "127.0.0.1:7007", doc: "Go profiler" }),
+  other("pprof.enabled", { kind: "bool", default: false, doc: "Go profiler" }),
+
+  // [prometheus]
+  field("prometheus.listen", {
+    field: "listen",
+    kind: "listen",
+    default: "127.0.0.1:7007",
+    carbonadoOnly: true,
+    doc: "Where /metrics is served (go-carbon serves it on [pprof] listen, 127.0.0.1:7007)",
+  }),
+  field("prometheus.enabled", {
+    field: "enabled",
+    kind: "bool",
+    default: true,
+    goDefault: false,
+    doc: "Serve own metrics in the Prometheus text format",
+  }),
+  field("prometheus.endpoint", {
+    field: "endpoint",
+    kind: "url-path",
+    default: "/metrics",
+    doc: "HTTP path of the Prometheus metrics",
+  }),
+  other("prometheus.labels", { kind: "table", default: {}, doc: "Constant labels" }),
+
+  // [tracing]
+  other("tracing.enabled", { kind: "bool", default: false, doc: "Jaeger tracing" }),
+  other("tracing.jaegerEndpoint", { kind: "string", default: "", doc: "Jaeger tracing" }),
+  other("tracing.stdout", { kind: "bool", default: false, doc: "Jaeger tracing" }),
+  other("tracing.send_timeout", { kind: "duration", default: 10_000, doc: "Jaeger tracing" }),
+
+  // [[logging]]
+  field("logging.logger", {
+    field: "logger",
+    kind: "string",
+    default: "",
+    doc: 'Logger name; "" is every logger',
+  }),
+  field("logging.file", {
+    field: "file",
+    kind: "string",
+    default: "stdout",
+    goDefault: "stderr",
+    doc: 'Log output: a file name, "stdout", "stderr" or "none"',
+  }),
+  field("logging.level", {
+    field: "level",
+    kind: "enum",
+    values: LEVELS,
+    default: "info",
+    doc: 'Lowest level written: "debug", "info", "warn" or "error"',
+  }),
+  field("logging.encoding", {
+    field: "encoding",
+    kind: "enum",
+    values: ["json", "console", "mixed"],
+    default: "json",
+    goDefault: "mixed",
+    doc: 'Log line format; carbonado writes JSON lines, go-carbon\'s "console" and "mixed" ' +
+      "are accepted so its configs load",
+  }),
+  other("logging.encoding-time", {
+    kind: "enum",
+    values: ["millis", "nanos", "epoch", "iso8601"],
+    default: "iso8601",
+    doc: "Time format",
+  }),
+  other("logging.encoding-duration", {
+    kind: "enum",
+    values: ["seconds", "nanos", "string"],
+    default: "seconds",
+    doc: "Duration format",
+  }),
+  other("logging.sample-tick", { kind: "string", default: "", doc: "Log sampling" }),
+  other("logging.sample-initial", { kind: "int", default: 0, doc: "Log sampling" }),
+  other("logging.sample-thereafter", { kind: "int", default: 0, doc: "Log sampling" }),
+];
+
+/** Every TOML table name in the schema, in go-carbon's order (`""` excluded). */
+export const SECTIONS: readonly string[] = [
+  ...new Set(SCHEMA.map((s) => s.section).filter((s) => s !== "")),
+];
+
+const BY_NAME = new Map<string, KeySpec>();
+const BY_ENV = new Map<string, KeySpec>();
+for (const spec of SCHEMA) {
+  BY_NAME.set(spec.name.toLowerCase(), spec);
+  if (spec.env !== "") BY_ENV.set(spec.env, spec);
+}
+
+/**
+ * Finds a key by section and key name. Like go-carbon's TOML decoder (BurntSushi/toml), an
+ * exact match is not required: `Workers` finds `whisper.workers`.
+ */
+export function findKey(section: string, key: string): KeySpec | undefined {
+  return BY_NAME.get((section === "" ? key : `${section}.${key}`).toLowerCase());
+}
+
+/** Finds the key a `CARBONADO_*` environment variable overrides. */
+export function findEnv(name: string): KeySpec | undefined {
+  return BY_ENV.get(name);
+}
+
+/** The canonical name of a section, matched without regard to case like `findKey`. */
+export function findSection(name: string): string | undefined {
+  const lower = name.toLowerCase();
+  return SECTIONS.find((s) => s.toLowerCase() === lower);
+}

@@ -1,0 +1,238 @@
+// The key table: it covers every Config field and every go-carbon key, and its names line up.
+
+import assert from "node:assert/strict";
+import { defaultConfig, parseListen } from "../../src/config/config.ts";
+import { envName, findEnv, findKey, SCHEMA, SECTIONS } from "../../src/config/schema.ts";
+
+Deno.test("defaultConfig() keeps the defaults other modules were written against", () => {
+  assert.deepEqual(defaultConfig(), {
+    common: {
+      user: "carbon",
+      graphPrefix: "carbon.agents.{host}",
+      metricEndpoint: "local",
+      metricInterval: 60_000,
+      maxCpu: 1,
+    },
+    whisper: {
+      dataDir: "./data",
+      schemasFile: "",
+      aggregationFile: "",
+      workers: 2,
+      maxUpdatesPerSecond: 0,
+      sparseCreate: false,
+      flock: false,
+      enabled: true,
+      removeEmptyFile: false,
+    },
+    cache: { maxSize: 1_000_000, writeStrategy: "max" },
+    udp: { listen: ":2003", enabled: true },
+    tcp: { listen: ":2003", enabled: true, readTimeout: 120_000, maxLineSize: 262_144 },
+    pickle: { listen: ":2004", enabled: true, maxMessageSize: 67_108_864, readTimeout: 120_000 },
+    carbonlink: { listen: "127.0.0.1:7002", enabled: true, readTimeout: 30_000 },
+    carbonserver: {
+      listen: "127.0.0.1:8080",
+      enabled: true,
+      readTimeout: 60_000,
+      idleTimeout: 60_000,
+      writeTimeout: 60_000,
+      maxGlobs: 100,
+      failOnMaxGlobs: false,
+      maxMetricsGlobbed: 10_000_000,
+      maxMetricsRendered: 1_000_000,
+    },
+    prometheus: { listen: "127.0.0.1:7007", enabled: true, endpoint: "/metrics" },
+    logging: [{ logger: "", file: "stdout", level: "info", encoding: "json" }],
+  });
+});
+
+Deno.test("defaultConfig() returns a fresh object each call", () => {
+  const a = defaultConfig();
+  a.whisper.workers = 99;
+  a.logging[0].level = "debug";
+  assert.equal(defaultConfig().whisper.workers, 2);
+  assert.equal(defaultConfig().logging[0].level, "info");
+});
+
+Deno.test("SCHEMA knows every section and key of go-carbon's config reference", () => {
+  const goCarbon: Record<string, string[]> = {
+    common: [
+      "user",
+      "graph-prefix",
+      "metric-endpoint",
+      "metric-interval",
+      "max-cpu",
+      "logfile",
+      "log-level",
+    ],
+    whisper: [
+      "data-dir",
+      "schemas-file",
+      "aggregation-file",
+      "quotas-file",
+      "workers",
+      "max-updates-per-second",
+      "sparse-create",
+      "physical-size-factor",
+      "flock",
+      "compressed",
+      "enabled",
+      "hash-filenames",
+      "remove-empty-file",
+      "online-migration",
+      "online-migration-rate",
+      "online-migration-global-scope",
+    ],
+    cache: ["max-size", "write-strategy", "bloom-size"],
+    udp: ["listen", "enabled", "buffer-size", "log-incomplete"],
+    tcp: ["listen", "enabled", "buffer-size", "compression"],
+    pickle: ["listen", "max-message-size", "enabled", "buffer-size"],
+    carbonlink: ["listen", "enabled", "read-timeout"],
+    grpc: ["listen", "enabled"],
+    tags: [
+      "enabled",
+      "tagdb-url",
+      "tagdb-chunk-size",
+      "tagdb-update-interval",
+      "local-dir",
+      "tagdb-timeout",
+    ],
+    carbonserver: [
+      "listen",
+      "enabled",
+      "buckets",
+      "metrics-as-counters",
+      "read-timeout",
+      "idle-timeout",
+      "write-timeout",
+      "request-timeout",
+      "query-cache-enabled",
+      "query-cache-size-mb",
+      "streaming-query-cache-enabled",
+      "find-cache-enabled",
+      "find-cache-size-mb",
+      "glob-cache-enabled",
+      "glob-cache-size-mb",
+      "trigram-index",
+      "trie-index",
+      "concurrent-index",
+      "realtime-index",
+      "scan-frequency",
+      "cache-scan",
+      "file-list-cache",
+      "file-list-cache-version",
+      "max-globs",
+      "fail-on-max-globs",
+      "max-metrics-globbed",
+      "max-metrics-rendered",
+      "max-fetch-data-goroutines",
+      "max-creates-per-second",
+      "quota-usage-report-frequency",
+      "no-service-when-index-is-not-ready",
+      "max-inflight-requests",
+      "empty-result-ok",
+      "do-not-log-404s",
+      "internal-stats-dir",
+      "stats-percentiles",
+      "heavy-glob-query-rate-limiters",
+      "api-per-path-rate-limiters",
+      "render-trace-logging-enabled",
+      "graphite-web-10-strict-mode",
+    ],
+    "carbonserver.grpc": ["enabled", "listen"],
+    dump: ["enabled", "path", "restore-per-second"],
+    pprof: ["listen", "enabled"],
+    prometheus: ["enabled", "endpoint", "labels"],
+    tracing: ["enabled", "jaegerEndpoint", "stdout", "send_timeout"],
+    logging: [
+      "logger",
+      "file",
+      "level",
+      "encoding",
+      "encoding-time",
+      "encoding-duration",
+      "sample-tick",
+      "sample-initial",
+      "sample-thereafter",
+    ],
+  };
+  for (const [section, keys] of Object.entries(goCarbon)) {
+    assert.ok(SECTIONS.includes(section), section);
+    for (const key of keys) assert.ok(findKey(section, key), `${section}.${key}`);
+  }
+  assert.ok(findKey("", "receiver"));
+});
+
+Deno.test("SCHEMA marks as implemented exactly the keys with a Config field, plus the deprecated log keys", () => {
+  const implemented = new Set(SCHEMA.filter((s) => s.implemented).map((s) => s.name));
+  const expected = new Set(SCHEMA.filter((s) => s.field !== undefined).map((s) => s.name));
+  expected.delete("common.user");
+  expected.delete("common.max-cpu");
+  expected.add("common.logfile").add("common.log-level");
+  assert.deepEqual(implemented, expected);
+  const only = SCHEMA.filter((s) => s.carbonadoOnly).map((s) => s.name);
+  assert.deepEqual(only, [
+    "tcp.read-timeout",
+    "tcp.max-line-size",
+    "pickle.read-timeout",
+    "prometheus.listen",
+  ]);
+});
+
+Deno.test("every scalar key has its own CARBONADO_<SECTION>_<KEY> variable", () => {
+  const seen = new Set<string>();
+  for (const spec of SCHEMA) {
+    if (spec.kind === "table" || spec.kind === "tables" || spec.kind === "table-list") {
+      assert.equal(spec.env, "", spec.name);
+      continue;
+    }
+    assert.match(spec.env, /^CARBONADO_[A-Z0-9_]+$/, spec.name);
+    assert.equal(spec.env, envName(spec.section, spec.key));
+    assert.ok(!seen.has(spec.env), `${spec.env} is used twice`);
+    seen.add(spec.env);
+    assert.equal(findEnv(spec.env), spec);
+  }
+  assert.equal(findEnv("CARBONADO_WHISPER_DATA_DIR")?.name, "whisper.data-dir");
+  assert.equal(findEnv("CARBONADO_CARBONSERVER_GRPC_ENABLED")?.name, "carbonserver.grpc.enabled");
+  assert.equal(findEnv("CARBONADO_TRACING_SEND_TIMEOUT")?.name, "tracing.send_timeout");
+});
+
+Deno.test("each default has its key's kind and passes its key's own limits", () => {
+  for (const spec of SCHEMA) {
+    const d = spec.default;
+    switch (spec.kind) {
+      case "int":
+      case "size":
+      case "float":
+      case "duration":
+        assert.equal(typeof d, "number", spec.name);
+        if (spec.min !== undefined) assert.ok((d as number) >= spec.min, spec.name);
+        break;
+      case "bool":
+        assert.equal(typeof d, "boolean", spec.name);
+        break;
+      case "enum":
+        assert.ok(spec.values?.includes(d as string), spec.name);
+        break;
+      case "listen":
+        parseListen(d as string, spec.name);
+        break;
+      case "int-list":
+      case "table-list":
+        assert.ok(Array.isArray(d), spec.name);
+        break;
+      case "table":
+      case "tables":
+        assert.equal(typeof d, "object", spec.name);
+        break;
+      default:
+        assert.equal(typeof d, "string", spec.name);
+    }
+  }
+});
+
+Deno.test("findKey() matches keys without regard to case, as go-carbon's TOML decoder does", () => {
+  assert.equal(findKey("whisper", "Workers")?.name, "whisper.workers");
+  assert.equal(findKey("WHISPER", "data-dir")?.name, "whisper.data-dir");
+  assert.equal(findKey("tracing", "jaegerendpoint")?.name, "tracing.jaegerEndpoint");
+  assert.equal(findKey("whisper", "workrs"), undefined);
+});
