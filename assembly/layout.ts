@@ -1,0 +1,102 @@
+// The memory map: record layouts, counter slots and limits shared with the JS side
+// (src/wasm/ reads the exported constants, never its own copies).
+
+/** Byte values the parser looks for. */
+export const enum Char {
+  TAB = 0x09,
+  LF = 0x0a,
+  CR = 0x0d,
+  SPACE = 0x20,
+  PLUS = 0x2b,
+  MINUS = 0x2d,
+  DOT = 0x2e,
+  SLASH = 0x2f,
+  ZERO = 0x30,
+  NINE = 0x39,
+  SEMICOLON = 0x3b,
+  E_UPPER = 0x45,
+  E_LOWER = 0x65,
+  DEL = 0x7f,
+}
+
+/** Why a line was rejected; the counter slot is COUNTER_REJECTED + reason. */
+export const enum Reason {
+  FIELDS = 0,
+  EMPTY_NAME = 1,
+  BAD_NAME = 2,
+  BAD_VALUE = 3,
+  BAD_TIMESTAMP = 4,
+  LINE_TOO_LONG = 5,
+  TRUNCATED = 6,
+}
+export const REASON_COUNT: i32 = 7;
+
+// Counters: u64 slots in one region. Totals only grow; gauges go up and down.
+export const COUNTER_ACCEPTED: i32 = 0; // lines parsed into points
+export const COUNTER_OVERFLOW: i32 = 1; // points dropped: cache full
+export const COUNTER_CACHED_POINTS: i32 = 2; // gauge: points waiting in cache
+export const COUNTER_NOT_CONFIRMED: i32 = 3; // gauge: popped, not yet confirmed
+export const COUNTER_SERIES: i32 = 4; // gauge: series in the table
+export const COUNTER_HEAP_BYTES: i32 = 5; // gauge: bytes handed out by the allocator
+export const COUNTER_REJECTED: i32 = 8; // + Reason
+export const COUNTER_SLOTS: i32 = 16;
+
+// Parsed-line record: what parse() writes and apply() reads (32 bytes).
+export const REC_HASH: i32 = 0; // u32 FNV-1a of the name
+export const REC_NAME: i32 = 4; // u32 pointer to the name bytes
+export const REC_NAME_LEN: i32 = 8; // u32
+export const REC_TS: i32 = 12; // u32 seconds
+export const REC_VALUE: i32 = 16; // f64
+export const REC_STATUS: i32 = 24; // u32: REC_OK, REC_FIXUP, or REC_REJECTED + reason
+export const REC_LINE_LEN: i32 = 28; // u32 bytes from the name to the end of the line
+export const REC_SIZE: i32 = 32;
+export const REC_OK: u32 = 0;
+export const REC_FIXUP: u32 = 1; // the JS side re-parses the line (rare number forms)
+export const REC_REJECTED: u32 = 16; // + Reason, set by the JS fix-up
+export const BATCH_RECORDS: i32 = 16384;
+
+// Series record: header then the name bytes (allocated as one block).
+export const SER_HASH: i32 = 0; // u32
+export const SER_NAME_LEN: i32 = 4; // u16
+export const SER_FLAGS: i32 = 6; // u16
+export const SER_HEAD: i32 = 8; // u32 newest cached point (list runs newest to oldest)
+export const SER_COUNT: i32 = 12; // u32 cached points, duplicates included
+export const SER_MAX_TS: i32 = 16; // u32 newest timestamp among cached points
+export const SER_MIN_TS: i32 = 20; // u32 oldest timestamp among cached points
+export const SER_UNCONFIRMED: i32 = 24; // u32 newest popped-but-unconfirmed point
+export const SER_NAME: i32 = 28; // name bytes start here
+export const FLAG_DIRTY: u16 = 1; // cached points may hold duplicates or be out of order
+
+// Point slot in a series' list (16 bytes).
+export const PT_TS: i32 = 0; // u32
+export const PT_NEXT: i32 = 4; // u32 next older point, 0 at the end
+export const PT_VALUE: i32 = 8; // f64
+export const PT_SIZE: i32 = 16;
+
+// Output record written by pop() and read() (16 bytes, readable as u32 + f64 views).
+export const OUT_TS: i32 = 0; // u32
+export const OUT_VALUE: i32 = 8; // f64
+export const OUT_SIZE: i32 = 16;
+
+// Snapshot record for the writeout queue (16 bytes).
+export const SNAP_SERIES: i32 = 0; // u32 series pointer
+export const SNAP_COUNT: i32 = 4; // u32 cached points
+export const SNAP_MIN_TS: i32 = 8; // u32 oldest cached timestamp
+export const SNAP_SIZE: i32 = 16;
+
+// Shard index: 1024 open-addressing tables, slot = (hash u32, series pointer u32).
+export const SHARD_BITS: u32 = 10;
+export const SHARD_COUNT: u32 = 1 << SHARD_BITS;
+export const SHARD_MASK: u32 = SHARD_COUNT - 1;
+export const SHARD_SLOTS: i32 = 0; // u32 pointer to the slot array
+export const SHARD_CAP_MASK: i32 = 4; // u32 capacity - 1 (capacity is a power of two)
+export const SHARD_USED: i32 = 8; // u32 occupied slots
+export const SHARD_SIZE: i32 = 16;
+export const SHARD_INITIAL_CAP: u32 = 16;
+
+/** Longest metric name accepted (bytes), and longest path segment (NAME_MAX less ".wsp"). */
+export const MAX_NAME_LEN: i32 = 4096;
+export const MAX_SEGMENT_LEN: i32 = 251;
+
+/** Bytes of slack after every input buffer: vector loads may read up to 16 bytes past the end. */
+export const INPUT_PADDING: i32 = 64;

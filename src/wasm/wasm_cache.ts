@@ -1,0 +1,342 @@
+// The only owner of the WebAssembly instance and its memory: loads build/carbonado.wasm, keeps
+// typed views over linear memory (rebuilt whenever memory.grow has detached them), finishes the
+// rare batch records the wasm parser hands back, and exposes the cache's ingest and drain calls.
+
+import { parsePlainLine, REJECT_REASONS, type RejectReason } from "../protocol/plaintext.ts";
+
+interface CacheExports {
+  memory: WebAssembly.Memory;
+  init(maxPoints: number, maxLineLen: number): void;
+  countersPtr(): number;
+  allocBuffer(size: number): number;
+  freeBuffer(ptr: number, size: number): void;
+  ingest(ptr: number, len: number): number;
+  pendingFixups(): number;
+  stoppedEarly(): number;
+  batchPtr(): number;
+  batchLength(): number;
+  apply(): number;
+  acceptedLast(): number;
+  rejectedLast(): number;
+  countRejected(reason: number, n: number): void;
+  nameScratchPtr(): number;
+  lookup(len: number): number;
+  outPtr(): number;
+  snapPtr(): number;
+  pop(series: number): number;
+  confirm(series: number): void;
+  read(series: number): number;
+  snapshot(): number;
+}
+
+/** Layout constants exported by the module (assembly/layout.ts). */
+const CONSTANTS = [
+  "BATCH_RECORDS",
+  "COUNTER_ACCEPTED",
+  "COUNTER_CACHED_POINTS",
+  "COUNTER_HEAP_BYTES",
+  "COUNTER_NOT_CONFIRMED",
+  "COUNTER_OVERFLOW",
+  "COUNTER_REJECTED",
+  "COUNTER_SERIES",
+  "COUNTER_SLOTS",
+  "INPUT_PADDING",
+  "MAX_NAME_LEN",
+  "OUT_SIZE",
+  "OUT_TS",
+  "OUT_VALUE",
+  "REASON_COUNT",
+  "REC_FIXUP",
+  "REC_LINE_LEN",
+  "REC_NAME",
+  "REC_NAME_LEN",
+  "REC_REJECTED",
+  "REC_SIZE",
+  "REC_STATUS",
+  "REC_TS",
+  "REC_VALUE",
+  "SER_NAME",
+  "SER_NAME_LEN",
+  "SNAP_COUNT",
+  "SNAP_MIN_TS",
+  "SNAP_SERIES",
+  "SNAP_SIZE",
+] as const;
+
+type Layout = Record<typeof CONSTANTS[number], number>;
+
+/** A snapshot of the cache's own counters. */
+export interface CacheCounters {
+  /** Points parsed and offered to the cache (overflow included). */
+  accepted: number;
+  /** Points dropped because the cache was full. */
+  overflow: number;
+  /** Points waiting in the cache. */
+  cachedPoints: number;
+  /** Points popped for writing and not yet confirmed. */
+  notConfirmed: number;
+  series: number;
+  /** Bytes of linear memory handed out by the wasm heap. */
+  heapBytes: number;
+  /** Rejected lines by reason. */
+  rejected: Record<RejectReason, number>;
+}
+
+/**
+ * Points popped or read from the cache: `count` fixed-width records in `records`, each 16 bytes
+ * (u32 timestamp at byte 0, f64 value at byte 8), in order of first arrival, one per second.
+ */
+export interface PointRecords {
+  count: number;
+  records: ArrayBuffer;
+}
+
+/** Options of {@linkcode WasmCache.load}. */
+export interface WasmCacheOptions {
+  /** Cache limit in points (go-carbon's `[cache] max-size`). */
+  maxPoints: number;
+  /** Longest accepted line in bytes. */
+  maxLineLen: number;
+  /** Load the debug build (assertions on), as tests do. */
+  debug?: boolean;
+}
+
+const decoder = new TextDecoder();
+const encoder = new TextEncoder();
+
+/** The wasm shard-table cache and plaintext parser. */
+export class WasmCache {
+  /** Record layout and counter slots, read from the module. */
+  readonly layout: Layout;
+  readonly maxLineLen: number;
+  #ex: CacheExports;
+  #buffer: ArrayBuffer;
+  #u8: Uint8Array;
+  #view: DataView;
+  #lastAccepted = 0;
+  #lastRejected = 0;
+
+  private constructor(ex: CacheExports, layout: Layout, maxLineLen: number) {
+    this.#ex = ex;
+    this.layout = layout;
+    this.maxLineLen = maxLineLen;
+    this.#buffer = ex.memory.buffer as ArrayBuffer;
+    this.#u8 = new Uint8Array(this.#buffer);
+    this.#view = new DataView(this.#buffer);
+  }
+
+  /** Instantiates the module and sets up an empty cache. */
+  static async load(opts: WasmCacheOptions): Promise<WasmCache> {
+    const file = opts.debug ? "carbonado.debug.wasm" : "carbonado.wasm";
+    const url = new URL(`../../build/${file}`, import.meta.url);
+    let bytes: Uint8Array<ArrayBuffer>;
+    try {
+      bytes = await Deno.readFile(url);
+    } catch (err) {
+      if (!(err instanceof Deno.errors.NotFound)) throw err;
+      throw new Error(`Cannot load ${url.pathname}: run "deno task build" first`);
+    }
+    const module = await WebAssembly.compile(bytes);
+    const instance = await WebAssembly.instantiate(module, {
+      env: {
+        abort(msg: number, file: number, line: number, column: number) {
+          throw new Error(`wasm abort at ${file}:${line}:${column} (message at ${msg})`);
+        },
+      },
+    });
+    const ex = instance.exports as unknown as CacheExports;
+    const raw = instance.exports as Record<string, unknown>;
+    const layout = {} as Layout;
+    for (const name of CONSTANTS) layout[name] = (raw[name] as WebAssembly.Global).value;
+    if (layout.REASON_COUNT !== REJECT_REASONS.length) {
+      throw new Error("build/carbonado.wasm does not match src/: run deno task build");
+    }
+    ex.init(opts.maxPoints, opts.maxLineLen);
+    return new WasmCache(ex, layout, opts.maxLineLen);
+  }
+
+  /** Empties the cache and zeroes its counters (benchmarks and tests). */
+  reset(maxPoints: number): void {
+    this.#ex.init(maxPoints, this.maxLineLen);
+    this.#refresh();
+  }
+
+  #refresh(): void {
+    if (this.#ex.memory.buffer !== this.#buffer) {
+      this.#buffer = this.#ex.memory.buffer as ArrayBuffer;
+      this.#u8 = new Uint8Array(this.#buffer);
+      this.#view = new DataView(this.#buffer);
+    }
+  }
+
+  /** A view of `len` bytes of linear memory at `ptr`, valid until the next call that allocates. */
+  bytes(ptr: number, len: number): Uint8Array {
+    this.#refresh();
+    return this.#u8.subarray(ptr, ptr + len);
+  }
+
+  /** Moves `len` bytes from `src` to `dst` inside linear memory. */
+  copyWithin(dst: number, src: number, len: number): void {
+    this.#refresh();
+    this.#u8.copyWithin(dst, src, src + len);
+  }
+
+  /** Allocates an input buffer of `size` bytes in linear memory. */
+  allocBuffer(size: number): number {
+    const ptr = this.#ex.allocBuffer(size);
+    this.#refresh();
+    if (ptr === 0) {
+      throw new RangeError(`Cannot allocate a ${size}-byte input buffer: wasm memory is full`);
+    }
+    return ptr;
+  }
+
+  freeBuffer(ptr: number, size: number): void {
+    this.#ex.freeBuffer(ptr, size);
+  }
+
+  /**
+   * Parses the complete plaintext lines in [ptr, ptr + len) and adds their points to the cache.
+   * Returns the bytes consumed; see lastAccepted / lastRejected for what the lines gave.
+   */
+  ingest(ptr: number, len: number): number {
+    let consumed = 0;
+    this.#lastAccepted = 0;
+    this.#lastRejected = 0;
+    do {
+      consumed += this.#ex.ingest(ptr + consumed, len - consumed);
+      if (this.#ex.pendingFixups() > 0) {
+        this.#refresh();
+        this.#fixup();
+        this.#ex.apply();
+      }
+      this.#lastAccepted += this.#ex.acceptedLast();
+      this.#lastRejected += this.#ex.rejectedLast();
+    } while (this.#ex.stoppedEarly() !== 0);
+    this.#refresh();
+    return consumed;
+  }
+
+  /** Points accepted by the last ingest(). */
+  get lastAccepted(): number {
+    return this.#lastAccepted;
+  }
+
+  /** Lines rejected by the last ingest(). */
+  get lastRejected(): number {
+    return this.#lastRejected;
+  }
+
+  /** Finishes records the wasm parser marked REC_FIXUP with the reference parser. */
+  #fixup(): void {
+    const L = this.layout;
+    const base = this.#ex.batchPtr();
+    const n = this.#ex.batchLength();
+    const view = this.#view;
+    for (let i = 0; i < n; i++) {
+      const rec = base + i * L.REC_SIZE;
+      if (view.getUint32(rec + L.REC_STATUS, true) !== L.REC_FIXUP) continue;
+      const name = view.getUint32(rec + L.REC_NAME, true);
+      const lineLen = view.getUint32(rec + L.REC_LINE_LEN, true);
+      const parsed = parsePlainLine(this.#u8.subarray(name, name + lineLen), this.maxLineLen);
+      if (parsed !== null && "value" in parsed) {
+        view.setUint32(rec + L.REC_TS, parsed.timestamp, true);
+        view.setFloat64(rec + L.REC_VALUE, parsed.value, true);
+        view.setUint32(rec + L.REC_STATUS, 0, true);
+      } else {
+        const reason = parsed === null ? 0 : REJECT_REASONS.indexOf(parsed.reason);
+        view.setUint32(rec + L.REC_STATUS, L.REC_REJECTED + reason, true);
+      }
+    }
+  }
+
+  /** Counts lines rejected outside the parser (truncated at EOF, too long to buffer). */
+  countRejected(reason: RejectReason, n = 1): void {
+    this.#ex.countRejected(REJECT_REASONS.indexOf(reason), n);
+  }
+
+  /** Reads the cache counters. */
+  counters(): CacheCounters {
+    this.#refresh();
+    const base = this.#ex.countersPtr();
+    const slot = (i: number) => Number(this.#view.getBigUint64(base + i * 8, true));
+    const L = this.layout;
+    const rejected = {} as Record<RejectReason, number>;
+    REJECT_REASONS.forEach((reason, i) => rejected[reason] = slot(L.COUNTER_REJECTED + i));
+    return {
+      accepted: slot(L.COUNTER_ACCEPTED),
+      overflow: slot(L.COUNTER_OVERFLOW),
+      cachedPoints: slot(L.COUNTER_CACHED_POINTS),
+      notConfirmed: slot(L.COUNTER_NOT_CONFIRMED),
+      series: slot(L.COUNTER_SERIES),
+      heapBytes: slot(L.COUNTER_HEAP_BYTES),
+      rejected,
+    };
+  }
+
+  /** The series named `name`, or 0 when the cache holds none. */
+  lookup(name: string): number {
+    const scratch = this.#ex.nameScratchPtr();
+    this.#refresh();
+    const max = this.layout.MAX_NAME_LEN;
+    const { read, written } = encoder.encodeInto(name, this.#u8.subarray(scratch, scratch + max));
+    if (read < name.length) return 0; // longer than any name the cache accepts
+    return this.#ex.lookup(written);
+  }
+
+  /** The name of a series. */
+  seriesName(series: number): string {
+    this.#refresh();
+    const len = this.#view.getUint16(series + this.layout.SER_NAME_LEN, true);
+    const start = series + this.layout.SER_NAME;
+    return decoder.decode(this.#u8.subarray(start, start + len));
+  }
+
+  /**
+   * Lists the series ready for writing: every series with cached points and none awaiting
+   * confirmation. Returns parallel arrays (series handle, point count, oldest timestamp).
+   */
+  snapshot(): { series: Uint32Array; counts: Uint32Array; oldest: Uint32Array } {
+    const n = this.#ex.snapshot();
+    if (n < 0) throw new RangeError("Cannot snapshot the cache: wasm memory is full");
+    this.#refresh();
+    const L = this.layout;
+    const base = this.#ex.snapPtr();
+    const series = new Uint32Array(n), counts = new Uint32Array(n), oldest = new Uint32Array(n);
+    const words = new Uint32Array(this.#buffer, base, (n * L.SNAP_SIZE) / 4);
+    const stride = L.SNAP_SIZE / 4;
+    for (let i = 0; i < n; i++) {
+      series[i] = words[i * stride + L.SNAP_SERIES / 4];
+      counts[i] = words[i * stride + L.SNAP_COUNT / 4];
+      oldest[i] = words[i * stride + L.SNAP_MIN_TS / 4];
+    }
+    return { series, counts, oldest };
+  }
+
+  /**
+   * Pops a series' points for writing; they stay readable until confirm(). Returns null when
+   * the series still has points awaiting confirmation.
+   */
+  pop(series: number): PointRecords | null {
+    const n = this.#ex.pop(series);
+    if (n === -1) return null;
+    return this.#outRecords(n);
+  }
+
+  /** Releases a series' popped points once they are persisted. */
+  confirm(series: number): void {
+    this.#ex.confirm(series);
+  }
+
+  /** Every point a reader should see for a series: popped-but-unconfirmed, then cached. */
+  read(series: number): PointRecords {
+    return this.#outRecords(this.#ex.read(series));
+  }
+
+  #outRecords(n: number): PointRecords {
+    if (n < 0) throw new RangeError("Cannot copy points out of the cache: wasm memory is full");
+    this.#refresh();
+    const start = this.#ex.outPtr();
+    return { count: n, records: this.#buffer.slice(start, start + n * this.layout.OUT_SIZE) };
+  }
+}

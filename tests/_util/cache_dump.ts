@@ -1,0 +1,50 @@
+// Reads back everything a cache holds, for assertions: name -> [timestamp, value][] as readers
+// see them (order of first arrival, one value per second).
+
+import type { PointRecords, WasmCache } from "../../src/wasm/wasm_cache.ts";
+import type { PlainStream } from "../../src/receiver/plain_stream.ts";
+
+/** The points of a PointRecords as [timestamp, value] pairs. */
+export function recordPairs(r: PointRecords): [number, number][] {
+  const view = new DataView(r.records);
+  const pairs: [number, number][] = [];
+  for (let i = 0; i < r.count; i++) {
+    pairs.push([view.getUint32(i * 16, true), view.getFloat64(i * 16 + 8, true)]);
+  }
+  return pairs;
+}
+
+/** Every series with cached points, sorted by name. */
+export function dumpCache(cache: WasmCache): Map<string, [number, number][]> {
+  const snap = cache.snapshot();
+  const entries: [string, [number, number][]][] = [];
+  for (const series of snap.series) {
+    entries.push([cache.seriesName(series), recordPairs(cache.read(series))]);
+  }
+  entries.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  return new Map(entries);
+}
+
+/** Writes `bytes` into a stream in as many reads as its buffer needs. */
+export function feed(stream: PlainStream, bytes: Uint8Array): void {
+  let off = 0;
+  while (off < bytes.length) {
+    const target = stream.readTarget();
+    const n = Math.min(target.length, bytes.length - off);
+    target.set(bytes.subarray(off, off + n));
+    stream.push(n);
+    off += n;
+  }
+}
+
+/** Expected points grouped by name, sorted by name, as dumpCache() returns them. */
+export function groupPoints(
+  points: [string, number, number][],
+): Map<string, [number, number][]> {
+  const byName = new Map<string, [number, number][]>();
+  for (const [name, value, ts] of points) {
+    if (!byName.has(name)) byName.set(name, []);
+    byName.get(name)!.push([ts, value]);
+  }
+  return new Map([...byName].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)));
+}
