@@ -1,0 +1,401 @@
+// Reads the config: defaults, then a go-carbon style TOML file, then `CARBONADO_*` environment
+// variables, each overriding the one before. Every value is checked against the key table in
+// schema.ts; a bad value stops the start with a message naming the file (or variable), the key
+// and what was expected. go-carbon keys carbonado lacks, and unknown keys, give warnings.
+
+import { parse, TomlError } from "smol-toml";
+import { type Config, defaultConfig, type LoggingConfig, parseListen } from "./config.ts";
+import { formatDuration, parseDuration } from "./duration.ts";
+import { findEnv, findKey, findSection, type KeySpec } from "./schema.ts";
+
+/** Where `loadConfig` reads from. */
+export interface LoadOptions {
+  /** Path of the TOML file; without it only defaults and the environment apply. */
+  file?: string;
+  /**
+   * Environment variables; only names starting with `CARBONADO_` are read. Defaults to
+   * `Deno.env.toObject()` (needs `--allow-env`); pass `{}` to ignore the environment.
+   */
+  env?: Record<string, string | undefined>;
+}
+
+/** The loaded settings and what the caller should log at `warn`. */
+export interface LoadResult {
+  config: Config;
+  /** One line per kind of problem: unimplemented keys, deprecated keys, unknown keys, unknown variables. */
+  warnings: string[];
+}
+
+/** The prefix of every environment variable carbonado reads. */
+export const ENV_PREFIX = "CARBONADO_";
+
+/**
+ * Loads the config from `file` (if given) and the environment, over the defaults.
+ *
+ * @example
+ * ```ts
+ * const { config, warnings } = await loadConfig({ file: "/etc/carbonado.toml" });
+ * for (const w of warnings) log.warn(w);
+ * ```
+ * @throws {SyntaxError} when the file is not valid TOML (the message names the file and line)
+ * @throws {TypeError} when a value has the wrong type, e.g.
+ *   `Invalid config /etc/carbonado.toml: whisper.workers = "x" is not an integer`
+ * @throws {RangeError} when a value is out of range or not an allowed choice, e.g.
+ *   `Invalid config /etc/carbonado.toml: cache.write-strategy = "fast": expected one of max, sorted, noop`
+ */
+export async function loadConfig(options: LoadOptions = {}): Promise<LoadResult> {
+  let text: string | undefined;
+  if (options.file !== undefined) {
+    try {
+      text = await Deno.readTextFile(options.file);
+    } catch (e) {
+      if (!(e instanceof Error)) throw e;
+      const Class = e.constructor as ErrorConstructor;
+      throw new Class(`Cannot read config ${options.file}: ${e.message}`, { cause: e });
+    }
+  }
+  return parseConfig(text ?? "", options);
+}
+
+/**
+ * `loadConfig` on TOML text already in memory; `file` only names the source in messages.
+ * Synchronous and free of I/O apart from reading `Deno.env` when `env` is not given.
+ */
+export function parseConfig(text: string, options: LoadOptions = {}): LoadResult {
+  const loader = new Loader(options.file);
+  loader.readToml(text);
+  loader.readEnv(options.env ?? Deno.env.toObject());
+  loader.checkListeners();
+  return { config: loader.config, warnings: loader.warnings() };
+}
+
+/**
+ * go-carbon rewrites a `[logging]` line to `[[logging]]` before decoding, so old configs with a
+ * single table keep working (carbon/config.go ReadConfig). Same here, also at the start of the
+ * file, with CRLF, or with a trailing comment; line numbers are unchanged.
+ */
+function rewriteLogging(text: string): string {
+  return text.replace(
+    /(^|\n)([ \t]*)\[logging\]([ \t]*(?:#[^\r\n]*)?)(?=\r?\n|$)/g,
+    "$1$2[[logging]]$3",
+  );
+}
+
+/** A value rejected by `coerce`: the text after `key = value`, and the error class to throw. */
+class Rejected {
+  constructor(readonly reason: string, readonly Class: ErrorConstructor) {}
+}
+
+type Table = Record<string, unknown>;
+
+function isTable(value: unknown): value is Table {
+  return typeof value === "object" && value !== null && !Array.isArray(value) &&
+    !(value instanceof Date);
+}
+
+class Loader {
+  readonly config: Config = defaultConfig();
+  readonly #file: string | undefined;
+  readonly #unimplemented = new Set<string>();
+  readonly #deprecated = new Set<string>();
+  readonly #unknown = new Set<string>();
+  readonly #unknownEnv = new Set<string>();
+
+  constructor(file: string | undefined) {
+    this.#file = file;
+  }
+
+  readToml(text: string): void {
+    let doc: Table;
+    try {
+      doc = parse(rewriteLogging(text), { integersAsBigInt: true });
+    } catch (e) {
+      if (!(e instanceof TomlError)) throw e;
+      const reason = e.message.split("\n")[0].replace(/^Invalid TOML document: /, "");
+      throw new SyntaxError(
+        `Cannot parse config ${this.#file ?? "text"} at line ${e.line}: ${reason}`,
+        { cause: e },
+      );
+    }
+    const legacy: Partial<LoggingConfig> = {};
+    this.#walk(doc, "", legacy);
+    this.#applyLegacyLogging(legacy);
+  }
+
+  readEnv(env: Record<string, string | undefined>): void {
+    const names = Object.keys(env)
+      .filter((n) => n.startsWith(ENV_PREFIX) && env[n] !== undefined)
+      .sort();
+    const legacy: Partial<LoggingConfig> = {};
+    const later: [KeySpec, string, string][] = [];
+    for (const name of names) {
+      const raw = env[name]!;
+      const spec = findEnv(name);
+      if (spec === undefined) {
+        this.#unknownEnv.add(name);
+      } else if (spec.deprecatedFor !== undefined) {
+        this.#deprecated.add(`${spec.name} (${name})`);
+        this.#setLegacy(legacy, spec, this.#coerceEnv(spec, name, raw));
+      } else if (spec.field !== undefined) {
+        if (!spec.implemented) this.#unimplemented.add(`${spec.name} (${name})`);
+        later.push([spec, name, raw]);
+      } else {
+        this.#unimplemented.add(`${spec.name} (${name})`);
+      }
+    }
+    // The deprecated keys replace [[logging]] first, so CARBONADO_LOGGING_* can refine it.
+    this.#applyLegacyLogging(legacy);
+    for (const [spec, name, raw] of later) {
+      const target = spec.section === "logging" ? this.config.logging[0] : this.#section(spec);
+      (target as unknown as Table)[spec.field!] = this.#coerceEnv(spec, name, raw);
+    }
+  }
+
+  /** Two enabled TCP listeners on one port would fail at bind; say which keys collide now. */
+  checkListeners(): void {
+    const c = this.config;
+    const listeners = [
+      ["tcp", c.tcp],
+      ["pickle", c.pickle],
+      ["carbonlink", c.carbonlink],
+      ["carbonserver", c.carbonserver],
+      ["prometheus", c.prometheus],
+    ] as const;
+    const seen: { name: string; listen: string; hostname: string; port: number }[] = [];
+    for (const [section, { listen, enabled }] of listeners) {
+      if (!enabled) continue;
+      const { hostname, port } = parseListen(listen, `${section}.listen`);
+      if (port === 0) continue;
+      const wild = (h: string) => h === "0.0.0.0" || h === "::";
+      const clash = seen.find((s) =>
+        s.port === port && (s.hostname === hostname || wild(s.hostname) || wild(hostname))
+      );
+      const name = `${section}.listen`;
+      if (clash) {
+        throw new RangeError(
+          `${this.#prefix()}: ${clash.name} = "${clash.listen}" and ${name} = "${listen}" ` +
+            "use the same TCP port",
+        );
+      }
+      seen.push({ name, listen, hostname, port });
+    }
+  }
+
+  warnings(): string[] {
+    const lines: string[] = [];
+    const add = (label: string, set: Set<string>) => {
+      if (set.size > 0) lines.push(`${label}: ${[...set].join(", ")}`);
+    };
+    add("unimplemented config keys ignored", this.#unimplemented);
+    add("deprecated config keys, use [[logging]] instead", this.#deprecated);
+    add("unknown config keys ignored", this.#unknown);
+    add("unknown CARBONADO_* environment variables ignored", this.#unknownEnv);
+    return lines;
+  }
+
+  #prefix(): string {
+    return this.#file === undefined ? "Invalid config" : `Invalid config ${this.#file}`;
+  }
+
+  #section(spec: KeySpec): Table {
+    return (this.config as unknown as Record<string, Table>)[spec.section];
+  }
+
+  #walk(table: Table, section: string, legacy: Partial<LoggingConfig>): void {
+    for (const [key, value] of Object.entries(table)) {
+      const spec = findKey(section, key);
+      const name = section === "" ? key : `${section}.${key}`;
+      if (spec !== undefined) {
+        this.#readKey(spec, value, legacy);
+        continue;
+      }
+      const sub = findSection(name);
+      if (sub === "logging") {
+        this.#readLoggers(value);
+      } else if (sub !== undefined && isTable(value)) {
+        this.#walk(value, sub, legacy);
+      } else if (sub !== undefined) {
+        throw new TypeError(
+          `${this.#prefix()}: ${sub} = ${show(value)}: expected a table [${sub}]`,
+        );
+      } else {
+        this.#unknown.add(name);
+      }
+    }
+  }
+
+  #readKey(spec: KeySpec, value: unknown, legacy: Partial<LoggingConfig>): void {
+    if (spec.kind === "tables" && isTable(value) && Object.keys(value).length > 0) {
+      for (const sub of Object.keys(value)) this.#unimplemented.add(`${spec.name}.${sub}`);
+    } else if (spec.deprecatedFor !== undefined) {
+      this.#deprecated.add(spec.name);
+      this.#setLegacy(legacy, spec, this.#coerceFile(spec, spec.name, value));
+    } else if (spec.field !== undefined) {
+      if (!spec.implemented) this.#unimplemented.add(spec.name);
+      this.#section(spec)[spec.field] = this.#coerceFile(spec, spec.name, value);
+    } else {
+      this.#unimplemented.add(spec.name);
+    }
+  }
+
+  /** `[[logging]]`: an array of tables, or one table (a `[logging]` the rewrite did not catch). */
+  #readLoggers(value: unknown): void {
+    const entries = isTable(value) ? [value] : value;
+    if (!Array.isArray(entries) || !entries.every(isTable)) {
+      throw new TypeError(
+        `${this.#prefix()}: logging = ${show(value)}: expected [[logging]] tables`,
+      );
+    }
+    if (entries.length === 0) return; // go-carbon falls back to the default logger too
+    this.config.logging = entries.map((entry, i) => {
+      const logger = { ...defaultConfig().logging[0] } as unknown as Table;
+      for (const [key, v] of Object.entries(entry)) {
+        const spec = findKey("logging", key);
+        if (spec === undefined) {
+          this.#unknown.add(`logging.${key}`);
+        } else if (spec.field === undefined) {
+          this.#unimplemented.add(spec.name);
+        } else {
+          const where = entries.length > 1 ? `logging[${i}].${spec.key}` : spec.name;
+          logger[spec.field] = this.#coerceFile(spec, where, v);
+        }
+      }
+      return logger as unknown as LoggingConfig;
+    });
+  }
+
+  #setLegacy(legacy: Partial<LoggingConfig>, spec: KeySpec, value: unknown): void {
+    if (spec.key === "logfile") legacy.file = value as string;
+    else legacy.level = value as LoggingConfig["level"];
+  }
+
+  /** As go-carbon: either deprecated key replaces every logger with one default logger. */
+  #applyLegacyLogging(legacy: Partial<LoggingConfig>): void {
+    if (legacy.file === undefined && legacy.level === undefined) return;
+    this.config.logging = [{ ...defaultConfig().logging[0], ...legacy }];
+  }
+
+  #coerceFile(spec: KeySpec, name: string, value: unknown): unknown {
+    const result = coerce(spec, value, false);
+    if (result instanceof Rejected) {
+      throw new result.Class(`${this.#prefix()}: ${name} = ${show(value)}${result.reason}`);
+    }
+    return result;
+  }
+
+  #coerceEnv(spec: KeySpec, name: string, raw: string): unknown {
+    const result = coerce(spec, raw, true);
+    if (result instanceof Rejected) {
+      throw new result.Class(
+        `Invalid config from environment: ${name} = ${JSON.stringify(raw)}${result.reason}`,
+      );
+    }
+    return result;
+  }
+}
+
+/** A value as a user would recognise it from the file. */
+function show(value: unknown): string {
+  if (typeof value === "string") return JSON.stringify(value);
+  if (value instanceof Date) return value.toISOString(); // a TomlDate prints as written
+  if (typeof value !== "object" || value === null) return String(value);
+  const text = JSON.stringify(value, (_k, v) => typeof v === "bigint" ? Number(v) : v);
+  return text.length > 60 ? text.slice(0, 57) + "..." : text;
+}
+
+const INT_TEXT = /^[+-]?\d+$/;
+const FLOAT_TEXT = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
+
+/**
+ * Turns a TOML value (or, with `fromEnv`, an environment string) into the typed value of `spec`,
+ * or says what is wrong with it.
+ */
+function coerce(spec: KeySpec, value: unknown, fromEnv: boolean): unknown {
+  const typeError = (reason: string) => new Rejected(reason, TypeError);
+  const rangeError = (reason: string) => new Rejected(reason, RangeError);
+  switch (spec.kind) {
+    case "bool": {
+      if (typeof value === "boolean") return value;
+      if (fromEnv && typeof value === "string") {
+        const lower = value.toLowerCase();
+        if (lower === "true" || lower === "1") return true;
+        if (lower === "false" || lower === "0") return false;
+        return typeError(" is not a boolean: expected true, false, 1 or 0");
+      }
+      return typeError(" is not a boolean");
+    }
+    case "int":
+    case "size": {
+      let n: number | undefined;
+      if (typeof value === "bigint") n = Number(value);
+      else if (fromEnv && typeof value === "string" && INT_TEXT.test(value)) n = Number(value);
+      if (n === undefined) return typeError(" is not an integer");
+      if (!Number.isSafeInteger(n)) return rangeError(" is too large");
+      return checkMin(spec, n) ?? n;
+    }
+    case "float": {
+      let n: number | undefined;
+      if (typeof value === "bigint" || typeof value === "number") n = Number(value);
+      else if (fromEnv && typeof value === "string" && FLOAT_TEXT.test(value)) n = Number(value);
+      if (n === undefined || !Number.isFinite(n)) return typeError(" is not a number");
+      return checkMin(spec, n) ?? n;
+    }
+    case "duration": {
+      if (typeof value !== "string") return typeError(' is not a duration string like "1m0s"');
+      let ms: number;
+      try {
+        ms = parseDuration(value);
+      } catch (e) {
+        const why = (e as Error).message.replace(/^Invalid duration "[^"]*"(: )?/, "");
+        return typeError(` is not a duration${why ? `: ${why}` : ""}`);
+      }
+      return checkMin(spec, ms) ?? ms;
+    }
+    default:
+      if (typeof value !== "string") return typeError(" is not a string");
+      return checkString(spec, value);
+  }
+}
+
+function checkMin(spec: KeySpec, n: number): Rejected | undefined {
+  const least = spec.min ?? (spec.kind === "size" ? 0 : undefined);
+  if (least === undefined || n >= least) return undefined;
+  const min = spec.kind === "duration" ? formatDuration(least) : String(least);
+  return new Rejected(`: expected at least ${min}`, RangeError);
+}
+
+function checkString(spec: KeySpec, value: string): unknown {
+  const reject = (reason: string) => new Rejected(`: ${reason}`, RangeError);
+  switch (spec.kind) {
+    case "enum":
+      return spec.values!.includes(value)
+        ? value
+        : reject(`expected one of ${spec.values!.map((v) => v === "" ? '""' : v).join(", ")}`);
+    case "path":
+      return value === "" ? reject("expected a non-empty path") : value;
+    case "url-path":
+      return value.startsWith("/") ? value : reject('expected an HTTP path starting with "/"');
+    case "listen":
+      return isListen(value)
+        ? value
+        : reject('expected a host:port listen address like ":2003" or "127.0.0.1:2003"');
+    case "endpoint": {
+      if (value === "" || value === "local") return "local";
+      const m = /^(?:tcp|udp):\/\/(.+)$/.exec(value);
+      return m && isListen(m[1]) && parseListen(m[1], spec.name).port !== 0
+        ? value
+        : reject('expected "local", "tcp://host:port" or "udp://host:port"');
+    }
+    default:
+      return value;
+  }
+}
+
+function isListen(value: string): boolean {
+  try {
+    parseListen(value, "listen");
+    return true;
+  } catch {
+    return false;
+  }
+}
