@@ -1,0 +1,103 @@
+// Creating Whisper files byte-identical to whisper.py 1.1.4's `create`: header, then either zeros
+// (preallocated) or a hole ended by one zero byte (sparse).
+
+import { type ArchiveSpec, validateArchiveList } from "./archive_list.ts";
+import { type AggregationMethod, encodeHeader, isAggregationMethod, MAX_U32 } from "./format.ts";
+
+/** Options for {@linkcode create}. */
+export interface CreateOptions {
+  /** Fraction of known points needed to propagate, from 0 to 1. Default 0.5 (whisper's). */
+  xFilesFactor?: number;
+  /** Consolidation function. Default "average" (whisper's). */
+  aggregationMethod?: AggregationMethod;
+  /** Leave the data area as a hole (whisper's `sparse=True`). Default false: write zeros. */
+  sparse?: boolean;
+}
+
+const ZERO_CHUNK_BYTES = 1 << 20;
+let zeros: Uint8Array | undefined;
+
+function writeAll(file: Deno.FsFile, bytes: Uint8Array): void {
+  let done = 0;
+  while (done < bytes.length) {
+    const n = file.writeSync(done === 0 ? bytes : bytes.subarray(done));
+    if (n === 0) throw new Deno.errors.WriteZero("Cannot write whisper file");
+    done += n;
+  }
+}
+
+/**
+ * Creates a Whisper file. Archives are validated and sorted by precision as whisper's
+ * `validateArchiveList` does; the file must not exist. Parent directories are not created.
+ * On an IO error the half-written file is removed, as whisper.py does.
+ *
+ * @example
+ * ```ts ignore
+ * create("cpu.wsp", parseRetentionDefs("10s:6h,1m:7d,10m:5y"), {
+ *   xFilesFactor: 0.5,
+ *   aggregationMethod: "average",
+ * });
+ * ```
+ * @throws {RangeError} for an invalid archive list, xFilesFactor or aggregation method
+ * @throws {Deno.errors.AlreadyExists} `File <path> already exists` when the file exists
+ */
+export function create(
+  path: string,
+  archives: readonly ArchiveSpec[],
+  options: CreateOptions = {},
+): void {
+  const xFilesFactor = options.xFilesFactor ?? 0.5;
+  const aggregationMethod = options.aggregationMethod ?? "average";
+  if (typeof xFilesFactor !== "number" || !(xFilesFactor >= 0 && xFilesFactor <= 1)) {
+    throw new RangeError(`Invalid xFilesFactor ${xFilesFactor}, not between 0 and 1`);
+  }
+  if (!isAggregationMethod(aggregationMethod)) {
+    throw new RangeError(`Unrecognized aggregation method: ${aggregationMethod}`);
+  }
+  const sorted = validateArchiveList(archives);
+  const { bytes, fileSize } = encodeHeader(sorted, aggregationMethod, xFilesFactor);
+  if (fileSize > MAX_U32) {
+    throw new RangeError(`Archives need ${fileSize} bytes, more than 4 GiB whisper can address`);
+  }
+
+  let file: Deno.FsFile;
+  try {
+    file = Deno.openSync(path, { write: true, createNew: true });
+  } catch (error) {
+    if (error instanceof Deno.errors.AlreadyExists) {
+      throw new Deno.errors.AlreadyExists(`File ${path} already exists`, { cause: error });
+    }
+    throw error;
+  }
+  try {
+    if (options.sparse === true) {
+      writeAll(file, bytes);
+      file.seekSync(fileSize - 1, Deno.SeekMode.Start);
+      writeAll(file, new Uint8Array(1));
+    } else if (fileSize <= ZERO_CHUNK_BYTES) {
+      // Header and zeros in one write: most files are tens of kilobytes.
+      zeros ??= new Uint8Array(ZERO_CHUNK_BYTES);
+      zeros.set(bytes);
+      try {
+        writeAll(file, zeros.subarray(0, fileSize));
+      } finally {
+        zeros.fill(0, 0, bytes.length);
+      }
+    } else {
+      writeAll(file, bytes);
+      zeros ??= new Uint8Array(ZERO_CHUNK_BYTES);
+      for (let left = fileSize - bytes.length; left > 0; left -= ZERO_CHUNK_BYTES) {
+        writeAll(file, left >= ZERO_CHUNK_BYTES ? zeros : zeros.subarray(0, left));
+      }
+    }
+    file.close();
+  } catch (error) {
+    try {
+      file.close();
+    } catch {
+      // already closed: the error came from close itself
+    }
+    Deno.removeSync(path);
+    throw error;
+  }
+}

@@ -1,0 +1,213 @@
+// Graphite's whisper.py as a test oracle: one /usr/bin/python3 process per test case, driven by
+// JSON lines on stdin/stdout. Floats cross as the hex of their 8 big-endian bytes, so values
+// (NaN, -0, infinities included) are compared bit for bit.
+
+/** Debian's python, the only one here that can import whisper 1.1.4. */
+const PYTHON = "/usr/bin/python3";
+
+const SCRIPT = `
+import json, shutil, struct, sys
+import whisper
+
+def enc(v):
+    return None if v is None else struct.pack('>d', v).hex()
+
+def dec(h):
+    return struct.unpack('>d', bytes.fromhex(h))[0]
+
+def run(req):
+    op = req['op']
+    if op == 'create':
+        whisper.create(req['path'], [tuple(a) for a in req['archives']], req.get('xFilesFactor'),
+                       req.get('aggregationMethod'), req.get('sparse', False))
+        return None
+    if op == 'update_many':
+        whisper.update_many(req['path'], [(t, dec(v)) for t, v in req['points']], now=req['now'])
+        return None
+    if op == 'fetch':
+        r = whisper.fetch(req['path'], req['from'], req.get('until'), now=req['now'])
+        if r is None:
+            return None
+        (start, end, step), values = r
+        return {'fromTime': start, 'untilTime': end, 'step': step, 'values': [enc(v) for v in values]}
+    if op == 'info':
+        i = whisper.info(req['path'])
+        if i is not None:
+            i['xFilesFactor'] = enc(i['xFilesFactor'])
+        return i
+    if op == 'set_order':
+        return list(set(req['values']))
+    if op == 'validate':
+        whisper.validateArchiveList([tuple(a) for a in req['archives']])
+        return None
+    if op == 'parse_retention':
+        return list(whisper.parseRetentionDef(req['definition']))
+    if op == 'copy':
+        shutil.copyfile(req['path'], req['to'])
+        return None
+    raise ValueError('unknown op %s' % op)
+
+for line in sys.stdin:
+    req = json.loads(line)
+    try:
+        resp = {'ok': run(req)}
+    except Exception as e:
+        resp = {'error': type(e).__name__, 'message': str(e)}
+    sys.stdout.write(json.dumps(resp) + '\\n')
+    sys.stdout.flush()
+`;
+
+/** Encodes a double as the hex of its 8 big-endian bytes. */
+export function f64ToHex(value: number): string {
+  const view = new DataView(new ArrayBuffer(8));
+  view.setFloat64(0, value);
+  let hex = "";
+  for (let i = 0; i < 8; i++) hex += view.getUint8(i).toString(16).padStart(2, "0");
+  return hex;
+}
+
+/** Decodes the hex of 8 big-endian bytes into a double. */
+export function hexToF64(hex: string): number {
+  const view = new DataView(new ArrayBuffer(8));
+  for (let i = 0; i < 8; i++) view.setUint8(i, parseInt(hex.slice(i * 2, i * 2 + 2), 16));
+  return view.getFloat64(0);
+}
+
+/** An error whisper.py raised, with its Python class name. */
+export class OracleError extends Error {
+  /** Python exception class, e.g. "InvalidConfiguration". */
+  readonly type: string;
+
+  constructor(type: string, message: string) {
+    super(`${type}: ${message}`);
+    this.name = "OracleError";
+    this.type = type;
+  }
+}
+
+/** whisper.fetch's result with values as hex (null where None), for bitwise comparison. */
+export interface OracleFetch {
+  fromTime: number;
+  untilTime: number;
+  step: number;
+  values: (string | null)[];
+}
+
+/** A running whisper.py process. Always `await close()` it (the test sanitizers check). */
+export class WhisperOracle {
+  #child: Deno.ChildProcess;
+  #writer: WritableStreamDefaultWriter<Uint8Array>;
+  #reader: ReadableStreamDefaultReader<Uint8Array>;
+  #stderr: Promise<string>;
+  #buffered = "";
+  #encoder = new TextEncoder();
+  #decoder = new TextDecoder();
+
+  constructor() {
+    this.#child = new Deno.Command(PYTHON, {
+      args: ["-c", SCRIPT],
+      stdin: "piped",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    this.#writer = this.#child.stdin.getWriter();
+    this.#reader = this.#child.stdout.getReader();
+    this.#stderr = new Response(this.#child.stderr).text();
+  }
+
+  /** Sends one request and returns whisper.py's answer; throws {@linkcode OracleError} on its errors. */
+  async call<T>(request: Record<string, unknown>): Promise<T> {
+    await this.#writer.write(this.#encoder.encode(JSON.stringify(request) + "\n"));
+    let newline = this.#buffered.indexOf("\n");
+    while (newline < 0) {
+      const { value, done } = await this.#reader.read();
+      if (done) throw new Error(`whisper.py exited: ${await this.#stderr}`);
+      this.#buffered += this.#decoder.decode(value, { stream: true });
+      newline = this.#buffered.indexOf("\n");
+    }
+    const line = this.#buffered.slice(0, newline);
+    this.#buffered = this.#buffered.slice(newline + 1);
+    const response = JSON.parse(line);
+    if ("error" in response) throw new OracleError(response.error, response.message);
+    return response.ok as T;
+  }
+
+  /** whisper.create(path, archives, xFilesFactor, aggregationMethod, sparse). */
+  create(
+    path: string,
+    archives: readonly { secondsPerPoint: number; points: number }[],
+    options: { xFilesFactor?: number; aggregationMethod?: string; sparse?: boolean } = {},
+  ): Promise<void> {
+    return this.call({
+      op: "create",
+      path,
+      archives: archives.map((a) => [a.secondsPerPoint, a.points]),
+      ...options,
+    });
+  }
+
+  /** whisper.update_many(path, points, now=now). */
+  updateMany(path: string, points: readonly (readonly [number, number])[], now: number) {
+    return this.call<void>({
+      op: "update_many",
+      path,
+      points: points.map(([t, v]) => [t, f64ToHex(v)]),
+      now,
+    });
+  }
+
+  /** whisper.fetch(path, from, until, now=now), values as hex. */
+  fetch(path: string, from: number, until: number | undefined, now: number) {
+    return this.call<OracleFetch | null>({ op: "fetch", path, from, until, now });
+  }
+
+  /** whisper.info(path), with xFilesFactor decoded. */
+  async info(path: string): Promise<Record<string, unknown> | null> {
+    const result = await this.call<Record<string, unknown> | null>({ op: "info", path });
+    if (result !== null) result.xFilesFactor = hexToF64(result.xFilesFactor as string);
+    return result;
+  }
+
+  /** list(set(values)) in CPython's iteration order. */
+  setOrder(values: readonly number[]): Promise<number[]> {
+    return this.call({ op: "set_order", values });
+  }
+
+  /** whisper.validateArchiveList; resolves to null or the error message. */
+  async validate(archives: readonly [number, number][]): Promise<string | null> {
+    try {
+      await this.call({ op: "validate", archives });
+      return null;
+    } catch (error) {
+      if (error instanceof OracleError) return error.message;
+      throw error;
+    }
+  }
+
+  /** whisper.parseRetentionDef; resolves to [secondsPerPoint, points] or the error message. */
+  async parseRetentionDef(definition: string): Promise<[number, number] | string> {
+    try {
+      return await this.call<[number, number]>({ op: "parse_retention", definition });
+    } catch (error) {
+      if (error instanceof OracleError) return error.message;
+      throw error;
+    }
+  }
+
+  /** Copies a file (to snapshot whisper.py's output between steps). */
+  copy(path: string, to: string): Promise<void> {
+    return this.call({ op: "copy", path, to });
+  }
+
+  /** Ends the process and waits for it. */
+  async close(): Promise<void> {
+    await this.#writer.close();
+    for (;;) {
+      const { done } = await this.#reader.read();
+      if (done) break;
+    }
+    const stderr = await this.#stderr;
+    const status = await this.#child.status;
+    if (!status.success) throw new Error(`whisper.py failed: ${stderr}`);
+  }
+}
