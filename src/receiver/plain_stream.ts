@@ -8,6 +8,14 @@ import type { WasmCache } from "../wasm/wasm_cache.ts";
 /** Bytes asked of each read (go-carbon and VictoriaMetrics read 64 KiB at a time). */
 export const READ_BYTES = 65_536;
 
+/** Totals a stream adds to: shared by every connection of a receiver. */
+export interface StreamCounts {
+  /** Points accepted. */
+  accepted: number;
+  /** Lines rejected. */
+  rejected: number;
+}
+
 /** A stream's buffer and line state; call close() to free its wasm memory. */
 export class PlainStream {
   #cache: WasmCache;
@@ -15,13 +23,12 @@ export class PlainStream {
   #size: number;
   #carry = 0;
   #discarding = false;
-  /** Points accepted from this stream. */
-  accepted = 0;
-  /** Lines rejected from this stream. */
-  rejected = 0;
+  /** What this stream added, into the receiver's totals. */
+  readonly counts: StreamCounts;
 
-  constructor(cache: WasmCache) {
+  constructor(cache: WasmCache, counts: StreamCounts = { accepted: 0, rejected: 0 }) {
     this.#cache = cache;
+    this.counts = counts;
     this.#size = READ_BYTES;
     this.#ptr = cache.allocBuffer(this.#size);
   }
@@ -46,12 +53,12 @@ export class PlainStream {
       this.#discarding = false;
     }
     const consumed = cache.ingest(this.#ptr + start, len - start);
-    this.accepted += cache.lastAccepted;
-    this.rejected += cache.lastRejected;
+    this.counts.accepted += cache.lastAccepted;
+    this.counts.rejected += cache.lastRejected;
     const rest = len - start - consumed;
     if (rest > cache.maxLineLen) {
       cache.countRejected("line_too_long");
-      this.rejected++;
+      this.counts.rejected++;
       this.#discarding = true;
       this.#carry = 0;
       return;
@@ -67,7 +74,7 @@ export class PlainStream {
   end(): void {
     if (this.#carry > 0 && !this.#discarding) {
       this.#cache.countRejected("truncated");
-      this.rejected++;
+      this.counts.rejected++;
     }
     this.#carry = 0;
   }

@@ -66,6 +66,6 @@ if (import.meta.main) {
   const specTally = parseAspectSummary(spec.text, spec.code);
   const passed = denoTally.passed + specTally.passed;
   const failed = denoTally.failed + specTally.failed;
-  console.log(`tests: ${passed} passed, ${failed} failed`);
+  console.log(`\ntests: ${passed} passed, ${failed} failed`);
   Deno.exit(failed === 0 ? 0 : 1);
 }

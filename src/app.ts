@@ -1,0 +1,68 @@
+// Wiring: builds every component from the config, and holds the start order and the stop order
+// in one readable place.
+
+import type { Config } from "./config/config.ts";
+import { CacheStats } from "./cache/cache_stats.ts";
+import { Logger } from "./log/logger.ts";
+import { TcpReceiver } from "./receiver/tcp.ts";
+import { PrometheusServer } from "./stats/prometheus.ts";
+import type { StatSource } from "./stats/sample.ts";
+import { WasmCache } from "./wasm/wasm_cache.ts";
+
+const log = new Logger("app");
+
+/** The running daemon. */
+export class App {
+  readonly config: Config;
+  readonly cache: WasmCache;
+  readonly tcp?: TcpReceiver;
+  readonly prometheus?: PrometheusServer;
+  readonly stats: StatSource[] = [];
+
+  private constructor(config: Config, cache: WasmCache) {
+    this.config = config;
+    this.cache = cache;
+    this.stats.push(new CacheStats(cache, config.cache.maxSize));
+    if (config.tcp.enabled) {
+      this.tcp = new TcpReceiver(cache, {
+        listen: config.tcp.listen,
+        readTimeout: config.tcp.readTimeout,
+      });
+      this.stats.push(this.tcp);
+    }
+    if (config.prometheus.enabled) {
+      this.prometheus = new PrometheusServer(config.prometheus, this.stats);
+    }
+  }
+
+  /** Loads the wasm cache and builds the components (nothing listens yet). */
+  static async create(config: Config): Promise<App> {
+    const cache = await WasmCache.load({
+      maxPoints: config.cache.maxSize,
+      maxLineLen: config.tcp.maxLineSize,
+    });
+    return new App(config, cache);
+  }
+
+  /** Starts listening; returns every listener's bound address by name. */
+  start(): Record<string, string> {
+    this.prometheus?.start();
+    this.tcp?.start();
+    const listeners: Record<string, string> = {};
+    if (this.tcp) listeners.tcp = formatAddr(this.tcp.addr);
+    if (this.prometheus) listeners.prometheus = formatAddr(this.prometheus.addr);
+    log.info("started", { listeners });
+    return listeners;
+  }
+
+  /** Stops accepting, closes connections, then the HTTP listener. */
+  async stop(): Promise<void> {
+    await this.tcp?.stop();
+    await this.prometheus?.stop();
+    log.info("stopped", { cache: this.cache.counters() });
+  }
+}
+
+function formatAddr(a: Deno.NetAddr): string {
+  return a.hostname.includes(":") ? `[${a.hostname}]:${a.port}` : `${a.hostname}:${a.port}`;
+}

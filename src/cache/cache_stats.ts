@@ -1,0 +1,72 @@
+// The cache's counters as samples: go-carbon's cache.* self-metrics and their Prometheus names.
+
+import { REJECT_REASONS } from "../protocol/plaintext.ts";
+import type { StatSend, StatSource } from "../stats/sample.ts";
+import type { WasmCache } from "../wasm/wasm_cache.ts";
+
+/** Reports the wasm cache's counters; `maxPoints` is `[cache] max-size`. */
+export class CacheStats implements StatSource {
+  #cache: WasmCache;
+  #maxPoints: number;
+
+  constructor(cache: WasmCache, maxPoints: number) {
+    this.#cache = cache;
+    this.#maxPoints = maxPoints;
+  }
+
+  stat(send: StatSend): void {
+    const c = this.#cache.counters();
+    send({
+      name: "carbonado_cache_points",
+      help: "Points waiting in the cache.",
+      type: "gauge",
+      value: c.cachedPoints,
+      carbon: "cache.size",
+    });
+    send({
+      name: "carbonado_cache_series",
+      help: "Series in the cache.",
+      type: "gauge",
+      value: c.series,
+      carbon: "cache.metrics",
+    });
+    send({
+      name: "carbonado_cache_not_confirmed_points",
+      help: "Points handed to the persister and not yet written.",
+      type: "gauge",
+      value: c.notConfirmed,
+      carbon: "cache.notConfirmed",
+    });
+    send({
+      name: "carbonado_cache_max_points",
+      help: "The cache limit in points ([cache] max-size).",
+      type: "gauge",
+      value: this.#maxPoints,
+      carbon: "cache.maxSize",
+    });
+    send({
+      name: "carbonado_cache_overflow_points_total",
+      help: "Points dropped because the cache was full.",
+      type: "counter",
+      value: c.overflow,
+      carbon: "cache.overflow",
+    });
+    send({
+      name: "carbonado_cache_memory_bytes",
+      help: "Bytes of wasm linear memory in use by the cache and input buffers.",
+      type: "gauge",
+      value: c.heapBytes,
+      carbon: "cache.memoryBytes",
+    });
+    for (const reason of REJECT_REASONS) {
+      send({
+        name: "carbonado_rejected_lines_total",
+        help: "Input lines and points rejected, by reason.",
+        type: "counter",
+        value: c.rejected[reason],
+        labels: { reason },
+        carbon: `parse.rejected.${reason}`,
+      });
+    }
+  }
+}

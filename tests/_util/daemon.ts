@@ -1,0 +1,114 @@
+// Runs the real daemon (src/main.ts) as a child process on free ports, for integration tests
+// and the end-to-end benchmark. Listeners bind port 0; their addresses come from the "started"
+// log line.
+
+const MAIN = new URL("../../src/main.ts", import.meta.url).pathname;
+
+/** A running daemon. */
+export interface Daemon {
+  child: Deno.ChildProcess;
+  /** Bound addresses by listener name, as logged at start. */
+  listeners: Record<string, string>;
+  /** Every log line so far, parsed. */
+  logs: Record<string, unknown>[];
+  /** The port of a listener. */
+  port(name: string): number;
+  /** Sends SIGTERM and waits for the exit status. */
+  stop(signal?: Deno.Signal): Promise<Deno.CommandStatus>;
+}
+
+/** Starts the daemon with `env` on top of defaults that put every listener on port 0. */
+export async function startDaemon(
+  opts: { env?: Record<string, string>; args?: string[]; dataDir: string },
+): Promise<Daemon> {
+  const env: Record<string, string> = {
+    CARBONADO_TCP_LISTEN: "127.0.0.1:0",
+    CARBONADO_UDP_LISTEN: "127.0.0.1:0",
+    CARBONADO_PICKLE_LISTEN: "127.0.0.1:0",
+    CARBONADO_CARBONLINK_LISTEN: "127.0.0.1:0",
+    CARBONADO_CARBONSERVER_LISTEN: "127.0.0.1:0",
+    CARBONADO_PROMETHEUS_LISTEN: "127.0.0.1:0",
+    CARBONADO_WHISPER_DATA_DIR: opts.dataDir,
+    ...opts.env,
+  };
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--allow-net",
+      "--allow-read",
+      "--allow-write",
+      "--allow-env",
+      "--allow-sys",
+      MAIN,
+      ...(opts.args ?? []),
+    ],
+    env,
+    stdout: "piped",
+    stderr: "inherit",
+  }).spawn();
+  const logs: Record<string, unknown>[] = [];
+  const lines = child.stdout.pipeThrough(new TextDecoderStream()).pipeThrough(splitLines());
+  const reader = lines.getReader();
+  let listeners: Record<string, string> | undefined;
+  while (!listeners) {
+    const { value, done } = await reader.read();
+    if (done) {
+      await child.status;
+      throw new Error(`daemon exited before starting: ${JSON.stringify(logs)}`);
+    }
+    const entry = JSON.parse(value);
+    logs.push(entry);
+    if (entry.msg === "started") listeners = entry.listeners;
+  }
+  const pumping = (async () => {
+    while (true) {
+      const { value, done } = await reader.read();
+      if (done) return;
+      logs.push(JSON.parse(value));
+    }
+  })();
+  return {
+    child,
+    listeners,
+    logs,
+    port(name) {
+      const addr = listeners![name];
+      if (!addr) throw new Error(`no ${name} listener in ${JSON.stringify(listeners)}`);
+      return Number(addr.slice(addr.lastIndexOf(":") + 1));
+    },
+    async stop(signal: Deno.Signal = "SIGTERM") {
+      child.kill(signal);
+      const status = await child.status;
+      await pumping;
+      return status;
+    },
+  };
+}
+
+function splitLines(): TransformStream<string, string> {
+  let rest = "";
+  return new TransformStream({
+    transform(chunk, ctl) {
+      const parts = (rest + chunk).split("\n");
+      rest = parts.pop()!;
+      for (const p of parts) if (p.trim()) ctl.enqueue(p);
+    },
+    flush(ctl) {
+      if (rest.trim()) ctl.enqueue(rest);
+    },
+  });
+}
+
+/** Fetches a URL and returns the body text. */
+export async function fetchText(url: string): Promise<string> {
+  const res = await fetch(url);
+  return await res.text();
+}
+
+/** Reads one sample's value from a Prometheus text page, or undefined. */
+export function promValue(page: string, series: string): number | undefined {
+  for (const line of page.split("\n")) {
+    if (line.startsWith(series + " ")) return Number(line.slice(series.length + 1));
+  }
+  return undefined;
+}
