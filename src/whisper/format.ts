@@ -100,6 +100,14 @@ export function decodeHeader(
   if (count === 0) {
     throw new WhisperCorruptionError("archive count is 0", { path, offset: 12 });
   }
+  if (headerSize(count) > fileSize) {
+    throw new WhisperCorruptionError(
+      `header of ${count} archives (${
+        headerSize(count)
+      } bytes) is longer than the file (${fileSize} bytes)`,
+      { path, offset: 12 },
+    );
+  }
   const archives: ArchiveInfo[] = [];
   for (let i = 0; i < count; i++) {
     const at = METADATA_SIZE + ARCHIVE_INFO_SIZE * i;

@@ -25,7 +25,8 @@ def run(req):
         whisper.update_many(req['path'], [(t, dec(v)) for t, v in req['points']], now=req['now'])
         return None
     if op == 'fetch':
-        r = whisper.fetch(req['path'], req['from'], req.get('until'), now=req['now'])
+        r = whisper.fetch(req['path'], req['from'], req.get('until'), now=req['now'],
+                          archiveToSelect=req.get('archive'))
         if r is None:
             return None
         (start, end, step), values = r
@@ -156,9 +157,9 @@ export class WhisperOracle {
     });
   }
 
-  /** whisper.fetch(path, from, until, now=now), values as hex. */
-  fetch(path: string, from: number, until: number | undefined, now: number) {
-    return this.call<OracleFetch | null>({ op: "fetch", path, from, until, now });
+  /** whisper.fetch(path, from, until, now=now, archiveToSelect=archive), values as hex. */
+  fetch(path: string, from: number, until: number | undefined, now: number, archive?: number) {
+    return this.call<OracleFetch | null>({ op: "fetch", path, from, until, now, archive });
   }
 
   /** whisper.info(path), with xFilesFactor decoded. */

@@ -1,0 +1,113 @@
+// create() and info() against whisper.py: identical bytes (sparse and preallocated), the same
+// info, and the same refusals.
+
+import assert from "node:assert/strict";
+import { create } from "../../src/whisper/create.ts";
+import { AGGREGATION_METHODS } from "../../src/whisper/format.ts";
+import { info } from "../../src/whisper/whisper_file.ts";
+import { WhisperOracle } from "../_util/whisper_oracle.ts";
+import { assertSameBytes, RETENTIONS, withTempDir } from "./test_support.ts";
+
+Deno.test("create() writes whisper.py's bytes for every method, several xFilesFactors, sparse or not", async () => {
+  const oracle = new WhisperOracle();
+  try {
+    await withTempDir(async (dir) => {
+      let n = 0;
+      for (const [name, archives] of Object.entries(RETENTIONS)) {
+        for (const aggregationMethod of AGGREGATION_METHODS) {
+          for (const xFilesFactor of [0, 0.5, 1, 0.3, 0.1234567]) {
+            for (const sparse of [false, true]) {
+              const ours = `${dir}/ours_${n}.wsp`;
+              const theirs = `${dir}/theirs_${n++}.wsp`;
+              create(ours, archives, { xFilesFactor, aggregationMethod, sparse });
+              await oracle.create(theirs, archives, { xFilesFactor, aggregationMethod, sparse });
+              assertSameBytes(ours, theirs, `${name} ${aggregationMethod} ${xFilesFactor}`);
+              const expected = await oracle.info(theirs);
+              const { fileSize, ...header } = info(ours);
+              assert.deepEqual(header, expected);
+              assert.equal(fileSize, Deno.statSync(theirs).size);
+            }
+          }
+        }
+      }
+    });
+  } finally {
+    await oracle.close();
+  }
+});
+
+Deno.test("create() sorts archives by precision and applies whisper's defaults", async () => {
+  const oracle = new WhisperOracle();
+  try {
+    await withTempDir(async (dir) => {
+      const archives = [{ secondsPerPoint: 60, points: 1440 }, {
+        secondsPerPoint: 10,
+        points: 360,
+      }];
+      create(`${dir}/ours.wsp`, archives);
+      await oracle.create(`${dir}/theirs.wsp`, archives);
+      assertSameBytes(`${dir}/ours.wsp`, `${dir}/theirs.wsp`, "defaults");
+      const header = info(`${dir}/ours.wsp`);
+      assert.equal(header.aggregationMethod, "average");
+      assert.equal(header.xFilesFactor, 0.5);
+      assert.deepEqual(header.archives.map((a) => a.secondsPerPoint), [10, 60]);
+    });
+  } finally {
+    await oracle.close();
+  }
+});
+
+Deno.test("create() refuses to overwrite an existing file and leaves it untouched", async () => {
+  await withTempDir((dir) => {
+    const path = `${dir}/exists.wsp`;
+    Deno.writeTextFileSync(path, "keep me");
+    assert.throws(
+      () => create(path, [{ secondsPerPoint: 60, points: 10 }]),
+      (error: Error) =>
+        error instanceof Deno.errors.AlreadyExists &&
+        error.message === `File ${path} already exists`,
+    );
+    assert.equal(Deno.readTextFileSync(path), "keep me");
+  });
+});
+
+Deno.test("create() does not create missing directories", async () => {
+  await withTempDir((dir) => {
+    assert.throws(
+      () => create(`${dir}/missing/a.wsp`, [{ secondsPerPoint: 60, points: 10 }]),
+      Deno.errors.NotFound,
+    );
+  });
+});
+
+Deno.test("create() rejects invalid arguments before touching the disk", async () => {
+  await withTempDir((dir) => {
+    const path = `${dir}/bad.wsp`;
+    const one = [{ secondsPerPoint: 60, points: 10 }];
+    const cases: [() => void, RegExp][] = [
+      [() => create(path, []), /at least one archive/],
+      [() => create(path, one, { xFilesFactor: 1.5 }), /Invalid xFilesFactor 1.5/],
+      [() => create(path, one, { xFilesFactor: NaN }), /Invalid xFilesFactor NaN/],
+      [() => create(path, one, { xFilesFactor: -0.1 }), /not between 0 and 1/],
+      [
+        // @ts-expect-error: an unknown method, as a config file could give
+        () => create(path, one, { aggregationMethod: "median" }),
+        /Unrecognized aggregation method: median/,
+      ],
+      [() => create(path, [{ secondsPerPoint: 0, points: 10 }]), /integers from 1/],
+      [() => create(path, [{ secondsPerPoint: 60, points: 1.5 }]), /integers from 1/],
+      [
+        () =>
+          create(path, [{ secondsPerPoint: 60, points: 10 }, { secondsPerPoint: 60, points: 20 }]),
+        /same precision/,
+      ],
+    ];
+    for (const [fn, message] of cases) {
+      assert.throws(
+        fn,
+        (error: Error) => error instanceof RangeError && message.test(error.message),
+      );
+      assert.throws(() => Deno.statSync(path), Deno.errors.NotFound);
+    }
+  });
+});
