@@ -15,17 +15,22 @@ export const enum AggregationType {
   AbsMin = 8,
 }
 
+/** The points of a higher archive under one lower-archive interval; reused between calls. */
+export interface Neighbours {
+  /** Values; only those marked known are meaningful. */
+  values: Float64Array;
+  /** 1 where the slot held a point for its expected time, else 0. */
+  known: Uint8Array;
+  /** Number of neighbours (the leading entries of the arrays). */
+  count: number;
+}
+
 /**
- * Aggregates `count` neighbour values, of which those with `known[i] === 1` are known, into one
- * value. At least one value must be known. `avg_zero` counts unknown values as 0 and divides by
- * `count`; every other method looks only at known values.
+ * Aggregates the neighbours into one value. At least one must be known. `avg_zero` counts
+ * unknown values as 0 and divides by `count`; every other method looks only at known values.
  */
-export function aggregate(
-  type: AggregationType,
-  values: Float64Array,
-  known: Uint8Array,
-  count: number,
-): number {
+export function aggregate(type: AggregationType, neighbours: Neighbours): number {
+  const { values, known, count } = neighbours;
   switch (type) {
     case AggregationType.Average:
     case AggregationType.Sum: {

@@ -55,7 +55,7 @@ export function create(
     throw new RangeError(`Unrecognized aggregation method: ${aggregationMethod}`);
   }
   const sorted = validateArchiveList(archives);
-  const { bytes, fileSize } = encodeHeader(sorted, aggregationMethod, xFilesFactor);
+  const { bytes, fileSize } = encodeHeader(sorted, { aggregationMethod, xFilesFactor });
   if (fileSize > MAX_U32) {
     throw new RangeError(`Archives need ${fileSize} bytes, more than 4 GiB whisper can address`);
   }

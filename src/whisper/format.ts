@@ -63,20 +63,25 @@ export function headerSize(archiveCount: number): number {
   return METADATA_SIZE + ARCHIVE_INFO_SIZE * archiveCount;
 }
 
+/** What {@linkcode decodeHeader} checks the header against. */
+export interface DecodeHeaderOptions {
+  /** Size of the whole file in bytes. */
+  fileSize: number;
+  /** Path, for the error. */
+  path: string;
+}
+
 /**
- * Decodes a header from `bytes` (the start of the file, `available` bytes valid) and checks it
+ * Decodes a header from `bytes` (the start of the file, as much as was read) and checks it
  * against the file size: the checks whisper.py's `__readHeader` makes (known aggregation type,
  * xFilesFactor within [0, 1], complete records) plus archives that are non-empty and inside the
  * file, so later reads can never run past its end.
  *
  * Throws {@linkcode WhisperCorruptionError} with the offset of the first bad field.
  */
-export function decodeHeader(
-  bytes: Uint8Array,
-  available: number,
-  fileSize: number,
-  path: string,
-): WhisperHeader {
+export function decodeHeader(bytes: Uint8Array, options: DecodeHeaderOptions): WhisperHeader {
+  const { fileSize, path } = options;
+  const available = bytes.length;
   if (available < METADATA_SIZE) {
     throw new WhisperCorruptionError(
       `metadata is truncated (${available} of ${METADATA_SIZE} bytes)`,
@@ -150,9 +155,9 @@ export function decodeHeader(
  */
 export function encodeHeader(
   archives: readonly { readonly secondsPerPoint: number; readonly points: number }[],
-  aggregationMethod: AggregationMethod,
-  xFilesFactor: number,
+  options: { aggregationMethod: AggregationMethod; xFilesFactor: number },
 ): { bytes: Uint8Array; fileSize: number } {
+  const { aggregationMethod, xFilesFactor } = options;
   const size = headerSize(archives.length);
   const bytes = new Uint8Array(size);
   const view = new DataView(bytes.buffer);

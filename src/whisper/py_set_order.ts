@@ -35,11 +35,22 @@ function insert(slots: Int32Array, mask: number, hash: number, item: number): vo
   }
 }
 
+/** Options for {@linkcode pythonSetOrder}. */
+export interface SetOrderOptions {
+  /** How many leading values to take. Default all. */
+  count?: number;
+}
+
 /**
- * Writes to `order` the indices of `values[0..count)` in the order CPython 3.11 iterates a set
- * built by adding them one by one. The values must be distinct integers in [0, 2^53).
+ * Writes to `order` the indices of the values in the order CPython 3.11 iterates a set built by
+ * adding them one by one. The values must be distinct integers in [0, 2^53).
  */
-export function pythonSetOrder(values: ArrayLike<number>, count: number, order: Uint32Array): void {
+export function pythonSetOrder(
+  values: ArrayLike<number>,
+  order: Uint32Array,
+  options: SetOrderOptions = {},
+): void {
+  const count = options.count ?? values.length;
   let size = MIN_SIZE;
   if (table.length < size) table = new Int32Array(size);
   table.fill(-1, 0, size);

@@ -2,7 +2,7 @@
 // propagation) and its exact bytes, using synchronous IO: the persister calls this from Worker
 // threads, where a sync syscall costs a few microseconds and an async one tens.
 
-import { aggregate, type AggregationType } from "./aggregate.ts";
+import { aggregate, type AggregationType, type Neighbours } from "./aggregate.ts";
 import { WhisperCorruptionError } from "./errors.ts";
 import {
   AGGREGATION_METHODS,
@@ -127,11 +127,14 @@ class Scratch {
     this.slots = new Float64Array(size);
   }
 
+  neighbourView: Neighbours = { values: this.neighbours, known: this.known, count: 0 };
+
   neighbourSlots(n: number): void {
     if (this.neighbours.length >= n) return;
     const size = Math.max(n, this.neighbours.length * 2);
     this.neighbours = new Float64Array(size);
     this.known = new Uint8Array(size);
+    this.neighbourView = { values: this.neighbours, known: this.known, count: 0 };
   }
 
   readBytes(n: number): void {
@@ -198,11 +201,10 @@ export class WhisperFile {
 
   /** Use {@linkcode WhisperFile.open}. */
   constructor(
-    path: string,
     file: Deno.FsFile,
-    init: { header: WhisperHeader; fileSize: number; writable: boolean; pos: number },
+    init: { path: string; header: WhisperHeader; fileSize: number; writable: boolean; pos: number },
   ) {
-    this.path = path;
+    this.path = init.path;
     this.#file = file;
     this.header = init.header;
     this.fileSize = init.fileSize;
@@ -226,22 +228,20 @@ export class WhisperFile {
     const file = Deno.openSync(path, { read: true, write: writable });
     try {
       const fileSize = file.statSync().size;
-      let want = Math.min(fileSize, HEADER_READ_BYTES);
+      const want = Math.min(fileSize, HEADER_READ_BYTES);
       scratch.readBytes(want);
       let got = readInto(file, scratch.read, 0, want);
       if (got >= METADATA_SIZE) {
         const need = headerSize(scratch.readView.getUint32(12));
         if (need > got && need <= fileSize) {
-          want = need;
-          const bytes = new Uint8Array(need);
-          bytes.set(scratch.read.subarray(0, got));
+          const head = scratch.read.slice(0, got);
           scratch.readBytes(need);
-          scratch.read.set(bytes.subarray(0, got));
+          scratch.read.set(head);
           got += readInto(file, scratch.read, got, need - got);
         }
       }
-      const header = decodeHeader(scratch.read, got, fileSize, path);
-      const opened = new WhisperFile(path, file, { header, fileSize, writable, pos: got });
+      const header = decodeHeader(scratch.read.subarray(0, got), { fileSize, path });
+      const opened = new WhisperFile(file, { path, header, fileSize, writable, pos: got });
       header.archives.forEach((archive, i) => {
         if (archive.offset + POINT_SIZE <= got) {
           opened.#bases[i] = scratch.readView.getUint32(archive.offset);
@@ -459,7 +459,7 @@ export class WhisperFile {
         const fit = aligned - aligned % lowerStep;
         if (m === 0 || intervals[m - 1] !== fit) intervals[m++] = fit;
       }
-      pythonSetOrder(intervals, m, scratch.order);
+      pythonSetOrder(intervals, scratch.order, { count: m });
       if (!this.#propagate(higher, l, m)) break;
       higher = l;
     }
@@ -564,7 +564,8 @@ export class WhisperFile {
       const propagates = knownCount > 0 && knownCount / count >= this.#xFilesFactor;
       scratch.propagates[u] = propagates ? 1 : 0;
       if (propagates) {
-        scratch.aggregated[u] = aggregate(this.#type, neighbours, known, count);
+        scratch.neighbourView.count = count;
+        scratch.aggregated[u] = aggregate(this.#type, scratch.neighbourView);
       }
     }
 

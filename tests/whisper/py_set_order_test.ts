@@ -24,7 +24,7 @@ Deno.test("pythonSetOrder() matches CPython for 500 sets of intervals, small and
         }
       }
       const order = new Uint32Array(values.length);
-      pythonSetOrder(values, values.length, order);
+      pythonSetOrder(values, order);
       assert.deepEqual(
         Array.from(order, (i) => values[i]),
         await oracle.setOrder(values),
