@@ -352,6 +352,10 @@ function isHighSurrogate(c: number): boolean {
   return c >= 0xd800 && c <= 0xdbff;
 }
 
+function isLowSurrogate(c: number): boolean {
+  return c >= 0xdc00 && c <= 0xdfff;
+}
+
 /** Rejects `..`, a leading or a trailing dot outside braces. */
 function checkTopLevelDots(items: Item[], fail: Fail): void {
   for (let i = 0; i < items.length; i++) {
@@ -477,8 +481,49 @@ function compileSegment(raw: readonly Item[], maxGlobs: number): SegmentMatcher 
     if (values.length === 0) return null;
     return values.length === 1 ? literalMatcher(values[0]) : setMatcher(values);
   }
-  if (items.every((it) => it.t !== "alt")) return simpleMatcher(items);
-  return nfaMatcher(items);
+  const prefix = requiredAffix(items, 1);
+  // One item gives both affixes: they may overlap, so only the prefix is used.
+  const suffix = items.length > 1 ? requiredAffix(items, -1) : "";
+  if (items.some((it) => it.t === "alt")) return withAffixes(nfaMatcher(items), prefix, suffix);
+  return fastShapeMatcher(items) ?? withAffixes(simpleMatcher(items), prefix, suffix);
+}
+
+/**
+ * A literal every match must start with (`end` 1) or end with (`end` -1): a cheap test that
+ * rejects most names before the matcher runs (`host-42{1,2}?` needs "host-42").
+ */
+function requiredAffix(items: readonly Item[], end: 1 | -1): string {
+  const it = end === 1 ? items[0] : items[items.length - 1];
+  if (it === undefined) return "";
+  if (it.t === "lit") return it.s;
+  if (it.t !== "alt") return "";
+  const affixes = it.options.map((o) => requiredAffix(o, end));
+  let common = affixes[0];
+  for (const a of affixes) {
+    let n = 0;
+    const max = Math.min(a.length, common.length);
+    if (end === 1) {
+      while (n < max && a[n] === common[n]) n++;
+      common = common.slice(0, n);
+    } else {
+      while (n < max && a[a.length - 1 - n] === common[common.length - 1 - n]) n++;
+      common = common.slice(common.length - n);
+    }
+  }
+  // Do not split a surrogate pair.
+  if (end === 1 && isHighSurrogate(common.charCodeAt(common.length - 1))) {
+    common = common.slice(0, -1);
+  }
+  if (end === -1 && isLowSurrogate(common.charCodeAt(0))) common = common.slice(1);
+  return common;
+}
+
+function withAffixes(m: SegmentMatcher, prefix: string, suffix: string): SegmentMatcher {
+  if (prefix === "" && suffix === "") return m;
+  const min = prefix.length + suffix.length;
+  return patternMatcher((s) =>
+    s.length >= min && s.startsWith(prefix) && s.endsWith(suffix) && m.test(s)
+  );
 }
 
 const NO_VALUES: readonly string[] = Object.freeze([]);
@@ -530,25 +575,6 @@ function classHas(item: { negate: boolean; ranges: readonly number[] }, cp: numb
  * backtracks only to the last star, O(pattern x name) at worst.
  */
 function simpleMatcher(items: Item[]): SegmentMatcher {
-  // Fast shapes: prefix*, *suffix, *infix*, prefix*suffix.
-  if (items.length === 2 && items[1] === STAR && items[0].t === "lit") {
-    const prefix = items[0].s;
-    return patternMatcher((s) => s.startsWith(prefix));
-  }
-  if (items.length === 2 && items[0] === STAR && items[1].t === "lit") {
-    const suffix = items[1].s;
-    return patternMatcher((s) => s.endsWith(suffix));
-  }
-  if (items.length === 3 && items[0] === STAR && items[2] === STAR && items[1].t === "lit") {
-    const infix = items[1].s;
-    return patternMatcher((s) => s.includes(infix));
-  }
-  if (items.length === 3 && items[1] === STAR && items[0].t === "lit" && items[2].t === "lit") {
-    const prefix = items[0].s;
-    const suffix = items[2].s;
-    const min = prefix.length + suffix.length;
-    return patternMatcher((s) => s.length >= min && s.startsWith(prefix) && s.endsWith(suffix));
-  }
   const steps = items;
   return patternMatcher((s) => {
     let i = 0;
@@ -578,6 +604,29 @@ function simpleMatcher(items: Item[]): SegmentMatcher {
       i = starItem + 1;
     }
   });
+}
+
+/** The common shapes `prefix*`, `*suffix`, `*infix*`, `prefix*suffix` as string tests. */
+function fastShapeMatcher(items: Item[]): SegmentMatcher | null {
+  if (items.length === 2 && items[1] === STAR && items[0].t === "lit") {
+    const prefix = items[0].s;
+    return patternMatcher((s) => s.startsWith(prefix));
+  }
+  if (items.length === 2 && items[0] === STAR && items[1].t === "lit") {
+    const suffix = items[1].s;
+    return patternMatcher((s) => s.endsWith(suffix));
+  }
+  if (items.length === 3 && items[0] === STAR && items[2] === STAR && items[1].t === "lit") {
+    const infix = items[1].s;
+    return patternMatcher((s) => s.includes(infix));
+  }
+  if (items.length === 3 && items[1] === STAR && items[0].t === "lit" && items[2].t === "lit") {
+    const prefix = items[0].s;
+    const suffix = items[2].s;
+    const min = prefix.length + suffix.length;
+    return patternMatcher((s) => s.length >= min && s.startsWith(prefix) && s.endsWith(suffix));
+  }
+  return null;
 }
 
 /** Matches one non-star item at `pos`; returns the position after it, or -1. */
@@ -643,54 +692,79 @@ function nfaMatcher(items: Item[]): SegmentMatcher {
     return cur;
   };
   const start = build(items, add(OP_MATCH, 0, -1));
-  const n = op.length;
-  const mark = new Uint32Array(n);
+  const mark = new Uint32Array(op.length);
   let gen = 0;
   const stack: number[] = [];
 
-  /** Adds `s` and its split-closure to `list`, deduplicated by generation mark. */
-  const addState = (list: number[], s: number) => {
-    stack.push(s);
-    while (stack.length > 0) {
-      const x = stack.pop()!;
-      if (mark[x] === gen) continue;
-      mark[x] = gen;
-      if (op[x] === OP_SPLIT) {
-        const outs = split[x];
-        for (let k = outs.length - 1; k >= 0; k--) stack.push(outs[k]);
-      } else {
-        list.push(x);
+  /** The split-closure of `from` (or of the successors of `from` on `cp`), sorted. */
+  const closure = (from: readonly number[], cp: number): number[] => {
+    if (++gen === 0xffffffff) {
+      mark.fill(0);
+      gen = 1;
+    }
+    const list: number[] = [];
+    for (const x of from) {
+      const o = op[x];
+      if (cp < 0) stack.push(x);
+      else if (
+        (o === OP_CHAR && arg[x] === cp) || o === OP_ANY ||
+        (o === OP_CLASS && classHas(classes[arg[x]], cp))
+      ) stack.push(next[x]);
+      while (stack.length > 0) {
+        const y = stack.pop()!;
+        if (mark[y] === gen) continue;
+        mark[y] = gen;
+        if (op[y] !== OP_SPLIT) list.push(y);
+        else for (const z of split[y]) stack.push(z);
       }
     }
+    return list.sort((p, q) => p - q);
   };
 
-  return patternMatcher((s) => {
-    if (gen > 0xfffffff0) {
-      mark.fill(0);
-      gen = 0;
+  // DFA states are built lazily, one per distinct set of NFA states, and cached within a budget
+  // of NFA state entries; past it, steps are computed without caching (linear, just slower).
+  const cache = new Map<string, DfaState>();
+  let budget = DFA_CACHE_ENTRIES;
+  const state = (list: number[]): DfaState => {
+    const key = list.join(",");
+    let d = cache.get(key);
+    if (d === undefined) {
+      const cached = budget >= list.length;
+      d = { list, accept: list.some((x) => op[x] === OP_MATCH), next: new Map(), cached };
+      if (cached) {
+        budget -= list.length + 1;
+        cache.set(key, d);
+      }
     }
-    let cur: number[] = [];
-    let nxt: number[] = [];
-    gen++;
-    addState(cur, start);
-    for (let i = 0; i < s.length && cur.length > 0;) {
+    return d;
+  };
+  const first = state(closure([start], -1));
+
+  return patternMatcher((s) => {
+    let d = first;
+    for (let i = 0; i < s.length;) {
       const cp = s.codePointAt(i)!;
       i += cp > 0xffff ? 2 : 1;
-      gen++;
-      nxt.length = 0;
-      for (const x of cur) {
-        const o = op[x];
-        if (
-          (o === OP_CHAR && arg[x] === cp) || o === OP_ANY ||
-          (o === OP_CLASS && classHas(classes[arg[x]], cp))
-        ) addState(nxt, next[x]);
+      let n = d.next.get(cp);
+      if (n === undefined) {
+        n = state(closure(d.list, cp));
+        if (n.cached && d.cached) d.next.set(cp, n);
       }
-      const swap = cur;
-      cur = nxt;
-      nxt = swap;
+      if (n.list.length === 0) return false;
+      d = n;
     }
-    return cur.some((x) => op[x] === OP_MATCH);
+    return d.accept;
   });
+}
+
+/** NFA state entries cached in DFA states per automaton: bounds memory on hostile patterns. */
+const DFA_CACHE_ENTRIES = 262_144;
+
+interface DfaState {
+  readonly list: number[];
+  readonly accept: boolean;
+  readonly next: Map<number, DfaState>;
+  readonly cached: boolean;
 }
 
 function formatCount(n: number): string {

@@ -9,8 +9,11 @@ import { compareCodePoints, type CompiledGlob, compileGlob, type GlobOptions } f
 export const DEFAULT_MAX_RESULTS = 10_000_000;
 /** Children kept in a sorted array (binary search) before switching to a Map. */
 const ARRAY_MAX_CHILDREN = 1024;
-/** Below this many children an insert copies to an exact-size array instead of growing one. */
-const EXACT_ARRAY_MAX_CHILDREN = 32;
+/**
+ * Below this many children an insert copies to an exact-size array instead of growing one with
+ * `splice` (which leaves up to 50% slack): more short-lived garbage while building, less memory.
+ */
+const EXACT_ARRAY_MAX_CHILDREN = 128;
 /** V8 shares the text of substrings this long with their source; such keys get copied. */
 const SLICED_STRING_MIN_CHARS = 13;
 
@@ -64,8 +67,13 @@ export interface TrieStats {
  * pointer compression), the leaf flag carried by the class.
  */
 type Child = string | Branch;
-/** Children: none, one, a sorted array, or a Map for wide levels. */
-type Kids = null | Child | Child[] | Map<string, Child>;
+/**
+ * Children: none, one, a sorted array of name/child pairs (`[name0, child0, name1, ...]`, so a
+ * binary search reads the array and the shared interned names, not every child object), or a
+ * Map for wide levels.
+ */
+type Kids = null | Child | Pairs | Map<string, Child>;
+type Pairs = (string | Branch)[];
 
 class Branch {
   readonly seg: string;
@@ -91,17 +99,16 @@ function isSingle(k: Kids): k is Child {
   return typeof k === "string" || k instanceof Branch;
 }
 
-/** Binary search in a sorted child array: the index of `seg`, or `-(insertion point) - 1`. */
-function search(arr: readonly Child[], seg: string): number {
+/** Binary search in sorted pairs: the pair index of `seg`, or `-(insertion pair index) - 1`. */
+function search(pairs: Pairs, seg: string): number {
   let lo = 0;
-  let hi = arr.length - 1;
+  let hi = (pairs.length >> 1) - 1;
   while (lo <= hi) {
     const mid = (lo + hi) >>> 1;
-    const c = arr[mid];
-    const name = typeof c === "string" ? c : c.seg;
+    const name = pairs[mid << 1] as string;
+    if (name === seg) return mid;
     if (name < seg) lo = mid + 1;
-    else if (name > seg) hi = mid - 1;
-    else return mid;
+    else hi = mid - 1;
   }
   return -lo - 1;
 }
@@ -113,7 +120,7 @@ function getChild(node: Branch, seg: string): Child | undefined {
   if (k instanceof Branch) return k.seg === seg ? k : undefined;
   if (Array.isArray(k)) {
     const i = search(k, seg);
-    return i >= 0 ? k[i] : undefined;
+    return i >= 0 ? k[(i << 1) + 1] : undefined;
   }
   return k.get(seg);
 }
@@ -126,18 +133,23 @@ function putChild(node: Branch, child: Child): void {
     node.kids = child;
   } else if (isSingle(k)) {
     const other = nameOf(k);
-    node.kids = other === seg ? child : other < seg ? [k, child] : [child, k];
+    node.kids = other === seg
+      ? child
+      : other < seg
+      ? [other, k, seg, child]
+      : [seg, child, other, k];
   } else if (Array.isArray(k)) {
     const i = search(k, seg);
+    const n = k.length >> 1;
     if (i >= 0) {
-      k[i] = child;
-    } else if (k.length < EXACT_ARRAY_MAX_CHILDREN) {
-      node.kids = k.toSpliced(-i - 1, 0, child);
-    } else if (k.length < ARRAY_MAX_CHILDREN) {
-      k.splice(-i - 1, 0, child);
+      k[(i << 1) + 1] = child;
+    } else if (n < EXACT_ARRAY_MAX_CHILDREN) {
+      node.kids = k.toSpliced((-i - 1) << 1, 0, seg, child);
+    } else if (n < ARRAY_MAX_CHILDREN) {
+      k.splice((-i - 1) << 1, 0, seg, child);
     } else {
       const map = new Map<string, Child>();
-      for (const c of k) map.set(nameOf(c), c);
+      for (let j = 0; j < k.length; j += 2) map.set(k[j] as string, k[j + 1]);
       map.set(seg, child);
       node.kids = map;
     }
@@ -154,9 +166,9 @@ function removeChild(node: Branch, seg: string): void {
   } else if (Array.isArray(k)) {
     const i = search(k, seg);
     if (i < 0) return;
-    if (k.length === 2) node.kids = k[1 - i];
-    else if (k.length <= EXACT_ARRAY_MAX_CHILDREN) node.kids = k.toSpliced(i, 1);
-    else k.splice(i, 1);
+    if (k.length === 4) node.kids = k[((1 - i) << 1) + 1];
+    else if (k.length >> 1 <= EXACT_ARRAY_MAX_CHILDREN) node.kids = k.toSpliced(i << 1, 2);
+    else k.splice(i << 1, 2);
   } else {
     k.delete(seg);
     if (k.size === 0) node.kids = null;
@@ -169,7 +181,7 @@ function eachChild(node: Branch, fn: (c: Child) => boolean): boolean {
   if (k === null) return true;
   if (isSingle(k)) return fn(k);
   if (Array.isArray(k)) {
-    for (let i = 0; i < k.length; i++) if (!fn(k[i])) return false;
+    for (let i = 1; i < k.length; i += 2) if (!fn(k[i])) return false;
     return true;
   }
   for (const c of k.values()) if (!fn(c)) return false;
@@ -180,7 +192,7 @@ function childCount(node: Branch): number {
   const k = node.kids;
   if (k === null) return 0;
   if (isSingle(k)) return 1;
-  return Array.isArray(k) ? k.length : k.size;
+  return Array.isArray(k) ? k.length >> 1 : k.size;
 }
 
 /** Splits a metric name into segments; throws on an empty name or an empty segment. */
@@ -409,34 +421,56 @@ export class NameTrie {
 
     for (const matchers of glob.alternatives) {
       const lastDepth = matchers.length - 1;
-      const visit = (c: Child, depth: number, prefix: string): boolean => {
+      // The segments of the current path; joined only for a match, never per visited node.
+      const parts: string[] = new Array(matchers.length).fill("");
+      const visit = (c: Child, depth: number, name: string): boolean => {
         visited++;
-        const name = nameOf(c);
-        const path = prefix === "" ? name : `${prefix}.${name}`;
-        if (depth === lastDepth) {
-          if (typeof c === "string") return emit(path, true);
-          if (!leavesOnly && !emit(path, false)) return false;
-          return c instanceof LeafBranch ? emit(path, true) : true;
-        }
-        return typeof c === "string" || walk(c, depth + 1, path);
+        parts[depth] = name;
+        if (depth < lastDepth) return typeof c === "string" || walk(c, depth + 1);
+        if (typeof c === "string") return emit(parts.join("."), true);
+        const path = parts.join(".");
+        if (!leavesOnly && !emit(path, false)) return false;
+        return c instanceof LeafBranch ? emit(path, true) : true;
       };
-      const walk = (node: Branch, depth: number, prefix: string): boolean => {
+      const walk = (node: Branch, depth: number): boolean => {
         const m = matchers[depth];
+        const k = node.kids;
         if (m.kind === "literal" || (m.kind === "set" && m.values.length <= childCount(node))) {
           for (const v of m.values) {
             const c = getChild(node, v);
-            if (c !== undefined && !visit(c, depth, prefix)) return false;
+            if (c !== undefined && !visit(c, depth, v)) return false;
           }
           return true;
         }
-        if (m.kind === "all") return eachChild(node, (c) => visit(c, depth, prefix));
-        return eachChild(node, (c) => {
-          if (m.test(nameOf(c))) return visit(c, depth, prefix);
+        const all = m.kind === "all";
+        if (k === null) return true;
+        if (isSingle(k)) {
+          const name = nameOf(k);
+          if (all || m.test(name)) return visit(k, depth, name);
           visited++;
           return true;
-        });
+        }
+        if (Array.isArray(k)) {
+          for (let i = 0; i < k.length; i += 2) {
+            const name = k[i] as string;
+            if (all || m.test(name)) {
+              if (!visit(k[i + 1], depth, name)) return false;
+            } else {
+              visited++;
+            }
+          }
+          return true;
+        }
+        for (const [name, c] of k) {
+          if (all || m.test(name)) {
+            if (!visit(c, depth, name)) return false;
+          } else {
+            visited++;
+          }
+        }
+        return true;
       };
-      if (!walk(this.#root, 0, "")) break;
+      if (!walk(this.#root, 0)) break;
     }
     return { out, limitReached, visited };
   }

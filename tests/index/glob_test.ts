@@ -410,3 +410,28 @@ Deno.test("matchGlob() stays linear on patterns that make backtracking regexps e
   assert.equal(matchGlob(compileGlob("x." + "{*a,a*}".repeat(30) + "b"), `x.${long}`), false);
   assert.equal(matchGlob(compileGlob("x." + "*a".repeat(30)), `x.${long}`), true);
 });
+
+Deno.test("compileGlob() prefix and suffix shortcuts never reject a real match", () => {
+  const names = ["s.abc", "s.abcabc", "s.😀a", "s.😁bzz", "s.😀b", "s.ab", "s.xaby", "s.aXbc"];
+  assert.deepEqual(matching("s.{abc,abc}", names, { maxGlobs: 1 }), ["s.abc"]);
+  assert.deepEqual(matching("s.{😀a,😁b}*", names), ["s.😀a", "s.😁bzz"]);
+  assert.deepEqual(matching("s.{a?,a}{b,Xb}c", names), sorted(["s.abc", "s.aXbc"]));
+  assert.deepEqual(matching("s.*{b,ab}{y,}", names), sorted(["s.ab", "s.xaby", "s.😀b"]));
+  assert.deepEqual(matching("s.a[!x]*c", names), sorted(["s.abc", "s.abcabc", "s.aXbc"]));
+});
+
+Deno.test("compileGlob() stays exact once its automaton cache is full", () => {
+  // 2,000 alternatives led by a star: every automaton state holds thousands of NFA states, so
+  // the cache budget runs out and later steps are computed uncached.
+  const numbers = Array.from({ length: 2_000 }, (_, i) => String(i * 37 + 1000));
+  const pattern = `x.{${numbers.map((n) => `*${n}`).join(",")}}`;
+  const glob = compileGlob(pattern, { maxSegmentChars: 16_384 });
+  let seed = 42;
+  const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+  for (let i = 0; i < 300; i++) {
+    const name = Array.from({ length: 12 }, () => Math.floor(random() * 10)).join("") +
+      (i % 3 === 0 ? numbers[i] : "");
+    const expected = numbers.some((n) => name.endsWith(n));
+    assert.equal(matchGlob(glob, `x.${name}`), expected, name);
+  }
+});
