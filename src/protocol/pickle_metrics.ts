@@ -38,7 +38,8 @@ export interface ExtractOptions {
   /**
    * Most points one frame may hold; a frame over it is refused before any point reaches the
    * sink. The memo lets a small pickle repeat a big entry many times over, so this bounds the
-   * work. Default 1 << 20; {@linkcode decodePickleMetrics} uses the frame's length in bytes.
+   * work. Default 1 << 20; {@linkcode decodePickleMetrics} caps it at the frame's length in
+   * bytes (a point Python writes takes at least 2 bytes even when shared through the memo).
    */
   maxPoints?: number;
 }
