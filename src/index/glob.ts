@@ -2,7 +2,7 @@
 // dot-separated segment. Semantics follow graphite-web (braces expanded, then Python's `fnmatch`
 // per segment); the deviations and go-carbon's differences are listed on `compileGlob`.
 // Matching is linear: literal segments are exact lookups, wildcards use a two-pointer matcher or
-// a Thompson NFA, never a backtracking RegExp.
+// an NFA run as a lazily built, bounded DFA, never a backtracking RegExp.
 
 /** go-carbon's `max-globs` default: brace expansions allowed per pattern. */
 export const DEFAULT_MAX_GLOBS = 100;
@@ -104,8 +104,9 @@ export function compileGlob(pattern: string, options: GlobOptions = {}): Compile
     maxBraceDepth: options.maxBraceDepth ?? MAX_BRACE_DEPTH,
   };
   const fail = (why: string): never => {
-    const shown = pattern.length > 60 ? `${pattern.slice(0, 60)}...` : pattern;
-    throw new RangeError(`Invalid glob pattern "${shown}": ${why}`);
+    // Quoted as JSON: control characters and lone surrogates come out escaped.
+    const shown = JSON.stringify(pattern.length > 60 ? `${pattern.slice(0, 60)}...` : pattern);
+    throw new RangeError(`Invalid glob pattern ${shown}: ${why}`);
   };
 
   checkText(pattern, limits, fail);

@@ -435,3 +435,13 @@ Deno.test("compileGlob() stays exact once its automaton cache is full", () => {
     assert.equal(matchGlob(glob, `x.${name}`), expected, name);
   }
 });
+
+Deno.test("compileGlob() quotes the rejected pattern with control characters escaped", () => {
+  assert.throws(
+    () => compileGlob("a.b\u0000c"),
+    {
+      name: "RangeError",
+      message: 'Invalid glob pattern "a.b\\u0000c": control character U+0000 at 3',
+    },
+  );
+});
