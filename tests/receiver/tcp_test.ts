@@ -1,7 +1,7 @@
 // The TCP receiver over real sockets on 127.0.0.1.
 
 import { assert, assertEquals } from "../_util/assert.ts";
-import { dumpCache } from "../_util/cache_dump.ts";
+import { dumpCache, recordPairs } from "../_util/cache_dump.ts";
 import { readToEnd, sendTcp, waitFor, writeAll } from "../_util/net.ts";
 import { TcpReceiver } from "../../src/receiver/tcp.ts";
 import { WasmCache } from "../../src/wasm/wasm_cache.ts";
@@ -123,3 +123,29 @@ Deno.test("TcpReceiver reports its counters", async () => {
     assertEquals(samples.get("carbonado_receiver_connections_total"), 1);
   });
 });
+
+Deno.test("TcpReceiver: a read pending while wasm memory grows still lands its bytes", async () => {
+  const fresh = await WasmCache.load({ maxPoints: 2_000_000, maxLineLen: 262_144 });
+  const rx = new TcpReceiver(fresh, { listen: "127.0.0.1:0", readTimeout: 120_000 });
+  rx.start();
+  try {
+    const waiting = await Deno.connect({ hostname: "127.0.0.1", port: rx.addr.port });
+    await new Promise((r) => setTimeout(r, 20)); // its read into wasm memory is now pending
+    const before = fresh.bytes(0, 0).buffer.byteLength;
+    let text = "";
+    for (let i = 0; i < 400_000; i++) text += `grow.series-${i} ${i} 1700000000\n`;
+    await sendTcp(rx.addr.port, text);
+    await waitFor(() => fresh.counters().accepted === 400_000, 20_000, "400k points");
+    assert.ok(fresh.bytes(0, 0).buffer.byteLength > before, "memory grew");
+    await writeAll(waiting, enc.encode("late.line 42 1700000001\n"));
+    await waitFor(() => fresh.counters().accepted === 400_001);
+    waiting.close();
+    assertEquals(recordPairsOf(fresh, "late.line"), [[1700000001, 42]]);
+  } finally {
+    await rx.stop();
+  }
+});
+
+function recordPairsOf(c: WasmCache, name: string): [number, number][] {
+  return recordPairs(c.read(c.lookup(name)));
+}

@@ -1,0 +1,89 @@
+// End-to-end ingest benchmark: pre-builds a plaintext payload, starts the real daemon (cache
+// only, so only ingest is measured), sends the payload over N connections, and times until the
+// daemon's /metrics has counted every point. Reports points/s, the daemon's CPU seconds per
+// million points and its peak RSS (/proc/<pid>/status VmHWM).
+//
+//   deno task bench:e2e [--points 1000000] [--metrics 100000] [--connections 4] [--runs 3]
+
+import { parseArgs } from "node:util";
+import { fetchText, promValue, startDaemon } from "../_util/daemon.ts";
+import { writeAll } from "../_util/net.ts";
+import { plaintextDataset } from "./plaintext_datasets.ts";
+
+const { values } = parseArgs({
+  args: Deno.args,
+  options: {
+    points: { type: "string", default: "1000000" },
+    metrics: { type: "string", default: "100000" },
+    connections: { type: "string", default: "4" },
+    runs: { type: "string", default: "3" },
+  },
+});
+const metrics = Number(values.metrics);
+const points = Number(values.points);
+const connections = Number(values.connections);
+const data = plaintextDataset(metrics, Math.ceil(points / metrics), "e2e");
+
+// Split on line boundaries into one slice per connection.
+const slices: Uint8Array[] = [];
+let start = 0;
+for (let c = 1; c <= connections; c++) {
+  let end = Math.floor((data.bytes.length * c) / connections);
+  if (c < connections) end = data.bytes.indexOf(0x0a, end) + 1;
+  else end = data.bytes.length;
+  slices.push(data.bytes.subarray(start, end));
+  start = end;
+}
+
+function cpuSeconds(pid: number): number {
+  const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(fields[11]) + Number(fields[12])) / 100; // utime + stime, in clock ticks
+}
+
+function peakRssMiB(pid: number): number {
+  const status = Deno.readTextFileSync(`/proc/${pid}/status`);
+  return Number(/VmHWM:\s+(\d+) kB/.exec(status)![1]) / 1024;
+}
+
+const RECEIVED = 'carbonado_received_points_total{protocol="tcp"}';
+const rows: string[] = [];
+for (let run = 0; run < Number(values.runs); run++) {
+  const dataDir = await Deno.makeTempDir();
+  const daemon = await startDaemon({
+    dataDir,
+    env: {
+      CARBONADO_WHISPER_ENABLED: "false",
+      CARBONADO_CACHE_MAX_SIZE: String(data.lines * 2),
+      CARBONADO_UDP_ENABLED: "false",
+      CARBONADO_PICKLE_ENABLED: "false",
+      CARBONADO_CARBONLINK_ENABLED: "false",
+      CARBONADO_CARBONSERVER_ENABLED: "false",
+    },
+  });
+  const url = `http://${daemon.listeners.prometheus}/metrics`;
+  const port = daemon.port("tcp");
+  const cpuBefore = cpuSeconds(daemon.child.pid);
+  const t0 = performance.now();
+  const sending = slices.map(async (slice) => {
+    const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+    await writeAll(conn, slice);
+    conn.close();
+  });
+  await Promise.all(sending);
+  while ((promValue(await fetchText(url), RECEIVED) ?? 0) < data.lines) {
+    await new Promise((r) => setTimeout(r, 2));
+  }
+  const seconds = (performance.now() - t0) / 1000;
+  const cpu = cpuSeconds(daemon.child.pid) - cpuBefore;
+  const rss = peakRssMiB(daemon.child.pid);
+  await daemon.stop();
+  await Deno.remove(dataDir, { recursive: true });
+  rows.push(
+    `run ${run + 1}: ${data.lines} points of ${metrics} metrics over ${connections} connections: ` +
+      `${(data.lines / seconds / 1e6).toFixed(2)}M points/s, ${(seconds * 1000).toFixed(0)} ms, ` +
+      `daemon CPU ${(cpu / (data.lines / 1e6)).toFixed(2)} s per million points, ` +
+      `peak RSS ${rss.toFixed(0)} MiB`,
+  );
+  await Deno.stdout.write(new TextEncoder().encode(rows.at(-1) + "\n"));
+}
