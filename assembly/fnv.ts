@@ -22,3 +22,53 @@ const FNV_PRIME: u32 = 16777619;
   }
   return h;
 }
+
+/**
+ * FNV-1a 32 of the names of `count` batch records, written to each record's hash field. Four
+ * names are hashed side by side: each hash is a serial multiply chain, so interleaving four
+ * keeps the multiplier busy instead of waiting on one chain.
+ */
+export function hashRecords(
+  batch: usize,
+  count: i32,
+  recSize: usize,
+  hashOff: usize,
+  nameOff: usize,
+  lenOff: usize,
+): void {
+  let rec = batch;
+  const end = batch + <usize>count * recSize;
+  while (rec + 4 * recSize <= end) {
+    const r1 = rec + recSize;
+    const r2 = r1 + recSize;
+    const r3 = r2 + recSize;
+    const p0 = <usize>load<u32>(rec + nameOff);
+    const p1 = <usize>load<u32>(r1 + nameOff);
+    const p2 = <usize>load<u32>(r2 + nameOff);
+    const p3 = <usize>load<u32>(r3 + nameOff);
+    const l0 = <usize>load<u32>(rec + lenOff);
+    const l1 = <usize>load<u32>(r1 + lenOff);
+    const l2 = <usize>load<u32>(r2 + lenOff);
+    const l3 = <usize>load<u32>(r3 + lenOff);
+    const common = min(min(l0, l1), min(l2, l3));
+    let h0 = FNV_OFFSET, h1 = FNV_OFFSET, h2 = FNV_OFFSET, h3 = FNV_OFFSET;
+    for (let i: usize = 0; i < common; i++) {
+      h0 = (h0 ^ <u32>load<u8>(p0 + i)) * FNV_PRIME;
+      h1 = (h1 ^ <u32>load<u8>(p1 + i)) * FNV_PRIME;
+      h2 = (h2 ^ <u32>load<u8>(p2 + i)) * FNV_PRIME;
+      h3 = (h3 ^ <u32>load<u8>(p3 + i)) * FNV_PRIME;
+    }
+    for (let i = common; i < l0; i++) h0 = (h0 ^ <u32>load<u8>(p0 + i)) * FNV_PRIME;
+    for (let i = common; i < l1; i++) h1 = (h1 ^ <u32>load<u8>(p1 + i)) * FNV_PRIME;
+    for (let i = common; i < l2; i++) h2 = (h2 ^ <u32>load<u8>(p2 + i)) * FNV_PRIME;
+    for (let i = common; i < l3; i++) h3 = (h3 ^ <u32>load<u8>(p3 + i)) * FNV_PRIME;
+    store<u32>(rec + hashOff, h0);
+    store<u32>(r1 + hashOff, h1);
+    store<u32>(r2 + hashOff, h2);
+    store<u32>(r3 + hashOff, h3);
+    rec += 4 * recSize;
+  }
+  for (; rec < end; rec += recSize) {
+    store<u32>(rec + hashOff, fnv1a32(<usize>load<u32>(rec + nameOff), <usize>load<u32>(rec + lenOff)));
+  }
+}

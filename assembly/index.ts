@@ -42,6 +42,7 @@ import {
   snapshot as snapshotSeries,
   syncGauges,
   tableInit,
+  touchSlots,
 } from "./shard_table";
 
 export {
@@ -78,6 +79,9 @@ export {
   SNAP_SERIES,
   SNAP_SIZE,
 } from "./layout";
+
+/** Records whose index slots are touched ahead of inserting them (a power of two). */
+const TOUCH_AHEAD: usize = 32;
 
 let nameScratch: usize = 0;
 let lastAccepted: u32 = 0;
@@ -155,6 +159,10 @@ export function apply(): u32 {
   let rejected: u32 = 0;
   const end = batch + <usize>batchLen * REC_SIZE;
   for (let rec = batch; rec < end; rec += REC_SIZE) {
+    if (((rec - batch) & (TOUCH_AHEAD * REC_SIZE - 1)) == 0) {
+      const left = <i32>((end - rec) / REC_SIZE);
+      touchSlots(rec, min(left, TOUCH_AHEAD), REC_SIZE, REC_HASH);
+    }
     const status = load<u32>(rec, REC_STATUS);
     if (status != REC_OK) {
       if (status >= REC_REJECTED) bump(COUNTER_REJECTED + <i32>(status - REC_REJECTED));

@@ -23,7 +23,7 @@ import {
   REC_VALUE,
 } from "./layout";
 import { bump } from "./counters";
-import { fnv1a32 } from "./fnv";
+import { hashRecords } from "./fnv";
 import { NUM_BAD, NUM_OK, numStatus, numValue, parseTimestamp, parseValue, tsValue } from "./float";
 
 /** The batch region: BATCH_RECORDS records of REC_SIZE bytes (set by init). */
@@ -118,6 +118,7 @@ export function parse(ptr: usize, len: usize): usize {
     p = classifyEnd + 1;
   }
   batchFull = p < end;
+  hashRecords(batch, batchLen, REC_SIZE, REC_HASH, REC_NAME, REC_NAME_LEN);
   return p - ptr;
 }
 
@@ -181,7 +182,6 @@ const DOT_V: v128 = i8x16.splat(<i8>Char.DOT);
   const lineLen = p - lineStart;
   if (lineLen > maxLineLen) return 0;
 
-  store<u32>(rec, fnv1a32(name, nameLen), REC_HASH);
   store<u32>(rec, <u32>name, REC_NAME);
   store<u32>(rec, <u32>nameLen, REC_NAME_LEN);
   store<u32>(rec, tsValue, REC_TS);

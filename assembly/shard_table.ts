@@ -158,6 +158,26 @@ function growShard(sh: usize): bool {
   return true;
 }
 
+let touched: u32 = 0;
+
+/**
+ * Loads the index slot (and the series it holds) that insert() will probe first for each of
+ * `count` batch records, so that their cache misses overlap instead of coming one at a time.
+ */
+export function touchSlots(rec: usize, count: i32, recSize: usize, hashOff: usize): void {
+  let sum: u32 = 0;
+  for (let k = 0; k < count; k++) {
+    const hash = load<u32>(rec + hashOff);
+    const sh = shardOf(hash);
+    const slots = <usize>load<u32>(sh, SHARD_SLOTS);
+    const i = (hash >> SHARD_BITS) & load<u32>(sh, SHARD_CAP_MASK);
+    const series = load<u32>(slots + (<usize>i << 3), 4);
+    sum += series == 0 ? 0 : load<u32>(<usize>series, SER_HEAD);
+    rec += recSize;
+  }
+  touched += sum;
+}
+
 /** Finds or creates the series; 0 when it is new and memory cannot grow. */
 // @ts-ignore: decorator
 @inline function seriesFor(hash: u32, name: usize, len: usize): usize {
