@@ -75,6 +75,7 @@ export {
   SER_NAME,
   SER_NAME_LEN,
   SNAP_COUNT,
+  SNAP_KEY,
   SNAP_MIN_TS,
   SNAP_SERIES,
   SNAP_SIZE,
@@ -161,7 +162,7 @@ export function apply(): u32 {
   for (let rec = batch; rec < end; rec += REC_SIZE) {
     if (((rec - batch) & (TOUCH_AHEAD * REC_SIZE - 1)) == 0) {
       const left = <i32>((end - rec) / REC_SIZE);
-      touchSlots(rec, min(left, TOUCH_AHEAD), REC_SIZE, REC_HASH);
+      touchSlots(rec, min(left, <i32>TOUCH_AHEAD), REC_SIZE, REC_HASH);
     }
     const status = load<u32>(rec, REC_STATUS);
     if (status != REC_OK) {
@@ -253,6 +254,7 @@ export function read(series: usize): i32 {
   return readSeries(series);
 }
 
-export function snapshot(): i32 {
-  return snapshotSeries();
+/** Lists the series ready for writing, ordered by strategy (0 noop, 1 max, 2 sorted). */
+export function snapshot(strategy: i32): i32 {
+  return snapshotSeries(strategy);
 }

@@ -82,6 +82,7 @@ export const OUT_SIZE: i32 = 16;
 export const SNAP_SERIES: i32 = 0; // u32 series pointer
 export const SNAP_COUNT: i32 = 4; // u32 cached points
 export const SNAP_MIN_TS: i32 = 8; // u32 oldest cached timestamp
+export const SNAP_KEY: i32 = 12; // u32 sort key of the strategy
 export const SNAP_SIZE: i32 = 16;
 
 // Shard index: 1024 open-addressing tables, slot = (hash u32, series pointer u32).

@@ -38,6 +38,7 @@ import {
   SHARD_SLOTS,
   SHARD_USED,
   SNAP_COUNT,
+  SNAP_KEY,
   SNAP_MIN_TS,
   SNAP_SERIES,
   SNAP_SIZE,
@@ -59,7 +60,9 @@ export let out: usize = 0;
 let outCap: u32 = 0;
 /** Snapshot region for the writeout queue, SNAP_SIZE bytes per series; grown on demand. */
 export let snap: usize = 0;
+let snapTmp: usize = 0; // second buffer for the radix sort
 let snapCap: u32 = 0;
+let counts: usize = 0; // 256 x u32 radix counters
 let keys: usize = 0; // u64 sort keys for dedup
 let keysCap: u32 = 0;
 
@@ -73,7 +76,9 @@ export function tableInit(limit: u64): void {
   out = 0;
   outCap = 0;
   snap = 0;
+  snapTmp = 0;
   snapCap = 0;
+  counts = 0;
   keys = 0;
   keysCap = 0;
   shards = alloc(<usize>SHARD_COUNT * SHARD_SIZE);
@@ -477,19 +482,31 @@ function siftDown(base: usize, i: u32, n: u32): void {
   store<u64>(base + (<usize>i << 3), k);
 }
 
+/** Writeout strategies (go-carbon's `[cache] write-strategy`). */
+export const STRATEGY_NOOP: i32 = 0; // table order
+export const STRATEGY_MAX: i32 = 1; // most cached points first
+export const STRATEGY_SORTED: i32 = 2; // oldest cached timestamp first
+
 /**
  * Lists every series with cached points and none awaiting confirmation, for the writeout queue:
- * (series, point count, oldest timestamp). Returns the records written, -2 when out of memory.
+ * (series, point count, oldest timestamp), ordered by `strategy` (ties in table order).
+ * Returns the records written, -2 when memory cannot grow.
  */
-export function snapshot(): i32 {
+export function snapshot(strategy: i32): i32 {
   const need = <u32>seriesCount;
-  if (need > snapCap) {
+  if (need > snapCap || snap == 0) {
     let cap = max<u32>(snapCap << 1, 1024);
     while (cap < need) cap <<= 1;
     const ptr = alloc(<usize>cap * SNAP_SIZE);
-    if (ptr == 0) return -2;
-    if (snap != 0) free(snap, <usize>snapCap * SNAP_SIZE);
+    const tmp = alloc(<usize>cap * SNAP_SIZE);
+    if (counts == 0) counts = alloc(256 << 2);
+    if (ptr == 0 || tmp == 0 || counts == 0) return -2;
+    if (snap != 0) {
+      free(snap, <usize>snapCap * SNAP_SIZE);
+      free(snapTmp, <usize>snapCap * SNAP_SIZE);
+    }
     snap = ptr;
+    snapTmp = tmp;
     snapCap = cap;
   }
   let n: u32 = 0;
@@ -503,11 +520,47 @@ export function snapshot(): i32 {
       const count = load<u32>(rec, SER_COUNT);
       if (count == 0 || load<u32>(rec, SER_UNCONFIRMED) != 0) continue;
       const o = snap + <usize>n * SNAP_SIZE;
+      const oldest = load<u32>(rec, SER_MIN_TS);
       store<u32>(o, <u32>rec, SNAP_SERIES);
       store<u32>(o, count, SNAP_COUNT);
-      store<u32>(o, load<u32>(rec, SER_MIN_TS), SNAP_MIN_TS);
+      store<u32>(o, oldest, SNAP_MIN_TS);
+      store<u32>(o, strategy == STRATEGY_MAX ? ~count : oldest, SNAP_KEY);
       n++;
     }
   }
+  if (strategy != STRATEGY_NOOP && n > 1) sortSnapshot(n);
   return <i32>n;
+}
+
+/** Stable LSD radix sort of snap[0 .. n) by SNAP_KEY, 8 bits per pass (skipping constant bytes). */
+function sortSnapshot(n: u32): void {
+  let from = snap;
+  let to = snapTmp;
+  for (let shift: u32 = 0; shift < 32; shift += 8) {
+    memory.fill(counts, 0, 256 << 2);
+    for (let i: u32 = 0; i < n; i++) {
+      const digit = (load<u32>(from + <usize>i * SNAP_SIZE, SNAP_KEY) >> shift) & 0xff;
+      const c = counts + (<usize>digit << 2);
+      store<u32>(c, load<u32>(c) + 1);
+    }
+    if (load<u32>(counts + (<usize>((load<u32>(from, SNAP_KEY) >> shift) & 0xff) << 2)) == n) continue;
+    let sum: u32 = 0;
+    for (let d: usize = 0; d < 256; d++) {
+      const c = load<u32>(counts + (d << 2));
+      store<u32>(counts + (d << 2), sum);
+      sum += c;
+    }
+    for (let i: u32 = 0; i < n; i++) {
+      const o = from + <usize>i * SNAP_SIZE;
+      const digit = (load<u32>(o, SNAP_KEY) >> shift) & 0xff;
+      const c = counts + (<usize>digit << 2);
+      const at = load<u32>(c);
+      store<u32>(c, at + 1);
+      memory.copy(to + <usize>at * SNAP_SIZE, o, SNAP_SIZE);
+    }
+    const t = from;
+    from = to;
+    to = t;
+  }
+  if (from != snap) memory.copy(snap, from, <usize>n * SNAP_SIZE);
 }

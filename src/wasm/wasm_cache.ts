@@ -26,7 +26,7 @@ interface CacheExports {
   pop(series: number): number;
   confirm(series: number): void;
   read(series: number): number;
-  snapshot(): number;
+  snapshot(strategy: number): number;
 }
 
 /** Layout constants exported by the module (assembly/layout.ts). */
@@ -82,13 +82,14 @@ export interface CacheCounters {
   rejected: Record<RejectReason, number>;
 }
 
-/**
- * Points popped or read from the cache: `count` fixed-width records in `records`, each 16 bytes
- * (u32 timestamp at byte 0, f64 value at byte 8), in order of first arrival, one per second.
- */
-export interface PointRecords {
-  count: number;
-  records: ArrayBuffer;
+/** go-carbon's `[cache] write-strategy`: most points first, oldest first, or table order. */
+export type WriteStrategy = "max" | "sorted" | "noop";
+const STRATEGIES: Record<WriteStrategy, number> = { noop: 0, max: 1, sorted: 2 };
+
+/** Points as parallel arrays: one value per second, in order of first arrival. */
+export interface Points {
+  timestamps: Uint32Array;
+  values: Float64Array;
 }
 
 /** Options of {@linkcode WasmCache.load}. */
@@ -294,10 +295,13 @@ export class WasmCache {
 
   /**
    * Lists the series ready for writing: every series with cached points and none awaiting
-   * confirmation. Returns parallel arrays (series handle, point count, oldest timestamp).
+   * confirmation, ordered by `strategy`. Returns parallel arrays (series handle, point count,
+   * oldest cached timestamp).
    */
-  snapshot(): { series: Uint32Array; counts: Uint32Array; oldest: Uint32Array } {
-    const n = this.#ex.snapshot();
+  snapshot(
+    strategy: WriteStrategy = "noop",
+  ): { series: Uint32Array; counts: Uint32Array; oldest: Uint32Array } {
+    const n = this.#ex.snapshot(STRATEGIES[strategy]);
     if (n < 0) throw new RangeError("Cannot snapshot the cache: wasm memory is full");
     this.#refresh();
     const L = this.layout;
@@ -314,13 +318,14 @@ export class WasmCache {
   }
 
   /**
-   * Pops a series' points for writing; they stay readable until confirm(). Returns null when
-   * the series still has points awaiting confirmation.
+   * Pops a series' points for writing into the output region (read them with copyOut() before
+   * the next pop() or read()); they stay readable through read() until confirm(). Returns the
+   * number of points, or -1 when the series still has points awaiting confirmation.
    */
-  pop(series: number): PointRecords | null {
+  pop(series: number): number {
     const n = this.#ex.pop(series);
-    if (n === -1) return null;
-    return this.#outRecords(n);
+    if (n < -1) throw new RangeError("Cannot pop points from the cache: wasm memory is full");
+    return n;
   }
 
   /** Releases a series' popped points once they are persisted. */
@@ -328,15 +333,34 @@ export class WasmCache {
     this.#ex.confirm(series);
   }
 
-  /** Every point a reader should see for a series: popped-but-unconfirmed, then cached. */
-  read(series: number): PointRecords {
-    return this.#outRecords(this.#ex.read(series));
+  /**
+   * Puts every point a reader should see for a series (popped-but-unconfirmed, then cached) in
+   * the output region; returns how many. Read them with copyOut().
+   */
+  read(series: number): number {
+    const n = this.#ex.read(series);
+    if (n < 0) throw new RangeError("Cannot read points from the cache: wasm memory is full");
+    return n;
   }
 
-  #outRecords(n: number): PointRecords {
-    if (n < 0) throw new RangeError("Cannot copy points out of the cache: wasm memory is full");
+  /** Copies `n` points of the output region into the arrays, from index `offset` on. */
+  copyOut(n: number, timestamps: Uint32Array, values: Float64Array, offset = 0): void {
     this.#refresh();
-    const start = this.#ex.outPtr();
-    return { count: n, records: this.#buffer.slice(start, start + n * this.layout.OUT_SIZE) };
+    const L = this.layout;
+    const base = this.#ex.outPtr();
+    const view = this.#view;
+    for (let i = 0; i < n; i++) {
+      const o = base + i * L.OUT_SIZE;
+      timestamps[offset + i] = view.getUint32(o + L.OUT_TS, true);
+      values[offset + i] = view.getFloat64(o + L.OUT_VALUE, true);
+    }
+  }
+
+  /** read() and copyOut() into new arrays. */
+  points(series: number): Points {
+    const n = this.read(series);
+    const points = { timestamps: new Uint32Array(n), values: new Float64Array(n) };
+    this.copyOut(n, points.timestamps, points.values);
+    return points;
   }
 }

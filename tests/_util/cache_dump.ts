@@ -1,17 +1,26 @@
 // Reads back everything a cache holds, for assertions: name -> [timestamp, value][] as readers
 // see them (order of first arrival, one value per second).
 
-import type { PointRecords, WasmCache } from "../../src/wasm/wasm_cache.ts";
+import type { Points, WasmCache } from "../../src/wasm/wasm_cache.ts";
 import type { PlainStream } from "../../src/receiver/plain_stream.ts";
 
-/** The points of a PointRecords as [timestamp, value] pairs. */
-export function recordPairs(r: PointRecords): [number, number][] {
-  const view = new DataView(r.records);
-  const pairs: [number, number][] = [];
-  for (let i = 0; i < r.count; i++) {
-    pairs.push([view.getUint32(i * 16, true), view.getFloat64(i * 16 + 8, true)]);
-  }
-  return pairs;
+/** Points as [timestamp, value] pairs. */
+export function pairs(p: Points): [number, number][] {
+  return [...p.timestamps].map((ts, i) => [ts, p.values[i]]);
+}
+
+/** What a reader sees for the series named `name`. */
+export function readPairs(cache: WasmCache, name: string): [number, number][] {
+  return pairs(cache.points(cache.lookup(name)));
+}
+
+/** Pops a series and returns its points as pairs, or null when it is busy. */
+export function popPairs(cache: WasmCache, series: number): [number, number][] | null {
+  const n = cache.pop(series);
+  if (n < 0) return null;
+  const p = { timestamps: new Uint32Array(n), values: new Float64Array(n) };
+  cache.copyOut(n, p.timestamps, p.values);
+  return pairs(p);
 }
 
 /** Every series with cached points, sorted by name. */
@@ -19,7 +28,7 @@ export function dumpCache(cache: WasmCache): Map<string, [number, number][]> {
   const snap = cache.snapshot();
   const entries: [string, [number, number][]][] = [];
   for (const series of snap.series) {
-    entries.push([cache.seriesName(series), recordPairs(cache.read(series))]);
+    entries.push([cache.seriesName(series), pairs(cache.points(series))]);
   }
   entries.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
   return new Map(entries);

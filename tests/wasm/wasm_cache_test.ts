@@ -3,7 +3,7 @@
 // carbon semantics (dedup, pop/confirm, overflow, lookup, growth).
 
 import { assert, assertEquals } from "../_util/assert.ts";
-import { dumpCache, feed, groupPoints, recordPairs } from "../_util/cache_dump.ts";
+import { dumpCache, feed, groupPoints, pairs, popPairs } from "../_util/cache_dump.ts";
 import { WasmCache } from "../../src/wasm/wasm_cache.ts";
 import { PlainStream } from "../../src/receiver/plain_stream.ts";
 import {
@@ -199,16 +199,15 @@ Deno.test("WasmCache.pop() hands points over once and keeps them readable until 
   ingestText("s 1 10\ns 2 10\ns 3 11\n");
   const series = cache.lookup("s");
   assert.ok(series !== 0);
-  const popped = cache.pop(series)!;
-  assertEquals(recordPairs(popped), [[10, 2], [11, 3]]);
-  assertEquals(cache.pop(series), null, "a second pop before confirm is refused");
+  assertEquals(popPairs(cache, series), [[10, 2], [11, 3]]);
+  assertEquals(cache.pop(series), -1, "a second pop before confirm is refused");
   ingestText("s 9 11\ns 4 12\n");
-  assertEquals(recordPairs(cache.read(series)), [[10, 2], [11, 9], [12, 4]]);
+  assertEquals(pairs(cache.points(series)), [[10, 2], [11, 9], [12, 4]]);
   let c = cache.counters();
   assertEquals([c.cachedPoints, c.notConfirmed, c.series], [2, 3, 1]);
   cache.confirm(series);
-  assertEquals(recordPairs(cache.read(series)), [[11, 9], [12, 4]]);
-  assertEquals(recordPairs(cache.pop(series)!), [[11, 9], [12, 4]]);
+  assertEquals(pairs(cache.points(series)), [[11, 9], [12, 4]]);
+  assertEquals(popPairs(cache, series), [[11, 9], [12, 4]]);
   cache.confirm(series);
   c = cache.counters();
   assertEquals([c.cachedPoints, c.notConfirmed, c.series], [0, 0, 0]);
@@ -230,6 +229,34 @@ Deno.test("WasmCache counts overflow when max-size is reached and never blocks",
   ingestText("m.0 1 100\n");
   c = cache.counters();
   assertEquals([c.overflow, c.cachedPoints], [5, 1]);
+});
+
+Deno.test("WasmCache.snapshot() orders series by write strategy, ties in table order", () => {
+  cache.reset(100_000);
+  let text = "";
+  const expected: [string, number, number][] = [];
+  for (let s = 0; s < 3000; s++) {
+    const count = 1 + ((s * 7919) % 50);
+    const oldest = 1_000_000 + ((s * 104729) % 100_000);
+    for (let p = 0; p < count; p++) text += `order.${s} ${p} ${oldest + p}\n`;
+    expected.push([`order.${s}`, count, oldest]);
+  }
+  ingestText(text);
+  const rows = (strategy: "max" | "sorted" | "noop") => {
+    const snap = cache.snapshot(strategy);
+    return [...snap.series].map((s, i) => [cache.seriesName(s), snap.counts[i], snap.oldest[i]]);
+  };
+  const noop = rows("noop");
+  assertEquals([...noop].sort(), [...expected].sort());
+  const position = new Map(noop.map((r, i) => [r[0], i]));
+  const byMax = [...noop].sort((a, b) =>
+    (b[1] as number) - (a[1] as number) || position.get(a[0])! - position.get(b[0])!
+  );
+  const bySorted = [...noop].sort((a, b) =>
+    (a[2] as number) - (b[2] as number) || position.get(a[0])! - position.get(b[0])!
+  );
+  assertEquals(rows("max"), byMax);
+  assertEquals(rows("sorted"), bySorted);
 });
 
 Deno.test("WasmCache.snapshot() reports point counts and oldest timestamps", () => {
