@@ -6,9 +6,8 @@
 import { Logger, RateLimiter } from "../log/logger.ts";
 import type { GlobOptions } from "./glob.ts";
 import { NameTrie } from "./name_trie.ts";
+import { metricNameFromPath, WHISPER_EXT } from "../persister/metric_path.ts";
 
-/** Extension of the files that are metrics. */
-export const WHISPER_EXT = ".wsp";
 /** Directories deeper than this are not walked (a guard against runaway symlink chains). */
 export const MAX_SCAN_DEPTH = 128;
 /** Names added through `add()` during one scan interval that survive the next rescan's swap. */
@@ -42,20 +41,6 @@ export interface ScanOptions {
   skipTagged?: boolean;
   /** Where unreadable directories and symlink loops are reported (rate-limited). */
   logger?: Logger;
-}
-
-/**
- * The metric name of a path relative to the data directory (`a/b/c.wsp` -> `a.b.c`), or null
- * when the path is not a metric file: another extension, a dot-file, an empty segment, or a
- * segment with a dot in it (it could not be told apart from a deeper path).
- */
-export function metricNameFromPath(relativePath: string): string | null {
-  if (!relativePath.endsWith(WHISPER_EXT)) return null;
-  const parts = relativePath.slice(0, -WHISPER_EXT.length).split("/");
-  for (const p of parts) {
-    if (p === "" || p.includes(".")) return null;
-  }
-  return parts.join(".");
 }
 
 interface Frame {

@@ -5,7 +5,6 @@ import { configureLogging } from "../../src/log/logger.ts";
 import {
   DiskIndex,
   MAX_SCAN_DEPTH,
-  metricNameFromPath,
   scanDataDir,
   type ScanStats,
 } from "../../src/index/disk_scan.ts";
@@ -186,14 +185,6 @@ Deno.test("scanDataDir() rejects with the abort reason when its signal is aborte
     await assert.rejects(scan(root, { signal: abort.signal }), /stop now/);
   } finally {
     await Deno.remove(root, { recursive: true });
-  }
-});
-
-Deno.test("metricNameFromPath() maps a/b/c.wsp to a.b.c and rejects non-metrics", () => {
-  assert.equal(metricNameFromPath("a/b/c.wsp"), "a.b.c");
-  assert.equal(metricNameFromPath("c.wsp"), "c");
-  for (const p of ["a/b/c.txt", "a/b.c.wsp", "a//c.wsp", ".wsp", "a/.wsp", "a.b/c.wsp"]) {
-    assert.equal(metricNameFromPath(p), null, p);
   }
 });
 
