@@ -4,6 +4,7 @@
 import type { Config } from "./config/config.ts";
 import { CacheStats } from "./cache/cache_stats.ts";
 import { Logger } from "./log/logger.ts";
+import { Persister } from "./persister/persister.ts";
 import { TcpReceiver } from "./receiver/tcp.ts";
 import { PrometheusServer } from "./stats/prometheus.ts";
 import type { StatSource } from "./stats/sample.ts";
@@ -16,6 +17,7 @@ export class App {
   readonly config: Config;
   readonly cache: WasmCache;
   readonly tcp?: TcpReceiver;
+  readonly persister?: Persister;
   readonly prometheus?: PrometheusServer;
   readonly stats: StatSource[] = [];
 
@@ -29,6 +31,13 @@ export class App {
         readTimeout: config.tcp.readTimeout,
       });
       this.stats.push(this.tcp);
+    }
+    if (config.whisper.enabled) {
+      this.persister = new Persister(cache, {
+        ...config.whisper,
+        strategy: config.cache.writeStrategy,
+      });
+      this.stats.push(this.persister);
     }
     if (config.prometheus.enabled) {
       this.prometheus = new PrometheusServer(config.prometheus, this.stats);
@@ -44,8 +53,9 @@ export class App {
     return new App(config, cache);
   }
 
-  /** Starts listening; returns every listener's bound address by name. */
+  /** Starts writing and listening; returns every listener's bound address by name. */
   start(): Record<string, string> {
+    this.persister?.start();
     this.prometheus?.start();
     this.tcp?.start();
     const listeners: Record<string, string> = {};
@@ -55,9 +65,22 @@ export class App {
     return listeners;
   }
 
-  /** Stops accepting, closes connections, then the HTTP listener. */
+  /**
+   * Stops accepting and closes connections, writes the whole cache to Whisper within
+   * `[common] shutdown-timeout`, stops the writers, then the HTTP listener.
+   */
   async stop(): Promise<void> {
     await this.tcp?.stop();
+    if (this.persister) {
+      const flushed = await this.persister.flush(this.config.common.shutdownTimeout);
+      if (!flushed) {
+        const c = this.cache.counters();
+        log.error("shutdown-timeout reached: points not written", {
+          points: c.cachedPoints + c.notConfirmed,
+        });
+      }
+      await this.persister.stop();
+    }
     await this.prometheus?.stop();
     log.info("stopped", { cache: this.cache.counters() });
   }

@@ -19,6 +19,8 @@ export interface Config {
     graphPrefix: string;
     metricEndpoint: string;
     metricInterval: number;
+    /** How long a stop may spend writing the cache out (carbonado only). */
+    shutdownTimeout: number;
     maxCpu: number;
   };
   whisper: {

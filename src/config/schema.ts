@@ -152,6 +152,15 @@ export const SCHEMA: readonly KeySpec[] = [
     min: 1,
     doc: "How often own metrics are sent (like carbon's CARBON_METRIC_INTERVAL)",
   }),
+  field("common.shutdown-timeout", {
+    field: "shutdownTimeout",
+    kind: "duration",
+    default: 60_000,
+    min: 0,
+    carbonadoOnly: true,
+    doc: "On SIGTERM/SIGINT, how long to keep writing the cache to whisper files before exiting " +
+      "(go-carbon drops its cache on stop)",
+  }),
   field("common.max-cpu", {
     field: "maxCpu",
     kind: "int",

@@ -25,6 +25,11 @@ export const MAX_UPDATE_POINTS = 1 << 21;
 export interface OpenOptions {
   /** Open for writing too (needed by `updateMany`/`updateArrays`). Default false. */
   write?: boolean;
+  /**
+   * Take a flock on the file until close (exclusive when writing, shared when reading), as
+   * whisper.py's LOCK and go-carbon's `[whisper] flock` do. Default false.
+   */
+  lock?: boolean;
 }
 
 /** Options for {@linkcode WhisperFile.fetch} and {@linkcode fetch}. */
@@ -227,6 +232,7 @@ export class WhisperFile {
     const writable = options.write === true;
     const file = Deno.openSync(path, { read: true, write: writable });
     try {
+      if (options.lock) file.lockSync(writable);
       const fileSize = file.statSync().size;
       const want = Math.min(fileSize, HEADER_READ_BYTES);
       scratch.readBytes(want);

@@ -11,6 +11,7 @@ Deno.test("defaultConfig() keeps the defaults other modules were written against
       graphPrefix: "carbon.agents.{host}",
       metricEndpoint: "local",
       metricInterval: 60_000,
+      shutdownTimeout: 60_000,
       maxCpu: 1,
     },
     whisper: {
@@ -171,6 +172,7 @@ Deno.test("SCHEMA marks as implemented exactly the keys with a Config field, plu
   assert.deepEqual(implemented, expected);
   const only = SCHEMA.filter((s) => s.carbonadoOnly).map((s) => s.name);
   assert.deepEqual(only, [
+    "common.shutdown-timeout",
     "tcp.read-timeout",
     "tcp.max-line-size",
     "pickle.read-timeout",

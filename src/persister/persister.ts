@@ -1,0 +1,466 @@
+// The persister: takes series from the writeout queue, pops their points out of the cache and
+// hands them in batches to `[whisper] workers` worker threads, which write them to Whisper files.
+// A series is confirmed (its points released from the cache) only once its write succeeded; a
+// failed write is counted, logged with its path, and retried with backoff while the series'
+// points stay readable and count against the cache limit; the other series keep flowing.
+
+import { Logger, RateLimiter } from "../log/logger.ts";
+import type { StatSend, StatSource } from "../stats/sample.ts";
+import type { WasmCache, WriteStrategy } from "../wasm/wasm_cache.ts";
+import { loadStorageAggregation } from "./storage_aggregation.ts";
+import { loadStorageSchemas } from "./storage_schemas.ts";
+import {
+  type BatchResult,
+  type RuleFiles,
+  STATUS_CREATED,
+  STATUS_FAILED,
+  type WorkerMessage,
+  type WriteBatch,
+  type WriteErrorReason,
+} from "./write_batch.ts";
+import { REBUILD_INTERVAL_MS, WriteoutQueue } from "./writeout_queue.ts";
+
+const log = new Logger("persister");
+
+/** Series and points per batch sent to a worker. */
+const BATCH_SERIES = 256;
+const BATCH_POINTS = 65_536;
+/** Batches a worker may hold at once: one being written, one waiting. */
+const INFLIGHT_PER_WORKER = 2;
+/** Retry backoff of a failed series: doubling from the first to the last. */
+const RETRY_FIRST_MS = 1000;
+const RETRY_MAX_MS = 60_000;
+/** While flushing for a stop, failed series are retried this often instead. */
+const FLUSH_RETRY_MS = 100;
+const REASONS: WriteErrorReason[] = ["corrupt", "no_space", "permission", "bad_path", "io"];
+
+/** Options of {@linkcode Persister}. */
+export interface PersisterOptions {
+  dataDir: string;
+  workers: number;
+  /** go-carbon's global throttle on update operations; 0: none. */
+  maxUpdatesPerSecond: number;
+  sparseCreate: boolean;
+  flock: boolean;
+  removeEmptyFile: boolean;
+  schemasFile: string;
+  aggregationFile: string;
+  strategy: WriteStrategy;
+}
+
+interface Retry {
+  series: number;
+  name: string;
+  timestamps: Uint32Array;
+  values: Float64Array;
+  attempts: number;
+  due: number;
+}
+
+/** A batch in flight; its points stay here until the result comes (the worker got a copy). */
+interface Sent {
+  series: number[];
+  retries: (Retry | undefined)[];
+  names: string[];
+  counts: Uint32Array;
+  timestamps: Uint32Array;
+  values: Float64Array;
+}
+
+interface WorkerSlot {
+  worker: Worker;
+  inflight: Map<number, Sent>;
+}
+
+/** Reads and checks the rule files; throws with the file, line and problem. */
+export function readRuleFiles(schemasFile: string, aggregationFile: string): RuleFiles {
+  loadStorageSchemas(schemasFile);
+  loadStorageAggregation(aggregationFile);
+  return {
+    schemas: schemasFile ? { file: schemasFile, text: Deno.readTextFileSync(schemasFile) } : null,
+    aggregation: aggregationFile
+      ? { file: aggregationFile, text: Deno.readTextFileSync(aggregationFile) }
+      : null,
+  };
+}
+
+/** Writes the cache to Whisper files. */
+export class Persister implements StatSource {
+  readonly queue: WriteoutQueue;
+  #cache: WasmCache;
+  #opts: PersisterOptions;
+  #rules: RuleFiles;
+  #slots: WorkerSlot[] = [];
+  #retries: Retry[] = [];
+  #nextId = 1;
+  #running = false;
+  #flushing = false;
+  #loop?: Promise<void>;
+  #kick?: () => void;
+  #idle?: () => void;
+  #tokens = 0;
+  #tokensAt = 0;
+  #stagingTs = new Uint32Array(BATCH_POINTS);
+  #stagingValues = new Float64Array(BATCH_POINTS);
+  #errorLog = new RateLimiter(10, 10_000);
+  #committedPoints = 0;
+  #updates = 0;
+  #created = 0;
+  #errors: Record<WriteErrorReason, number> = {
+    corrupt: 0,
+    no_space: 0,
+    permission: 0,
+    bad_path: 0,
+    io: 0,
+  };
+
+  /** Reads the rule files now, so that a bad one fails the start. */
+  constructor(cache: WasmCache, opts: PersisterOptions) {
+    this.#cache = cache;
+    this.#opts = opts;
+    this.queue = new WriteoutQueue(cache, opts.strategy);
+    this.#rules = readRuleFiles(opts.schemasFile, opts.aggregationFile);
+  }
+
+  /** Starts the worker threads and the dispatch loop. */
+  start(): void {
+    for (let i = 0; i < this.#opts.workers; i++) this.#slots.push(this.#spawn());
+    this.#running = true;
+    this.#tokens = this.#opts.maxUpdatesPerSecond;
+    this.#tokensAt = performance.now();
+    this.#loop = this.#run();
+  }
+
+  #spawn(): WorkerSlot {
+    const worker = new Worker(new URL("./whisper_worker.ts", import.meta.url).href, {
+      type: "module",
+    });
+    const slot: WorkerSlot = { worker, inflight: new Map() };
+    worker.onmessage = (e: MessageEvent<BatchResult>) => this.#onResult(slot, e.data);
+    worker.onerror = (e: ErrorEvent) => {
+      e.preventDefault();
+      this.#onCrash(slot, e.message);
+    };
+    this.#post(slot, {
+      type: "init",
+      dataDir: this.#opts.dataDir,
+      sparse: this.#opts.sparseCreate,
+      flock: this.#opts.flock,
+      removeEmptyFile: this.#opts.removeEmptyFile,
+      rules: this.#rules,
+    });
+    return slot;
+  }
+
+  #post(slot: WorkerSlot, msg: WorkerMessage): void {
+    slot.worker.postMessage(msg);
+  }
+
+  /**
+   * Re-reads storage-schemas.conf and storage-aggregation.conf (SIGHUP). A bad file is logged
+   * and the rules in use are kept. Returns whether the new rules were taken.
+   */
+  reloadRules(): boolean {
+    try {
+      this.#rules = readRuleFiles(this.#opts.schemasFile, this.#opts.aggregationFile);
+    } catch (err) {
+      log.error("keeping the storage rules in use: cannot reload", { err });
+      return false;
+    }
+    for (const slot of this.#slots) this.#post(slot, { type: "rules", rules: this.#rules });
+    log.info("storage rules reloaded", {
+      schemas: this.#opts.schemasFile || "(defaults)",
+      aggregation: this.#opts.aggregationFile || "(defaults)",
+    });
+    return true;
+  }
+
+  async #run(): Promise<void> {
+    while (this.#running) {
+      const waitMs = this.#dispatch();
+      if (this.#idleNow()) this.#idle?.();
+      await new Promise<void>((resolve) => {
+        const timer = Number.isFinite(waitMs) ? setTimeout(() => done(), waitMs) : undefined;
+        const done = () => {
+          clearTimeout(timer);
+          this.#kick = undefined;
+          resolve();
+        };
+        this.#kick = done;
+      });
+    }
+  }
+
+  /** Sends batches while workers have room; returns how long until it is worth looking again. */
+  #dispatch(): number {
+    while (true) {
+      const slot = this.#slots.reduce((a, b) => (b.inflight.size < a.inflight.size ? b : a));
+      if (slot.inflight.size >= INFLIGHT_PER_WORKER) return Infinity; // a result will kick us
+      const batch = this.#buildBatch(slot);
+      if (batch === null) break;
+    }
+    const now = performance.now();
+    let wait = this.queue.msUntilRebuild() || REBUILD_INTERVAL_MS;
+    for (const r of this.#retries) wait = Math.min(wait, Math.max(0, r.due - now));
+    if (this.#throttled() && this.#tokens < 1) {
+      wait = Math.max(wait, (1 - this.#tokens) * 1000 / this.#opts.maxUpdatesPerSecond);
+    }
+    return wait;
+  }
+
+  #throttled(): boolean {
+    return this.#opts.maxUpdatesPerSecond > 0 && !this.#flushing;
+  }
+
+  /** Takes one update from the max-updates-per-second budget (a token bucket of one second). */
+  #takeToken(): boolean {
+    if (!this.#throttled()) return true;
+    const now = performance.now();
+    const rate = this.#opts.maxUpdatesPerSecond;
+    this.#tokens = Math.min(rate, this.#tokens + ((now - this.#tokensAt) * rate) / 1000);
+    this.#tokensAt = now;
+    if (this.#tokens < 1) return false;
+    this.#tokens--;
+    return true;
+  }
+
+  /** Builds and sends one batch to `slot`; null when there is nothing to send now. */
+  #buildBatch(slot: WorkerSlot): Sent | null {
+    const sent: Sent = {
+      series: [],
+      retries: [],
+      names: [],
+      counts: new Uint32Array(0),
+      timestamps: new Uint32Array(0),
+      values: new Float64Array(0),
+    };
+    const counts: number[] = [];
+    let used = 0;
+    const now = performance.now();
+    const add = (series: number, name: string, n: number, retry?: Retry) => {
+      sent.series.push(series);
+      sent.names.push(name);
+      sent.retries.push(retry);
+      counts.push(n);
+      used += n;
+    };
+    for (let i = 0; i < this.#retries.length && sent.series.length < BATCH_SERIES;) {
+      const r = this.#retries[i];
+      if (r.due > now || !this.#takeToken()) {
+        i++;
+        continue;
+      }
+      this.#retries.splice(i, 1);
+      this.#reserve(used + r.timestamps.length);
+      this.#stagingTs.set(r.timestamps, used);
+      this.#stagingValues.set(r.values, used);
+      add(r.series, r.name, r.timestamps.length, r);
+    }
+    while (sent.series.length < BATCH_SERIES && used < BATCH_POINTS && this.#takeToken()) {
+      const series = this.queue.next();
+      if (series === 0) {
+        this.#tokens++;
+        break;
+      }
+      const n = this.#cache.pop(series);
+      if (n <= 0) continue; // emptied or busy since the snapshot
+      this.#reserve(used + n);
+      this.#cache.copyOut(n, this.#stagingTs, this.#stagingValues, used);
+      add(series, this.#cache.seriesName(series), n);
+    }
+    if (sent.series.length === 0) return null;
+    sent.counts = Uint32Array.from(counts);
+    sent.timestamps = this.#stagingTs.slice(0, used);
+    sent.values = this.#stagingValues.slice(0, used);
+    const id = this.#nextId++;
+    const batch: WriteBatch = {
+      type: "write",
+      id,
+      names: sent.names,
+      counts: sent.counts,
+      timestamps: sent.timestamps,
+      values: sent.values,
+    };
+    slot.inflight.set(id, sent);
+    this.#post(slot, batch);
+    return sent;
+  }
+
+  #reserve(points: number): void {
+    if (points <= this.#stagingTs.length) return;
+    let size = this.#stagingTs.length;
+    while (size < points) size *= 2;
+    const ts = new Uint32Array(size);
+    ts.set(this.#stagingTs);
+    const values = new Float64Array(size);
+    values.set(this.#stagingValues);
+    this.#stagingTs = ts;
+    this.#stagingValues = values;
+  }
+
+  #onResult(slot: WorkerSlot, result: BatchResult): void {
+    const sent = slot.inflight.get(result.id);
+    if (!sent) return;
+    slot.inflight.delete(result.id);
+    const errors = new Map(result.errors.map((e) => [e.index, e]));
+    let off = 0;
+    for (let i = 0; i < sent.series.length; i++) {
+      const n = sent.counts[i];
+      const error = errors.get(i);
+      if (result.status[i] !== STATUS_FAILED) {
+        this.#cache.confirm(sent.series[i]);
+        this.#committedPoints += n;
+        this.#updates++;
+        if (result.status[i] === STATUS_CREATED) this.#created++;
+      } else if (error) {
+        this.#errors[error.reason]++;
+        const previous = sent.retries[i];
+        const attempts = (previous?.attempts ?? 0) + 1;
+        const delay = Math.min(
+          this.#flushing ? FLUSH_RETRY_MS : RETRY_MAX_MS,
+          RETRY_FIRST_MS * 2 ** (attempts - 1),
+        );
+        this.#retries.push({
+          series: sent.series[i],
+          name: sent.names[i],
+          timestamps: sent.timestamps.subarray(off, off + n),
+          values: sent.values.subarray(off, off + n),
+          attempts,
+          due: performance.now() + delay,
+        });
+        const suppressed = this.#errorLog.allow();
+        if (suppressed >= 0) {
+          log.error("cannot write whisper file; points kept for retry", {
+            path: error.path,
+            reason: error.reason,
+            error: error.message,
+            attempts,
+            retryInMs: delay,
+            suppressed,
+          });
+        }
+      }
+      off += n;
+    }
+    this.#kick?.();
+  }
+
+  /** A worker died: its batches go back as retries and a new worker takes its place. */
+  #onCrash(slot: WorkerSlot, message: string): void {
+    log.error("whisper worker crashed; restarting it", { error: message });
+    slot.worker.terminate();
+    for (const [id, sent] of [...slot.inflight]) {
+      this.#onResult(slot, {
+        type: "done",
+        id,
+        status: new Uint8Array(sent.series.length).fill(STATUS_FAILED),
+        errors: sent.series.map((_, index) => ({ index, reason: "io", path: "", message })),
+      });
+    }
+    const index = this.#slots.indexOf(slot);
+    if (this.#running && index >= 0) this.#slots[index] = this.#spawn();
+  }
+
+  #idleNow(): boolean {
+    if (this.#retries.length > 0 || this.#slots.some((s) => s.inflight.size > 0)) return false;
+    const c = this.#cache.counters();
+    return c.cachedPoints === 0 && c.notConfirmed === 0;
+  }
+
+  /**
+   * Writes everything in the cache, waiting at most `timeoutMs`: the max-updates-per-second
+   * throttle is lifted and failed series are retried every 100 ms. Resolves true once the cache
+   * is empty.
+   */
+  async flush(timeoutMs: number): Promise<boolean> {
+    this.#flushing = true;
+    const soon = performance.now() + FLUSH_RETRY_MS;
+    for (const r of this.#retries) r.due = Math.min(r.due, soon);
+    try {
+      const drained = new Promise<true>((resolve) => this.#idle = () => resolve(true));
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const expired = new Promise<false>((resolve) =>
+        timer = setTimeout(() => resolve(false), timeoutMs)
+      );
+      this.#kick?.();
+      const ok = await Promise.race([drained, expired]);
+      clearTimeout(timer);
+      return ok;
+    } finally {
+      this.#idle = undefined;
+      this.#flushing = false;
+    }
+  }
+
+  /** Stops dispatching, waits for batches in flight, and ends the worker threads. */
+  async stop(): Promise<void> {
+    if (!this.#running) return;
+    this.#running = false;
+    this.#kick?.();
+    await this.#loop;
+    while (this.#slots.some((s) => s.inflight.size > 0)) {
+      await new Promise<void>((resolve) => this.#kick = resolve);
+    }
+    for (const slot of this.#slots) slot.worker.terminate();
+    this.#slots = [];
+    if (this.#retries.length > 0) {
+      log.warn("stopping with series not written", { series: this.#retries.length });
+    }
+  }
+
+  stat(send: StatSend): void {
+    send({
+      name: "carbonado_persisted_points_total",
+      help: "Points committed to Whisper files.",
+      type: "counter",
+      value: this.#committedPoints,
+      carbon: "persister.committedPoints",
+    });
+    send({
+      name: "carbonado_whisper_updates_total",
+      help: "Whisper update operations (one per series written).",
+      type: "counter",
+      value: this.#updates,
+      carbon: "persister.updateOperations",
+    });
+    send({
+      name: "carbonado_whisper_created_total",
+      help: "Whisper files created.",
+      type: "counter",
+      value: this.#created,
+      carbon: "persister.created",
+    });
+    for (const reason of REASONS) {
+      send({
+        name: "carbonado_whisper_errors_total",
+        help: "Failed Whisper writes, by reason (the points are kept and retried).",
+        type: "counter",
+        value: this.#errors[reason],
+        labels: { reason },
+        carbon: `persister.errors.${reason}`,
+      });
+    }
+    send({
+      name: "carbonado_persister_retry_series",
+      help: "Series whose last write failed, waiting for a retry.",
+      type: "gauge",
+      value: this.#retries.length,
+      carbon: "persister.retrySeries",
+    });
+    send({
+      name: "carbonado_persister_workers",
+      help: "Whisper writer threads ([whisper] workers).",
+      type: "gauge",
+      value: this.#opts.workers,
+      carbon: "persister.workers",
+    });
+    send({
+      name: "carbonado_persister_max_updates_per_second",
+      help: "The update throttle ([whisper] max-updates-per-second), 0 when off.",
+      type: "gauge",
+      value: this.#opts.maxUpdatesPerSecond,
+      carbon: "persister.maxUpdatesPerSecond",
+    });
+    this.queue.stat(send);
+  }
+}

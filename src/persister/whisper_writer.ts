@@ -1,0 +1,120 @@
+// Writes batches of series to Whisper files with synchronous file IO (an order of magnitude
+// cheaper than async ops here), creating missing files and directories with the matching schema
+// and aggregation, and reports per-series results. Runs inside the persister's worker threads
+// (whisper_worker.ts).
+
+import { WhisperCorruptionError } from "../whisper/errors.ts";
+import { create } from "../whisper/create.ts";
+import { WhisperFile } from "../whisper/whisper_file.ts";
+import { metricPath } from "./metric_path.ts";
+import { parseStorageAggregation, StorageAggregation } from "./storage_aggregation.ts";
+import { parseStorageSchemas, StorageSchemas } from "./storage_schemas.ts";
+import {
+  type BatchResult,
+  type InitMessage,
+  type RuleFiles,
+  STATUS_CREATED,
+  STATUS_FAILED,
+  STATUS_UPDATED,
+  type WriteBatch,
+  type WriteError,
+  type WriteErrorReason,
+} from "./write_batch.ts";
+
+/** What a writer needs: the worker's settings with the rule files parsed. */
+export interface WriterSettings extends Omit<InitMessage, "type" | "rules"> {
+  schemas: StorageSchemas;
+  aggregation: StorageAggregation;
+}
+
+/** Parses the rule files sent to a worker. */
+export function parseRules(rules: RuleFiles): Pick<WriterSettings, "schemas" | "aggregation"> {
+  return {
+    schemas: rules.schemas
+      ? parseStorageSchemas(rules.schemas.text, rules.schemas.file)
+      : new StorageSchemas([]),
+    aggregation: rules.aggregation
+      ? parseStorageAggregation(rules.aggregation.text, rules.aggregation.file)
+      : new StorageAggregation([]),
+  };
+}
+
+/** Why a write failed. */
+export function reasonOf(err: unknown): WriteErrorReason {
+  if (err instanceof WhisperCorruptionError) return "corrupt";
+  if (err instanceof Deno.errors.PermissionDenied || err instanceof Deno.errors.NotCapable) {
+    return "permission";
+  }
+  const code = (err as { code?: string }).code;
+  if (code === "ENOSPC" || code === "EDQUOT" || code === "EFBIG") return "no_space";
+  if (code === "EACCES" || code === "EPERM" || code === "EROFS") return "permission";
+  if (
+    code === "ENOTDIR" || code === "EISDIR" || code === "ENAMETOOLONG" ||
+    err instanceof Deno.errors.NotADirectory || err instanceof Deno.errors.IsADirectory ||
+    err instanceof RangeError
+  ) return "bad_path";
+  return "io";
+}
+
+/** Opens the file, creating it (and its directories) when missing. */
+function openOrCreate(
+  s: WriterSettings,
+  name: string,
+  path: string,
+): { file: WhisperFile; created: boolean } {
+  try {
+    return { file: WhisperFile.open(path, { write: true, lock: s.flock }), created: false };
+  } catch (err) {
+    const empty = err instanceof WhisperCorruptionError && s.removeEmptyFile &&
+      Deno.statSync(path).size === 0;
+    if (!(err instanceof Deno.errors.NotFound) && !empty) throw err;
+    if (empty) Deno.removeSync(path); // go-carbon's remove-empty-file: a crash left it empty
+  }
+  const schema = s.schemas.match(name);
+  const aggregation = s.aggregation.match(name);
+  const options = {
+    xFilesFactor: aggregation.xFilesFactor,
+    aggregationMethod: aggregation.aggregationMethod,
+    sparse: s.sparse,
+  };
+  try {
+    create(path, schema.retentions, options);
+  } catch (err) {
+    if (!(err instanceof Deno.errors.NotFound)) throw err;
+    Deno.mkdirSync(path.slice(0, path.lastIndexOf("/")), { recursive: true });
+    create(path, schema.retentions, options);
+  }
+  return { file: WhisperFile.open(path, { write: true, lock: s.flock }), created: true };
+}
+
+/** Writes one batch; never throws for a single series' failure. */
+export function writeBatch(s: WriterSettings, batch: WriteBatch): BatchResult {
+  const n = batch.names.length;
+  const status = new Uint8Array(n);
+  const errors: WriteError[] = [];
+  let off = 0;
+  for (let i = 0; i < n; i++) {
+    const count = batch.counts[i];
+    const name = batch.names[i];
+    let path = "";
+    try {
+      path = metricPath(s.dataDir, name);
+      const { file, created } = openOrCreate(s, name, path);
+      try {
+        file.updateArrays(
+          batch.timestamps.subarray(off, off + count),
+          batch.values.subarray(off, off + count),
+        );
+      } finally {
+        file.close();
+      }
+      status[i] = created ? STATUS_CREATED : STATUS_UPDATED;
+    } catch (err) {
+      status[i] = STATUS_FAILED;
+      const message = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+      errors.push({ index: i, reason: reasonOf(err), path, message });
+    }
+    off += count;
+  }
+  return { type: "done", id: batch.id, status, errors };
+}

@@ -1,0 +1,59 @@
+// The writeout queue: strategy order from the cache, rebuilt only when drained, at most every
+// 100 ms (a fake clock, no sleeping).
+
+import { assertEquals } from "../_util/assert.ts";
+import { feed } from "../_util/cache_dump.ts";
+import { REBUILD_INTERVAL_MS, WriteoutQueue } from "../../src/persister/writeout_queue.ts";
+import { PlainStream } from "../../src/receiver/plain_stream.ts";
+import { WasmCache } from "../../src/wasm/wasm_cache.ts";
+
+const cache = await WasmCache.load({ maxPoints: 10_000, maxLineLen: 262_144 });
+
+function ingest(text: string): void {
+  const stream = new PlainStream(cache);
+  feed(stream, new TextEncoder().encode(text));
+  stream.close();
+}
+
+function drain(queue: WriteoutQueue): string[] {
+  const names: string[] = [];
+  for (let s = queue.next(); s !== 0; s = queue.next()) {
+    names.push(cache.seriesName(s));
+    cache.pop(s);
+    cache.confirm(s);
+  }
+  return names;
+}
+
+Deno.test("WriteoutQueue gives series in strategy order", () => {
+  for (
+    const [strategy, expected] of [
+      ["max", ["three", "two", "one"]],
+      ["sorted", ["one", "three", "two"]],
+    ] as const
+  ) {
+    cache.reset(10_000);
+    ingest("one 1 100\nthree 1 200\nthree 1 201\nthree 1 202\ntwo 1 300\ntwo 1 301\n");
+    assertEquals(drain(new WriteoutQueue(cache, strategy)), [...expected], strategy);
+  }
+});
+
+Deno.test("WriteoutQueue is rebuilt only once drained and at most every 100 ms", () => {
+  cache.reset(10_000);
+  let now = 1000;
+  const queue = new WriteoutQueue(cache, "noop", () => now);
+  ingest("a 1 1\nb 1 1\n");
+  assertEquals(drain(queue).sort(), ["a", "b"]);
+  ingest("c 1 1\n");
+  assertEquals(queue.next(), 0, "drained: no rebuild before 100 ms");
+  assertEquals(queue.msUntilRebuild(), REBUILD_INTERVAL_MS);
+  now += REBUILD_INTERVAL_MS - 1;
+  assertEquals(queue.next(), 0);
+  now += 1;
+  assertEquals(drain(queue), ["c"]);
+  now += REBUILD_INTERVAL_MS;
+  assertEquals(queue.next(), 0, "an empty cache gives an empty queue");
+  const rebuilds: number[] = [];
+  queue.stat((s) => s.name === "carbonado_writeout_queue_rebuilds_total" && rebuilds.push(s.value));
+  assertEquals(rebuilds, [3]);
+});
