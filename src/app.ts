@@ -3,6 +3,7 @@
 
 import type { Config } from "./config/config.ts";
 import { CacheStats } from "./cache/cache_stats.ts";
+import { DiskIndex } from "./index/disk_scan.ts";
 import { Logger } from "./log/logger.ts";
 import { Persister } from "./persister/persister.ts";
 import { TcpReceiver } from "./receiver/tcp.ts";
@@ -18,6 +19,8 @@ export class App {
   readonly cache: WasmCache;
   readonly tcp?: TcpReceiver;
   readonly persister?: Persister;
+  /** Metric names on disk: the persister's "does the file exist" and, later, find. */
+  readonly index?: DiskIndex;
   readonly prometheus?: PrometheusServer;
   readonly stats: StatSource[] = [];
 
@@ -33,9 +36,16 @@ export class App {
       this.stats.push(this.tcp);
     }
     if (config.whisper.enabled) {
+      this.index = new DiskIndex(config.whisper.dataDir, {
+        glob: {
+          maxGlobs: config.carbonserver.maxGlobs,
+          failOnMaxGlobs: config.carbonserver.failOnMaxGlobs,
+        },
+      });
       this.persister = new Persister(cache, {
         ...config.whisper,
         strategy: config.cache.writeStrategy,
+        files: this.index,
       });
       this.stats.push(this.persister);
     }
@@ -55,6 +65,7 @@ export class App {
 
   /** Starts writing and listening; returns every listener's bound address by name. */
   start(): Record<string, string> {
+    this.index?.start();
     this.persister?.start();
     this.prometheus?.start();
     this.tcp?.start();
@@ -81,6 +92,7 @@ export class App {
       }
       await this.persister.stop();
     }
+    await this.index?.stop();
     await this.prometheus?.stop();
     log.info("stopped", { cache: this.cache.counters() });
   }

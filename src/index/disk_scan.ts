@@ -278,6 +278,11 @@ export class DiskIndex {
     }
   }
 
+  /** True when the metric is known: found by a scan, or added since. */
+  has(name: string): boolean {
+    return this.#trie.has(name);
+  }
+
   /** Forgets one metric name (its file was removed); returns true when it was known. */
   delete(name: string): boolean {
     this.#recent.delete(name);

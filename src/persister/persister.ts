@@ -34,6 +34,18 @@ const RETRY_MAX_MS = 60_000;
 const FLUSH_RETRY_MS = 100;
 const REASONS: WriteErrorReason[] = ["corrupt", "no_space", "permission", "bad_path", "io"];
 
+/**
+ * What the persister asks before writing a series whose file might not exist: the name index
+ * over the data directory (src/index/disk_scan.ts).
+ */
+export interface KnownFiles {
+  /** True once the whole data directory has been scanned. */
+  readonly ready: boolean;
+  has(name: string): boolean;
+  /** Called for every file the persister creates. */
+  add(name: string): void;
+}
+
 /** Options of {@linkcode Persister}. */
 export interface PersisterOptions {
   dataDir: string;
@@ -46,6 +58,8 @@ export interface PersisterOptions {
   schemasFile: string;
   aggregationFile: string;
   strategy: WriteStrategy;
+  /** The name index: lets new files be created without first failing to open them. */
+  files?: KnownFiles;
 }
 
 interface Retry {
@@ -270,6 +284,9 @@ export class Persister implements StatSource {
     }
     if (sent.series.length === 0) return null;
     sent.counts = Uint32Array.from(counts);
+    const files = this.#opts.files;
+    const fresh = new Uint8Array(sent.names.length);
+    if (files?.ready) sent.names.forEach((name, i) => fresh[i] = files.has(name) ? 0 : 1);
     sent.timestamps = this.#stagingTs.slice(0, used);
     sent.values = this.#stagingValues.slice(0, used);
     const id = this.#nextId++;
@@ -278,6 +295,7 @@ export class Persister implements StatSource {
       id,
       names: sent.names,
       counts: sent.counts,
+      fresh,
       timestamps: sent.timestamps,
       values: sent.values,
     };
@@ -311,7 +329,10 @@ export class Persister implements StatSource {
         this.#cache.confirm(sent.series[i]);
         this.#committedPoints += n;
         this.#updates++;
-        if (result.status[i] === STATUS_CREATED) this.#created++;
+        if (result.status[i] === STATUS_CREATED) {
+          this.#created++;
+          this.#opts.files?.add(sent.names[i]);
+        }
       } else if (error) {
         this.#errors[error.reason]++;
         const previous = sent.retries[i];

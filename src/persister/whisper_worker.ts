@@ -6,6 +6,10 @@
 import { parseRules, writeBatch, type WriterSettings } from "./whisper_writer.ts";
 import type { WorkerMessage } from "./write_batch.ts";
 
+// Missing files and directories are found by catching NotFound; a stack trace per throw would
+// cost more than the open itself.
+Error.stackTraceLimit = 0;
+
 let settings: WriterSettings | undefined;
 
 self.onmessage = (e: MessageEvent<WorkerMessage>) => {

@@ -4,7 +4,6 @@
 // (whisper_worker.ts).
 
 import { WhisperCorruptionError } from "../whisper/errors.ts";
-import { create } from "../whisper/create.ts";
 import { WhisperFile } from "../whisper/whisper_file.ts";
 import { metricPath } from "./metric_path.ts";
 import { parseStorageAggregation, StorageAggregation } from "./storage_aggregation.ts";
@@ -25,6 +24,17 @@ import {
 export interface WriterSettings extends Omit<InitMessage, "type" | "rules"> {
   schemas: StorageSchemas;
   aggregation: StorageAggregation;
+}
+
+/** Directories known to exist, so that a new file's directory is made without a failed call. */
+const knownDirs = new Set<string>();
+const MAX_KNOWN_DIRS = 1_000_000;
+
+function ensureDir(dir: string): void {
+  if (knownDirs.has(dir)) return;
+  Deno.mkdirSync(dir, { recursive: true });
+  if (knownDirs.size >= MAX_KNOWN_DIRS) knownDirs.clear();
+  knownDirs.add(dir);
 }
 
 /** Parses the rule files sent to a worker. */
@@ -56,12 +66,39 @@ export function reasonOf(err: unknown): WriteErrorReason {
   return "io";
 }
 
-/** Opens the file, creating it (and its directories) when missing. */
+/**
+ * Opens the file, creating it (and its directories) when missing. A `fresh` file is created
+ * first and opened only if it turns out to exist: in Deno a failing file call costs several
+ * times a succeeding one.
+ */
 function openOrCreate(
   s: WriterSettings,
   name: string,
   path: string,
+  fresh: boolean,
 ): { file: WhisperFile; created: boolean } {
+  const dir = path.slice(0, path.lastIndexOf("/"));
+  const schema = s.schemas.match(name);
+  const aggregation = s.aggregation.match(name);
+  const options = {
+    xFilesFactor: aggregation.xFilesFactor,
+    aggregationMethod: aggregation.aggregationMethod,
+    sparse: s.sparse,
+    lock: s.flock,
+  };
+  const create = () => ({
+    file: WhisperFile.create(path, schema.retentions, options),
+    created: true,
+  });
+  if (fresh) {
+    try {
+      ensureDir(dir);
+      return create();
+    } catch (err) {
+      if (err instanceof Deno.errors.NotFound) knownDirs.delete(dir);
+      else if (!(err instanceof Deno.errors.AlreadyExists)) throw err;
+    }
+  }
   try {
     return { file: WhisperFile.open(path, { write: true, lock: s.flock }), created: false };
   } catch (err) {
@@ -70,21 +107,8 @@ function openOrCreate(
     if (!(err instanceof Deno.errors.NotFound) && !empty) throw err;
     if (empty) Deno.removeSync(path); // go-carbon's remove-empty-file: a crash left it empty
   }
-  const schema = s.schemas.match(name);
-  const aggregation = s.aggregation.match(name);
-  const options = {
-    xFilesFactor: aggregation.xFilesFactor,
-    aggregationMethod: aggregation.aggregationMethod,
-    sparse: s.sparse,
-  };
-  try {
-    create(path, schema.retentions, options);
-  } catch (err) {
-    if (!(err instanceof Deno.errors.NotFound)) throw err;
-    Deno.mkdirSync(path.slice(0, path.lastIndexOf("/")), { recursive: true });
-    create(path, schema.retentions, options);
-  }
-  return { file: WhisperFile.open(path, { write: true, lock: s.flock }), created: true };
+  ensureDir(dir);
+  return create();
 }
 
 /** Writes one batch; never throws for a single series' failure. */
@@ -99,7 +123,7 @@ export function writeBatch(s: WriterSettings, batch: WriteBatch): BatchResult {
     let path = "";
     try {
       path = metricPath(s.dataDir, name);
-      const { file, created } = openOrCreate(s, name, path);
+      const { file, created } = openOrCreate(s, name, path, batch.fresh[i] === 1);
       try {
         file.updateArrays(
           batch.timestamps.subarray(off, off + count),

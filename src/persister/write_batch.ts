@@ -26,12 +26,15 @@ export interface RulesMessage {
 /**
  * Series to write: `names[i]` has `counts[i]` points, stored one series after another in
  * `timestamps` and `values` (each series' points are deduplicated, in order of first arrival).
+ * `fresh[i]` is 1 when the name index says the file does not exist yet: the worker creates it
+ * straight away instead of first failing to open it.
  */
 export interface WriteBatch {
   type: "write";
   id: number;
   names: string[];
   counts: Uint32Array;
+  fresh: Uint8Array;
   timestamps: Uint32Array;
   values: Float64Array;
 }

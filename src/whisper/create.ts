@@ -26,6 +26,14 @@ function writeAll(file: Deno.FsFile, bytes: Uint8Array): void {
   }
 }
 
+/** A file {@linkcode createOpen} has just written, still open for reading and writing. */
+export interface CreatedFile {
+  file: Deno.FsFile;
+  /** The header bytes written at offset 0. */
+  header: Uint8Array;
+  fileSize: number;
+}
+
 /**
  * Creates a Whisper file. Archives are validated and sorted by precision as whisper's
  * `validateArchiveList` does; the file must not exist. Parent directories are not created.
@@ -46,6 +54,18 @@ export function create(
   archives: readonly ArchiveSpec[],
   options: CreateOptions = {},
 ): void {
+  createOpen(path, archives, options).file.close();
+}
+
+/**
+ * {@linkcode create}, leaving the new file open for reading and writing (positioned at its end)
+ * so that a first update needs no second open.
+ */
+export function createOpen(
+  path: string,
+  archives: readonly ArchiveSpec[],
+  options: CreateOptions = {},
+): CreatedFile {
   const xFilesFactor = options.xFilesFactor ?? 0.5;
   const aggregationMethod = options.aggregationMethod ?? "average";
   if (typeof xFilesFactor !== "number" || !(xFilesFactor >= 0 && xFilesFactor <= 1)) {
@@ -62,7 +82,7 @@ export function create(
 
   let file: Deno.FsFile;
   try {
-    file = Deno.openSync(path, { write: true, createNew: true });
+    file = Deno.openSync(path, { read: true, write: true, createNew: true });
   } catch (error) {
     if (error instanceof Deno.errors.AlreadyExists) {
       throw new Deno.errors.AlreadyExists(`File ${path} already exists`, { cause: error });
@@ -90,7 +110,7 @@ export function create(
         writeAll(file, left >= ZERO_CHUNK_BYTES ? zeros : zeros.subarray(0, left));
       }
     }
-    file.close();
+    return { file, header: bytes, fileSize };
   } catch (error) {
     try {
       file.close();

@@ -15,6 +15,8 @@ import {
   type WhisperHeader,
 } from "./format.ts";
 import { pythonSetOrder } from "./py_set_order.ts";
+import type { ArchiveSpec } from "./archive_list.ts";
+import { createOpen, type CreateOptions } from "./create.ts";
 
 /** Bytes read when opening a file: the header of up to 83 archives plus archive 0's first point. */
 const HEADER_READ_BYTES = 1024;
@@ -256,6 +258,34 @@ export class WhisperFile {
       return opened;
     } catch (error) {
       file.close();
+      throw error;
+    }
+  }
+
+  /**
+   * Creates a Whisper file (as {@linkcode create}) and returns it open for writing, without a
+   * second open or header read: the first update of a new series costs one open.
+   *
+   * @throws as {@linkcode create}
+   */
+  static create(
+    path: string,
+    archives: readonly ArchiveSpec[],
+    options: CreateOptions & { lock?: boolean } = {},
+  ): WhisperFile {
+    const created = createOpen(path, archives, options);
+    try {
+      if (options.lock) created.file.lockSync(true);
+      const header = decodeHeader(created.header, { fileSize: created.fileSize, path });
+      return new WhisperFile(created.file, {
+        path,
+        header,
+        fileSize: created.fileSize,
+        writable: true,
+        pos: created.fileSize,
+      });
+    } catch (error) {
+      created.file.close();
       throw error;
     }
   }

@@ -7,7 +7,7 @@
 
 import { parseArgs } from "node:util";
 import { fetchText, promValue, startDaemon } from "../_util/daemon.ts";
-import { writeAll } from "../_util/net.ts";
+import { cpuSeconds, peakRssMiB, report, sendSlices, splitLines } from "./e2e_util.ts";
 import { plaintextDataset } from "./plaintext_datasets.ts";
 
 const { values } = parseArgs({
@@ -24,30 +24,9 @@ const points = Number(values.points);
 const connections = Number(values.connections);
 const data = plaintextDataset(metrics, Math.ceil(points / metrics), "e2e");
 
-// Split on line boundaries into one slice per connection.
-const slices: Uint8Array[] = [];
-let start = 0;
-for (let c = 1; c <= connections; c++) {
-  let end = Math.floor((data.bytes.length * c) / connections);
-  if (c < connections) end = data.bytes.indexOf(0x0a, end) + 1;
-  else end = data.bytes.length;
-  slices.push(data.bytes.subarray(start, end));
-  start = end;
-}
-
-function cpuSeconds(pid: number): number {
-  const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return (Number(fields[11]) + Number(fields[12])) / 100; // utime + stime, in clock ticks
-}
-
-function peakRssMiB(pid: number): number {
-  const status = Deno.readTextFileSync(`/proc/${pid}/status`);
-  return Number(/VmHWM:\s+(\d+) kB/.exec(status)![1]) / 1024;
-}
+const slices = splitLines(data.bytes, connections);
 
 const RECEIVED = 'carbonado_received_points_total{protocol="tcp"}';
-const rows: string[] = [];
 for (let run = 0; run < Number(values.runs); run++) {
   const dataDir = await Deno.makeTempDir();
   const daemon = await startDaemon({
@@ -65,12 +44,7 @@ for (let run = 0; run < Number(values.runs); run++) {
   const port = daemon.port("tcp");
   const cpuBefore = cpuSeconds(daemon.child.pid);
   const t0 = performance.now();
-  const sending = slices.map(async (slice) => {
-    const conn = await Deno.connect({ hostname: "127.0.0.1", port });
-    await writeAll(conn, slice);
-    conn.close();
-  });
-  await Promise.all(sending);
+  await sendSlices(port, slices);
   while ((promValue(await fetchText(url), RECEIVED) ?? 0) < data.lines) {
     await new Promise((r) => setTimeout(r, 2));
   }
@@ -79,11 +53,10 @@ for (let run = 0; run < Number(values.runs); run++) {
   const rss = peakRssMiB(daemon.child.pid);
   await daemon.stop();
   await Deno.remove(dataDir, { recursive: true });
-  rows.push(
+  await report(
     `run ${run + 1}: ${data.lines} points of ${metrics} metrics over ${connections} connections: ` +
       `${(data.lines / seconds / 1e6).toFixed(2)}M points/s, ${(seconds * 1000).toFixed(0)} ms, ` +
       `daemon CPU ${(cpu / (data.lines / 1e6)).toFixed(2)} s per million points, ` +
       `peak RSS ${rss.toFixed(0)} MiB`,
   );
-  await Deno.stdout.write(new TextEncoder().encode(rows.at(-1) + "\n"));
 }

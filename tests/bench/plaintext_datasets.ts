@@ -9,10 +9,15 @@ export interface Dataset {
 
 /**
  * `metrics` distinct names × `points` points each, interleaved by timestamp as real traffic is
- * (every metric at t0, then every metric at t0+60, ...). Lines look like
+ * (every metric at `start`, then every metric at `start` + 60, ...). Lines look like
  * `sys.host-0042.cpu.cpu-7.user 12.345 1700000060` (~47 bytes).
  */
-export function plaintextDataset(metrics: number, points: number, label: string): Dataset {
+export function plaintextDataset(
+  metrics: number,
+  points: number,
+  label: string,
+  start = 1_700_000_000,
+): Dataset {
   const enc = new TextEncoder();
   const names: string[] = [];
   for (let m = 0; m < metrics; m++) {
@@ -23,7 +28,7 @@ export function plaintextDataset(metrics: number, points: number, label: string)
   let text = "";
   let size = 0;
   for (let p = 0; p < points; p++) {
-    const ts = 1_700_000_000 + p * 60;
+    const ts = start + p * 60;
     for (let m = 0; m < metrics; m++) {
       const value = ((m * 7919 + p * 104729) % 100_000) / 1000;
       text += `${names[m]} ${value} ${ts}\n`;

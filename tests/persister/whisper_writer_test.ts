@@ -54,6 +54,7 @@ function batch(series: [string, [number, number][]][]): WriteBatch {
     id: 1,
     names: series.map(([name]) => name),
     counts: Uint32Array.from(series.map(([, points]) => points.length)),
+    fresh: new Uint8Array(series.length),
     timestamps: Uint32Array.from(all.map(([ts]) => ts)),
     values: Float64Array.from(all.map(([, v]) => v)),
   };

@@ -1,0 +1,43 @@
+// Pieces shared by the end-to-end benchmarks: splitting a payload across connections, sending
+// it, and reading a process's CPU time and peak RSS from /proc.
+
+import { writeAll } from "../_util/net.ts";
+
+/** Splits a plaintext payload into `n` slices on line boundaries. */
+export function splitLines(bytes: Uint8Array, n: number): Uint8Array[] {
+  const slices: Uint8Array[] = [];
+  let start = 0;
+  for (let c = 1; c <= n; c++) {
+    const end = c < n ? bytes.indexOf(0x0a, Math.floor((bytes.length * c) / n)) + 1 : bytes.length;
+    slices.push(bytes.subarray(start, end));
+    start = end;
+  }
+  return slices;
+}
+
+/** Sends each slice over its own TCP connection, all at once. */
+export async function sendSlices(port: number, slices: Uint8Array[]): Promise<void> {
+  await Promise.all(slices.map(async (slice) => {
+    const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+    await writeAll(conn, slice);
+    conn.close();
+  }));
+}
+
+/** User + system CPU seconds of a process so far. */
+export function cpuSeconds(pid: number): number {
+  const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(fields[11]) + Number(fields[12])) / 100; // utime + stime, in clock ticks
+}
+
+/** Peak resident set of a process in MiB (VmHWM). */
+export function peakRssMiB(pid: number): number {
+  const status = Deno.readTextFileSync(`/proc/${pid}/status`);
+  return Number(/VmHWM:\s+(\d+) kB/.exec(status)![1]) / 1024;
+}
+
+/** Prints one line. */
+export async function report(line: string): Promise<void> {
+  await Deno.stdout.write(new TextEncoder().encode(line + "\n"));
+}

@@ -1,0 +1,83 @@
+// End-to-end persist benchmark: the real daemon with its data directory on a tmpfs it mounts
+// (as root; otherwise a plain temp dir, and it says so), 2 whisper workers, points sent over 4
+// connections; timed from the first byte sent until /metrics says every point is committed to
+// Whisper. Each dataset runs twice on the same directory: first creating the files, then
+// updating them with the next points. (Deno only touches /dev/shm with --allow-all, hence the
+// mount.)
+//
+//   deno task bench:persist [--workers 2] [--connections 4]
+
+import { parseArgs } from "node:util";
+import { fetchText, promValue, startDaemon } from "../_util/daemon.ts";
+import { cpuSeconds, peakRssMiB, report, sendSlices, splitLines } from "./e2e_util.ts";
+import { plaintextDataset } from "./plaintext_datasets.ts";
+
+const { values } = parseArgs({
+  args: Deno.args,
+  options: {
+    workers: { type: "string", default: "2" },
+    connections: { type: "string", default: "4" },
+  },
+});
+
+const NOW = Math.floor(Date.now() / 1000);
+const PERSISTED = "carbonado_persisted_points_total";
+
+const root = await Deno.makeTempDir({ prefix: "carbonado-bench-" });
+const mounted = (await new Deno.Command("mount", {
+  args: ["-t", "tmpfs", "-o", "size=8g", "tmpfs", root],
+  stderr: "null",
+}).output().catch(() => ({ code: 1 }))).code === 0;
+await report(`data on ${mounted ? "tmpfs" : "the temp dir's filesystem (mount failed)"}`);
+// 1m for a day, 1h for 30 days: 26 KB files, the typical size measured-here.md uses
+const schemas = `${root}/storage-schemas.conf`;
+await Deno.writeTextFile(schemas, "[bench]\npattern = .\nretentions = 60s:1d,1h:30d\n");
+const ERRORS = /^carbonado_whisper_errors_total\{[^}]*\} ([1-9]\d*)$/m;
+
+try {
+  for (const [metrics, points] of [[10_000, 100], [100_000, 10]]) {
+    const dataDir = await Deno.makeTempDir({ dir: root });
+    const daemon = await startDaemon({
+      dataDir,
+      env: {
+        CARBONADO_WHISPER_SCHEMAS_FILE: schemas,
+        CARBONADO_WHISPER_WORKERS: values.workers,
+        CARBONADO_CACHE_MAX_SIZE: String(metrics * points * 2),
+      },
+    });
+    const url = `http://${daemon.listeners.prometheus}/metrics`;
+    try {
+      let committed = 0;
+      for (const pass of ["create", "update"]) {
+        // first pass: the last 2 points x hours; second pass: the points just after
+        const start = NOW - 2 * points * 60 + (pass === "create" ? 0 : points * 60);
+        const data = plaintextDataset(metrics, points, "", start);
+        const slices = splitLines(data.bytes, Number(values.connections));
+        const cpu0 = cpuSeconds(daemon.child.pid);
+        const t0 = performance.now();
+        await sendSlices(daemon.port("tcp"), slices);
+        committed += data.lines;
+        while (true) {
+          const page = await fetchText(url);
+          if ((promValue(page, PERSISTED) ?? 0) >= committed) break;
+          if (ERRORS.test(page)) throw new Error(`whisper write errors: ${ERRORS.exec(page)![0]}`);
+          await new Promise((r) => setTimeout(r, 50)); // seconds-long runs: leave the CPU to the workers
+        }
+        const seconds = (performance.now() - t0) / 1000;
+        await report(
+          `${metrics} metrics x ${points} points, ${pass}: ${seconds.toFixed(2)} s, ` +
+            `${(data.lines / seconds / 1000).toFixed(0)}k points/s, ` +
+            `${(metrics / seconds / 1000).toFixed(1)}k updates/s, ` +
+            `daemon CPU ${(cpuSeconds(daemon.child.pid) - cpu0).toFixed(1)} s, ` +
+            `peak RSS ${peakRssMiB(daemon.child.pid).toFixed(0)} MiB`,
+        );
+      }
+    } finally {
+      await daemon.stop();
+      await Deno.remove(dataDir, { recursive: true });
+    }
+  }
+} finally {
+  if (mounted) await new Deno.Command("umount", { args: [root] }).output();
+  await Deno.remove(root, { recursive: true });
+}
