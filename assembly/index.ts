@@ -30,7 +30,7 @@ import {
   setBatchLen,
   setMaxLineLen,
 } from "./plain";
-import { fnv1a32 } from "./fnv";
+import { fnv1a32, hashRecords } from "./fnv";
 import {
   confirm as confirmSeries,
   findSeries,
@@ -211,15 +211,11 @@ export function prepare(count: i32): void {
   applied = false;
   const end = batch + <usize>count * REC_SIZE;
   for (let rec = batch; rec < end; rec += REC_SIZE) {
-    const name = <usize>load<u32>(rec, REC_NAME);
-    const len = <usize>load<u32>(rec, REC_NAME_LEN);
-    const reason = nameError(name, len);
-    if (reason >= 0) {
-      store<u32>(rec, REC_REJECTED + <u32>reason, REC_STATUS);
-      continue;
-    }
-    store<u32>(rec, fnv1a32(name, len), REC_HASH);
+    if (load<u32>(rec, REC_STATUS) != REC_OK) continue;
+    const reason = nameError(<usize>load<u32>(rec, REC_NAME), <usize>load<u32>(rec, REC_NAME_LEN));
+    if (reason >= 0) store<u32>(rec, REC_REJECTED + <u32>reason, REC_STATUS);
   }
+  hashRecords(batch, count, REC_SIZE, REC_HASH, REC_NAME, REC_NAME_LEN);
 }
 
 /** Scratch region of MAX_NAME_LEN bytes where the JS side writes a name to look up. */

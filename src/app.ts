@@ -6,35 +6,43 @@ import { CacheStats } from "./cache/cache_stats.ts";
 import { DiskIndex } from "./index/disk_scan.ts";
 import { Logger } from "./log/logger.ts";
 import { Persister } from "./persister/persister.ts";
+import { PickleReceiver } from "./receiver/pickle.ts";
 import { TcpReceiver } from "./receiver/tcp.ts";
+import { UdpReceiver } from "./receiver/udp.ts";
 import { PrometheusServer } from "./stats/prometheus.ts";
 import type { StatSource } from "./stats/sample.ts";
+import { SelfMetrics } from "./stats/self_metrics.ts";
 import { WasmCache } from "./wasm/wasm_cache.ts";
 
 const log = new Logger("app");
+
+/** A receiver: listens, reports, stops. */
+interface Receiver extends StatSource {
+  start(): void;
+  stop(): Promise<void>;
+  readonly addr: Deno.NetAddr;
+}
 
 /** The running daemon. */
 export class App {
   readonly config: Config;
   readonly cache: WasmCache;
-  readonly tcp?: TcpReceiver;
+  /** Listeners by name, in start order. */
+  readonly receivers = new Map<string, Receiver>();
   readonly persister?: Persister;
   /** Metric names on disk: the persister's "does the file exist" and, later, find. */
   readonly index?: DiskIndex;
   readonly prometheus?: PrometheusServer;
+  readonly selfMetrics: SelfMetrics;
   readonly stats: StatSource[] = [];
 
-  private constructor(config: Config, cache: WasmCache) {
+  private constructor(config: Config, cache: WasmCache, hostname: string) {
     this.config = config;
     this.cache = cache;
     this.stats.push(new CacheStats(cache, config.cache.maxSize));
-    if (config.tcp.enabled) {
-      this.tcp = new TcpReceiver(cache, {
-        listen: config.tcp.listen,
-        readTimeout: config.tcp.readTimeout,
-      });
-      this.stats.push(this.tcp);
-    }
+    if (config.tcp.enabled) this.#receiver("tcp", new TcpReceiver(cache, config.tcp));
+    if (config.udp.enabled) this.#receiver("udp", new UdpReceiver(cache, config.udp));
+    if (config.pickle.enabled) this.#receiver("pickle", new PickleReceiver(cache, config.pickle));
     if (config.whisper.enabled) {
       this.index = new DiskIndex(config.whisper.dataDir, {
         glob: {
@@ -52,15 +60,33 @@ export class App {
     if (config.prometheus.enabled) {
       this.prometheus = new PrometheusServer(config.prometheus, this.stats);
     }
+    this.selfMetrics = new SelfMetrics(
+      {
+        graphPrefix: config.common.graphPrefix,
+        interval: config.common.metricInterval,
+        endpoint: config.common.metricEndpoint,
+        hostname,
+      },
+      this.stats,
+      cache,
+    );
   }
 
-  /** Loads the wasm cache and builds the components (nothing listens yet). */
-  static async create(config: Config): Promise<App> {
+  #receiver(name: string, receiver: Receiver): void {
+    this.receivers.set(name, receiver);
+    this.stats.push(receiver);
+  }
+
+  /**
+   * Loads the wasm cache and builds the components (nothing listens yet). Throws on a bad
+   * storage-schemas.conf or storage-aggregation.conf.
+   */
+  static async create(config: Config, hostname = Deno.hostname()): Promise<App> {
     const cache = await WasmCache.load({
       maxPoints: config.cache.maxSize,
       maxLineLen: config.tcp.maxLineSize,
     });
-    return new App(config, cache);
+    return new App(config, cache, hostname);
   }
 
   /** Starts writing and listening; returns every listener's bound address by name. */
@@ -68,12 +94,21 @@ export class App {
     this.index?.start();
     this.persister?.start();
     this.prometheus?.start();
-    this.tcp?.start();
+    for (const receiver of this.receivers.values()) receiver.start();
+    this.selfMetrics.start();
     const listeners: Record<string, string> = {};
-    if (this.tcp) listeners.tcp = formatAddr(this.tcp.addr);
+    for (const [name, receiver] of this.receivers) listeners[name] = formatAddr(receiver.addr);
     if (this.prometheus) listeners.prometheus = formatAddr(this.prometheus.addr);
-    log.info("started", { listeners });
+    log.info("started", {
+      listeners,
+      dataDir: this.config.whisper.enabled ? this.config.whisper.dataDir : null,
+    });
     return listeners;
+  }
+
+  /** SIGHUP: re-reads storage-schemas.conf and storage-aggregation.conf. */
+  reload(): void {
+    this.persister?.reloadRules();
   }
 
   /**
@@ -81,7 +116,8 @@ export class App {
    * `[common] shutdown-timeout`, stops the writers, then the HTTP listener.
    */
   async stop(): Promise<void> {
-    await this.tcp?.stop();
+    await Promise.all([...this.receivers.values()].map((r) => r.stop()));
+    await this.selfMetrics.stop();
     if (this.persister) {
       const flushed = await this.persister.flush(this.config.common.shutdownTimeout);
       if (!flushed) {

@@ -1,9 +1,10 @@
-// Entry point: argv and config -> App; SIGTERM and SIGINT stop it cleanly.
+// Entry point: argv and config -> App; SIGTERM and SIGINT stop it after writing the cache out,
+// SIGHUP re-reads the storage rules.
 
 import { App } from "./app.ts";
 import { parseArgs, runCommand } from "./cli.ts";
 import { loadConfig } from "./config/load.ts";
-import { configureLogging, Logger } from "./log/logger.ts";
+import { configureLoggers, Logger } from "./log/logger.ts";
 
 const log = new Logger("main");
 
@@ -19,19 +20,19 @@ async function main(): Promise<number> {
   const code = await runCommand(args);
   if (code !== undefined) return code;
 
-  let loaded;
+  let app: App;
   try {
-    loaded = await loadConfig({ file: args.configFile });
+    const { config, warnings } = await loadConfig({ file: args.configFile });
+    configureLoggers(config.logging);
+    for (const warning of warnings) log.warn(warning);
+    app = await App.create(config);
   } catch (err) {
-    log.error("cannot start: bad configuration", { err });
+    log.error("cannot start", { err });
     return 1;
   }
-  const { config, warnings } = loaded;
-  configureLogging({ level: config.logging[0]?.level ?? "info" });
-  for (const warning of warnings) log.warn(warning);
-
-  const app = await App.create(config);
   app.start();
+  const reload = () => app.reload();
+  Deno.addSignalListener("SIGHUP", reload);
   await new Promise<void>((resolve) => {
     const onSignal = () => {
       Deno.removeSignalListener("SIGTERM", onSignal);
@@ -41,6 +42,7 @@ async function main(): Promise<number> {
     Deno.addSignalListener("SIGTERM", onSignal);
     Deno.addSignalListener("SIGINT", onSignal);
   });
+  Deno.removeSignalListener("SIGHUP", reload);
   await app.stop();
   return 0;
 }

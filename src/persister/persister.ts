@@ -7,8 +7,7 @@
 import { Logger, RateLimiter } from "../log/logger.ts";
 import type { StatSend, StatSource } from "../stats/sample.ts";
 import type { WasmCache, WriteStrategy } from "../wasm/wasm_cache.ts";
-import { loadStorageAggregation } from "./storage_aggregation.ts";
-import { loadStorageSchemas } from "./storage_schemas.ts";
+import { parseRules } from "./whisper_writer.ts";
 import {
   type BatchResult,
   type RuleFiles,
@@ -86,16 +85,29 @@ interface WorkerSlot {
   inflight: Map<number, Sent>;
 }
 
-/** Reads and checks the rule files; throws with the file, line and problem. */
+/**
+ * Reads and checks the rule files; throws naming the config key and the file, or the file, line
+ * and problem.
+ */
 export function readRuleFiles(schemasFile: string, aggregationFile: string): RuleFiles {
-  loadStorageSchemas(schemasFile);
-  loadStorageAggregation(aggregationFile);
-  return {
-    schemas: schemasFile ? { file: schemasFile, text: Deno.readTextFileSync(schemasFile) } : null,
+  const read = (key: string, file: string) => {
+    try {
+      return Deno.readTextFileSync(file);
+    } catch (err) {
+      const Class = (err as Error).constructor as ErrorConstructor;
+      throw new Class(`Cannot read ${key} "${file}": ${(err as Error).message}`, { cause: err });
+    }
+  };
+  const rules: RuleFiles = {
+    schemas: schemasFile
+      ? { file: schemasFile, text: read("whisper.schemas-file", schemasFile) }
+      : null,
     aggregation: aggregationFile
-      ? { file: aggregationFile, text: Deno.readTextFileSync(aggregationFile) }
+      ? { file: aggregationFile, text: read("whisper.aggregation-file", aggregationFile) }
       : null,
   };
+  parseRules(rules); // throws with the file, line and problem
+  return rules;
 }
 
 /** Writes the cache to Whisper files. */

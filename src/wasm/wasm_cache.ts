@@ -19,6 +19,7 @@ interface CacheExports {
   acceptedLast(): number;
   rejectedLast(): number;
   countRejected(reason: number, n: number): void;
+  prepare(count: number): void;
   nameScratchPtr(): number;
   lookup(len: number): number;
   outPtr(): number;
@@ -104,6 +105,8 @@ export interface WasmCacheOptions {
 
 const decoder = new TextDecoder();
 const encoder = new TextEncoder();
+/** Bytes of wasm memory for the names of one addPoints() batch. */
+const STAGING_BYTES = 1 << 20;
 
 /** The wasm shard-table cache and plaintext parser. */
 export class WasmCache {
@@ -116,6 +119,7 @@ export class WasmCache {
   #view: DataView;
   #lastAccepted = 0;
   #lastRejected = 0;
+  #staging = 0;
 
   private constructor(ex: CacheExports, layout: Layout, maxLineLen: number) {
     this.#ex = ex;
@@ -156,9 +160,13 @@ export class WasmCache {
     return new WasmCache(ex, layout, opts.maxLineLen);
   }
 
-  /** Empties the cache and zeroes its counters (benchmarks and tests). */
+  /**
+   * Empties the cache and zeroes its counters (benchmarks and tests). Every buffer handed out
+   * before is gone with the heap.
+   */
   reset(maxPoints: number): void {
     this.#ex.init(maxPoints, this.maxLineLen);
+    this.#staging = 0;
     this.#refresh();
   }
 
@@ -249,6 +257,58 @@ export class WasmCache {
         view.setUint32(rec + L.REC_STATUS, L.REC_REJECTED + reason, true);
       }
     }
+  }
+
+  /**
+   * Adds points that arrive as values rather than text (pickle, self-metrics): names are
+   * checked exactly as plaintext names are, in batches through the same table insert. Sets
+   * lastAccepted / lastRejected; returns the points accepted.
+   */
+  addPoints(
+    names: readonly string[],
+    timestamps: ArrayLike<number>,
+    values: ArrayLike<number>,
+  ): number {
+    const L = this.layout;
+    if (this.#staging === 0) this.#staging = this.allocBuffer(STAGING_BYTES);
+    const base = this.#ex.batchPtr();
+    let accepted = 0;
+    let rejected = 0;
+    let i = 0;
+    while (i < names.length) {
+      this.#refresh();
+      const view = this.#view;
+      let records = 0;
+      let used = 0;
+      for (; i < names.length && records < L.BATCH_RECORDS; i++) {
+        const name = names[i];
+        const rec = base + records * L.REC_SIZE;
+        let status = 0;
+        let len = 0;
+        if (name.length > L.MAX_NAME_LEN) {
+          status = L.REC_REJECTED + REJECT_REASONS.indexOf("bad_name");
+        } else {
+          if (used + name.length * 3 > STAGING_BYTES) break;
+          const at = this.#staging + used;
+          len = encoder.encodeInto(name, this.#u8.subarray(at, this.#staging + STAGING_BYTES))
+            .written;
+        }
+        view.setUint32(rec + L.REC_NAME, this.#staging + used, true);
+        view.setUint32(rec + L.REC_NAME_LEN, len, true);
+        view.setUint32(rec + L.REC_TS, timestamps[i], true);
+        view.setFloat64(rec + L.REC_VALUE, values[i], true);
+        view.setUint32(rec + L.REC_STATUS, status, true);
+        used += len;
+        records++;
+      }
+      this.#ex.prepare(records);
+      accepted += this.#ex.apply();
+      rejected += this.#ex.rejectedLast();
+    }
+    this.#refresh();
+    this.#lastAccepted = accepted;
+    this.#lastRejected = rejected;
+    return accepted;
   }
 
   /** Counts lines rejected outside the parser (truncated at EOF, too long to buffer). */

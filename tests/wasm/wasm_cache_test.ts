@@ -297,3 +297,16 @@ Deno.test("WasmCache grows memory under 300k series and finds every one", () => 
 Deno.test("WasmCache rejected-reason list matches the module", () => {
   assertEquals(cache.layout.REASON_COUNT, REJECT_REASONS.length);
 });
+
+Deno.test("WasmCache.addPoints() checks names as the plaintext parser does and batches past the batch size", () => {
+  cache.reset(100_000);
+  const names = ["ok.a", "a..b", "/etc/x", "", "x".repeat(5000), "café.ok", ";t=1"];
+  const accepted = cache.addPoints(names, names.map(() => 100), names.map((_, i) => i));
+  assertEquals([accepted, cache.lastAccepted, cache.lastRejected], [2, 2, 5]);
+  const c = cache.counters();
+  assertEquals([c.rejected.bad_name, c.rejected.empty_name], [3, 2]);
+  assertEquals(dumpCache(cache), new Map([["café.ok", [[100, 5]]], ["ok.a", [[100, 0]]]]));
+  const many = Array.from({ length: 40_000 }, (_, i) => `many.m${i}`);
+  assertEquals(cache.addPoints(many, many.map(() => 1), many.map((_, i) => i)), 40_000);
+  assertEquals(cache.counters().series, 40_002);
+});

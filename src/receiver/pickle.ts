@@ -1,0 +1,178 @@
+// The pickle receiver (`[pickle] listen`, default `:2004`): frames of a 4-byte big-endian length
+// and a pickle of `[(name, (timestamp, value)), ...]`, as carbon clients and relays send them.
+// The length is checked against `max-message-size` before the body is read. A frame that does
+// not decode (hostile opcodes, garbage) is counted and skipped and the connection goes on; an
+// oversize length or a stream cut mid-frame ends the connection. Good points of a frame land
+// even when some of its entries are bad (those are counted by reason), as Python carbon does.
+
+import { Logger, RateLimiter } from "../log/logger.ts";
+import { decodePickleMetrics, type PointRejectReason } from "../protocol/pickle_metrics.ts";
+import type { RejectReason } from "../protocol/plaintext.ts";
+import type { StatSend, StatSource } from "../stats/sample.ts";
+import type { WasmCache } from "../wasm/wasm_cache.ts";
+import type { StreamCounts } from "./plain_stream.ts";
+import { receiverStats } from "./receiver_stats.ts";
+import { type Connection, StreamServer } from "./stream_server.ts";
+
+const log = new Logger("pickle");
+
+/** Options of {@linkcode PickleReceiver}. */
+export interface PickleReceiverOptions {
+  listen: string;
+  readTimeout: number;
+  /** Largest frame body in bytes (go-carbon: 64 MiB, Python carbon: 1 MiB). */
+  maxMessageSize: number;
+}
+
+/** Why a whole frame was refused. */
+type FrameReason = "decode" | "too_large" | "truncated";
+const FRAME_REASONS: FrameReason[] = ["decode", "too_large", "truncated"];
+
+/** A bad entry inside a frame, counted under the plaintext reason it corresponds to. */
+const POINT_REASONS: Record<PointRejectReason, RejectReason> = {
+  "bad-entry": "fields",
+  "bad-name": "bad_name",
+  "bad-timestamp": "bad_timestamp",
+  "bad-value": "bad_value",
+  "non-finite-value": "bad_value",
+};
+
+const HEADER_BYTES = 4;
+const FIRST_BUFFER_BYTES = 65_536;
+
+/** Accepts Graphite pickle frames into the cache. */
+export class PickleReceiver implements StatSource {
+  #cache: WasmCache;
+  #opts: PickleReceiverOptions;
+  #server: StreamServer;
+  #counts: StreamCounts = { accepted: 0, rejected: 0 };
+  #frames = 0;
+  #framesRejected: Record<FrameReason, number> = { decode: 0, too_large: 0, truncated: 0 };
+  #logLimit = new RateLimiter(10, 10_000);
+
+  constructor(cache: WasmCache, opts: PickleReceiverOptions) {
+    this.#cache = cache;
+    this.#opts = opts;
+    this.#server = new StreamServer({ ...opts, key: "pickle.listen" }, (c) => this.#serve(c), log);
+  }
+
+  start(): void {
+    this.#server.start();
+  }
+
+  get addr(): Deno.NetAddr {
+    return this.#server.addr;
+  }
+
+  stop(): Promise<void> {
+    return this.#server.stop();
+  }
+
+  async #serve(c: Connection): Promise<void> {
+    let buf = new Uint8Array(FIRST_BUFFER_BYTES);
+    let have = 0;
+    /** Reads until `need` bytes are buffered; false at EOF. */
+    const fill = async (need: number): Promise<boolean> => {
+      while (have < need) {
+        const n = await c.conn.read(buf.subarray(have));
+        if (n === null) return false;
+        c.touch();
+        have += n;
+      }
+      return true;
+    };
+    while (true) {
+      if (!(await fill(HEADER_BYTES))) {
+        if (have > 0) this.#rejectFrame("truncated", c.peer, `${have} bytes of a frame header`);
+        return;
+      }
+      const length = new DataView(buf.buffer, buf.byteOffset).getUint32(0);
+      if (length > this.#opts.maxMessageSize) {
+        this.#rejectFrame(
+          "too_large",
+          c.peer,
+          `frame of ${length} bytes is over pickle.max-message-size ${this.#opts.maxMessageSize}`,
+        );
+        return; // the rest of the stream cannot be trusted to be framed
+      }
+      const end = HEADER_BYTES + length;
+      if (end > buf.length) {
+        let size = buf.length;
+        while (size < end) size *= 2;
+        const bigger = new Uint8Array(size);
+        bigger.set(buf.subarray(0, have));
+        buf = bigger;
+      }
+      if (!(await fill(end))) {
+        this.#rejectFrame("truncated", c.peer, `${have - HEADER_BYTES} of ${length} bytes`);
+        return;
+      }
+      this.#frame(buf.subarray(HEADER_BYTES, end), c.peer);
+      buf.copyWithin(0, end, have);
+      have -= end;
+      if (buf.length > FIRST_BUFFER_BYTES && have <= FIRST_BUFFER_BYTES) {
+        buf = buf.slice(0, FIRST_BUFFER_BYTES); // give a one-off big frame's memory back
+      }
+    }
+  }
+
+  /** Decodes one frame and adds its points. */
+  #frame(payload: Uint8Array, peer: string): void {
+    this.#frames++;
+    const names: string[] = [];
+    const timestamps: number[] = [];
+    const values: number[] = [];
+    let stats;
+    try {
+      stats = decodePickleMetrics(payload, (name, ts, value) => {
+        names.push(name);
+        timestamps.push(ts);
+        values.push(value);
+      });
+    } catch (err) {
+      this.#rejectFrame("decode", peer, err instanceof Error ? err.message : String(err));
+      return;
+    }
+    const accepted = this.#cache.addPoints(names, timestamps, values);
+    this.#counts.accepted += accepted;
+    this.#counts.rejected += this.#cache.lastRejected + stats.rejected;
+    for (const [reason, n] of Object.entries(stats.rejectedBy) as [PointRejectReason, number][]) {
+      if (n > 0) this.#cache.countRejected(POINT_REASONS[reason], n);
+    }
+    if (stats.rejected > 0 && this.#logLimit.allow() >= 0) {
+      log.debug("bad points in a pickle frame", {
+        peer,
+        rejected: stats.rejected,
+        first: stats.firstRejection,
+      });
+    }
+  }
+
+  #rejectFrame(reason: FrameReason, peer: string, detail: string): void {
+    this.#framesRejected[reason]++;
+    this.#counts.rejected++;
+    const suppressed = this.#logLimit.allow();
+    if (suppressed >= 0) log.warn("pickle frame rejected", { peer, reason, detail, suppressed });
+  }
+
+  stat(send: StatSend): void {
+    receiverStats(send, "pickle", this.#counts, this.#server);
+    send({
+      name: "carbonado_pickle_frames_total",
+      help: "Pickle frames received.",
+      type: "counter",
+      value: this.#frames,
+      carbon: "pickle.frames",
+    });
+    for (const reason of FRAME_REASONS) {
+      send({
+        name: "carbonado_pickle_frames_rejected_total",
+        help: "Pickle frames refused whole, by reason.",
+        type: "counter",
+        value: this.#framesRejected[reason],
+        labels: { reason },
+        carbon: `pickle.framesRejected.${reason}`,
+      });
+    }
+  }
+}

@@ -1,0 +1,92 @@
+// The plaintext UDP receiver (`[udp] listen`, default `:2003`): each datagram is received
+// straight into a buffer in wasm memory and parsed as a block of lines by the same parser as
+// TCP. As in go-carbon, a last line without its `\n` is incomplete: it is dropped and counted
+// as truncated. (Deno.listenDatagram needs the "net" unstable feature, enabled in deno.json.)
+
+import { parseListen } from "../config/config.ts";
+import { Logger } from "../log/logger.ts";
+import type { StatSend, StatSource } from "../stats/sample.ts";
+import type { WasmCache } from "../wasm/wasm_cache.ts";
+import type { StreamCounts } from "./plain_stream.ts";
+import { receiverStats } from "./receiver_stats.ts";
+import { isClosedError } from "./stream_server.ts";
+
+const log = new Logger("udp");
+
+/** Largest datagram accepted whole: above UDP's 65,507-byte payload limit. */
+const DATAGRAM_BYTES = 65_536;
+
+/** Options of {@linkcode UdpReceiver}. */
+export interface UdpReceiverOptions {
+  listen: string;
+}
+
+/** Accepts Graphite plaintext datagrams into the cache. */
+export class UdpReceiver implements StatSource {
+  #cache: WasmCache;
+  #opts: UdpReceiverOptions;
+  #conn?: Deno.DatagramConn;
+  #loop?: Promise<void>;
+  #counts: StreamCounts = { accepted: 0, rejected: 0 };
+  #datagrams = 0;
+
+  constructor(cache: WasmCache, opts: UdpReceiverOptions) {
+    this.#cache = cache;
+    this.#opts = opts;
+  }
+
+  start(): void {
+    const { hostname, port } = parseListen(this.#opts.listen, "udp.listen");
+    this.#conn = Deno.listenDatagram({ hostname, port, transport: "udp" });
+    this.#loop = this.#receive(this.#conn);
+  }
+
+  get addr(): Deno.NetAddr {
+    if (!this.#conn) throw new Error("udp.listen is not listening");
+    return this.#conn.addr as Deno.NetAddr;
+  }
+
+  async #receive(conn: Deno.DatagramConn): Promise<void> {
+    const cache = this.#cache;
+    const buf = cache.allocBuffer(DATAGRAM_BYTES);
+    try {
+      while (true) {
+        const [data] = await conn.receive(cache.bytes(buf, DATAGRAM_BYTES));
+        this.#datagrams++;
+        const n = data.length;
+        const consumed = cache.ingest(buf, n);
+        this.#counts.accepted += cache.lastAccepted;
+        this.#counts.rejected += cache.lastRejected;
+        if (consumed < n) {
+          cache.countRejected("truncated");
+          this.#counts.rejected++;
+        }
+      }
+    } catch (err) {
+      if (!isClosedError(err)) log.error("udp receive failed", { err });
+    } finally {
+      cache.freeBuffer(buf, DATAGRAM_BYTES);
+    }
+  }
+
+  async stop(): Promise<void> {
+    try {
+      this.#conn?.close();
+    } catch (err) {
+      if (!isClosedError(err)) throw err;
+    }
+    await this.#loop;
+    this.#conn = undefined;
+  }
+
+  stat(send: StatSend): void {
+    receiverStats(send, "udp", this.#counts);
+    send({
+      name: "carbonado_udp_datagrams_total",
+      help: "UDP datagrams received.",
+      type: "counter",
+      value: this.#datagrams,
+      carbon: "udp.datagrams",
+    });
+  }
+}

@@ -1,0 +1,150 @@
+// The pickle receiver over real sockets, fed frames made by Python's own pickle module.
+
+import { assert, assertEquals } from "../_util/assert.ts";
+import { dumpCache } from "../_util/cache_dump.ts";
+import { readToEnd, waitFor, writeAll } from "../_util/net.ts";
+import { configureLogging } from "../../src/log/logger.ts";
+import { PickleReceiver } from "../../src/receiver/pickle.ts";
+import { WasmCache } from "../../src/wasm/wasm_cache.ts";
+
+configureLogging({ level: "error", sink: () => {} });
+const cache = await WasmCache.load({ maxPoints: 100_000, maxLineLen: 262_144 });
+
+/** Runs Python and returns the frames (4-byte length + pickle) it printed as hex, one per line. */
+async function pythonFrames(script: string): Promise<Uint8Array[]> {
+  const out = await new Deno.Command("/usr/bin/python3", {
+    args: [
+      "-c",
+      `import pickle, struct, sys\ndef frame(b): print((struct.pack('!L', len(b)) + b).hex())\n${script}`,
+    ],
+    stdout: "piped",
+  }).output();
+  assert.ok(out.success, "python ran");
+  return new TextDecoder().decode(out.stdout).trim().split("\n").map((hex) =>
+    new Uint8Array(hex.match(/../g)!.map((h) => parseInt(h, 16)))
+  );
+}
+
+function concat(parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((a, p) => a + p.length, 0));
+  let off = 0;
+  for (const p of parts) {
+    out.set(p, off);
+    off += p.length;
+  }
+  return out;
+}
+
+async function withReceiver(
+  fn: (port: number, rx: PickleReceiver) => Promise<void>,
+  maxMessageSize = 1 << 20,
+) {
+  cache.reset(100_000);
+  const rx = new PickleReceiver(cache, {
+    listen: "127.0.0.1:0",
+    readTimeout: 60_000,
+    maxMessageSize,
+  });
+  rx.start();
+  try {
+    await fn(rx.addr.port, rx);
+  } finally {
+    await rx.stop();
+  }
+}
+
+async function send(port: number, bytes: Uint8Array): Promise<Uint8Array> {
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+  await writeAll(conn, bytes);
+  await conn.closeWrite();
+  const rest = await readToEnd(conn); // the server's close
+  conn.close();
+  return rest;
+}
+
+Deno.test("PickleReceiver takes frames pickled by Python with protocols 0, 2, 3, 4 and 5", async () => {
+  const frames = await pythonFrames(`
+for p in (0, 2, 3, 4, 5):
+    frame(pickle.dumps([('pk.p%d.a' % p, (1700000000, 1.5)), ('pk.p%d.b' % p, (1700000060, 7)),
+                        ('pk.p%d.a' % p, (1700000060, '2.5'))], protocol=p))
+`);
+  await withReceiver(async (port) => {
+    await send(port, concat(frames));
+    await waitFor(() => cache.counters().accepted === 15);
+    const dump = dumpCache(cache);
+    for (const p of [0, 2, 3, 4, 5]) {
+      assertEquals(dump.get(`pk.p${p}.a`), [[1700000000, 1.5], [1700000060, 2.5]]);
+      assertEquals(dump.get(`pk.p${p}.b`), [[1700000060, 7]]);
+    }
+  });
+});
+
+Deno.test("PickleReceiver refuses hostile frames without running them and keeps the good frames around them", async () => {
+  const sentinel = await Deno.makeTempFile();
+  await Deno.remove(sentinel);
+  const frames = await pythonFrames(`
+import os
+class Evil:
+    def __reduce__(self):
+        return (os.system, ('touch ${sentinel}',))
+frame(pickle.dumps([('good.before', (1700000000, 1))], protocol=2))
+for p in (0, 2, 4):
+    frame(pickle.dumps([('evil.reduce', (1700000000, Evil()))], protocol=p))
+frame(b"cos\\nsystem\\n(S'touch ${sentinel}'\\ntR.")
+frame(pickle.dumps([('good.after', (1700000000, 2))], protocol=4))
+`);
+  await withReceiver(async (port, rx) => {
+    await send(port, concat(frames));
+    await waitFor(() => cache.counters().accepted === 2);
+    assertEquals([...dumpCache(cache).keys()], ["good.after", "good.before"]);
+    const s = new Map<string, number>();
+    rx.stat((x) => s.set(x.carbon ?? x.name, x.value));
+    assertEquals(s.get("pickle.framesRejected.decode"), 4);
+    assertEquals(s.get("pickle.frames"), 6);
+  });
+  assertEquals(
+    await Deno.stat(sentinel).then(() => true, () => false),
+    false,
+    "nothing was executed",
+  );
+});
+
+Deno.test("PickleReceiver closes on a 2 GiB length before reading a body, after landing earlier frames", async () => {
+  const [good] = await pythonFrames(
+    `frame(pickle.dumps([('good.first', (1700000000, 1))], protocol=2))`,
+  );
+  await withReceiver(async (port, rx) => {
+    const huge = new Uint8Array([0x80, 0, 0, 0, 1, 2, 3]); // 2^31 bytes announced
+    const rest = await send(port, concat([good, huge]));
+    assertEquals(rest.length, 0);
+    await waitFor(() => cache.counters().accepted === 1);
+    const s = new Map<string, number>();
+    rx.stat((x) => s.set(x.carbon ?? x.name, x.value));
+    assertEquals(s.get("pickle.framesRejected.too_large"), 1);
+  }, 64 << 20);
+});
+
+Deno.test("PickleReceiver counts a frame cut by the end of the stream, and bad entries inside a frame", async () => {
+  const [mixed, whole] = await pythonFrames(`
+frame(pickle.dumps([('ok.one', (1700000000, 1)), ('bad.value', (1700000000, 'nan')),
+                    ('bad.ts', ('x', 1)), ('a..b', (1700000000, 1)), 42], protocol=2))
+frame(pickle.dumps([('never.lands', (1700000000, 1))], protocol=2))
+`);
+  await withReceiver(async (port, rx) => {
+    await send(port, concat([mixed, whole.subarray(0, whole.length - 3)]));
+    await waitFor(() => cache.counters().accepted === 1);
+    const c = cache.counters();
+    assertEquals([...dumpCache(cache).keys()], ["ok.one"]);
+    assertEquals([
+      c.rejected.bad_value,
+      c.rejected.bad_timestamp,
+      c.rejected.bad_name,
+      c.rejected.fields,
+    ], [1, 1, 1, 1]);
+    await waitFor(() => {
+      const s = new Map<string, number>();
+      rx.stat((x) => s.set(x.carbon ?? x.name, x.value));
+      return s.get("pickle.framesRejected.truncated") === 1;
+    });
+  });
+});
