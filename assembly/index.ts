@@ -35,6 +35,7 @@ import {
   confirm as confirmSeries,
   findSeries,
   insert,
+  newSeries,
   out,
   pop as popSeries,
   read as readSeries,
@@ -42,6 +43,7 @@ import {
   snapshot as snapshotSeries,
   syncGauges,
   tableInit,
+  takeNewSeries as takeNew,
   touchSlots,
 } from "./shard_table";
 
@@ -250,7 +252,20 @@ export function read(series: usize): i32 {
   return readSeries(series);
 }
 
-/** Lists the series ready for writing, ordered by strategy (0 noop, 1 max, 2 sorted). */
+/** Pointer to the ring of series created since the last takeNewSeries(). */
+export function newSeriesPtr(): usize {
+  return newSeries;
+}
+
+/** Series created since the last call (read them at newSeriesPtr()), or -1 after an overflow. */
+export function takeNewSeries(): i32 {
+  return takeNew();
+}
+
+/**
+ * Lists the series ready for writing, ordered by strategy (0 noop, 1 max, 2 sorted), or every
+ * series (3).
+ */
 export function snapshot(strategy: i32): i32 {
   return snapshotSeries(strategy);
 }

@@ -95,6 +95,9 @@ export const SHARD_USED: i32 = 8; // u32 occupied slots
 export const SHARD_SIZE: i32 = 16;
 export const SHARD_INITIAL_CAP: u32 = 16;
 
+/** Series created since the JS side last took them (for the name index); a u32 ring. */
+export const NEW_SERIES_CAP: i32 = 65536;
+
 /** Longest metric name accepted (bytes), and longest path segment (NAME_MAX less ".wsp"). */
 export const MAX_NAME_LEN: i32 = 4096;
 export const MAX_SEGMENT_LEN: i32 = 251;

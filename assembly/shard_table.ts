@@ -13,6 +13,7 @@ import {
   COUNTER_OVERFLOW,
   COUNTER_SERIES,
   FLAG_DIRTY,
+  NEW_SERIES_CAP,
   OUT_SIZE,
   OUT_TS,
   OUT_VALUE,
@@ -65,6 +66,9 @@ let snapCap: u32 = 0;
 let counts: usize = 0; // 256 x u32 radix counters
 let keys: usize = 0; // u64 sort keys for dedup
 let keysCap: u32 = 0;
+/** Series created since takeNewSeries(): NEW_SERIES_CAP u32 pointers; beyond it, overflow. */
+export let newSeries: usize = 0;
+let newSeriesCount: i32 = 0;
 
 /** Empties the table and sets the point limit (cache max-size). */
 export function tableInit(limit: u64): void {
@@ -81,6 +85,8 @@ export function tableInit(limit: u64): void {
   counts = 0;
   keys = 0;
   keysCap = 0;
+  newSeries = alloc(<usize>NEW_SERIES_CAP << 2);
+  newSeriesCount = 0;
   shards = alloc(<usize>SHARD_COUNT * SHARD_SIZE);
   for (let i: u32 = 0; i < SHARD_COUNT; i++) {
     const sh = shards + <usize>i * SHARD_SIZE;
@@ -230,7 +236,19 @@ function createSeries(sh: usize, i: u32, hash: u32, name: usize, len: usize): us
   store<u32>(e, <u32>rec, 4);
   store<u32>(sh, used + 1, SHARD_USED);
   seriesCount++;
+  if (newSeriesCount < NEW_SERIES_CAP) store<u32>(newSeries + (<usize>newSeriesCount << 2), <u32>rec);
+  newSeriesCount++;
   return rec;
+}
+
+/**
+ * How many series were created since the last call (their pointers are in `newSeries`), or -1
+ * when more than NEW_SERIES_CAP were: the caller then lists every series instead.
+ */
+export function takeNewSeries(): i32 {
+  const n = newSeriesCount;
+  newSeriesCount = 0;
+  return n > NEW_SERIES_CAP ? -1 : n;
 }
 
 /** Removes an empty series from its shard (backward-shift deletion) and frees it. */
@@ -486,6 +504,7 @@ function siftDown(base: usize, i: u32, n: u32): void {
 export const STRATEGY_NOOP: i32 = 0; // table order
 export const STRATEGY_MAX: i32 = 1; // most cached points first
 export const STRATEGY_SORTED: i32 = 2; // oldest cached timestamp first
+export const SNAPSHOT_ALL: i32 = 3; // every series, in table order (for the name index)
 
 /**
  * Lists every series with cached points and none awaiting confirmation, for the writeout queue:
@@ -518,7 +537,7 @@ export function snapshot(strategy: i32): i32 {
       const rec = <usize>load<u32>(slots + (<usize>i << 3), 4);
       if (rec == 0) continue;
       const count = load<u32>(rec, SER_COUNT);
-      if (count == 0 || load<u32>(rec, SER_UNCONFIRMED) != 0) continue;
+      if (strategy != SNAPSHOT_ALL && (count == 0 || load<u32>(rec, SER_UNCONFIRMED) != 0)) continue;
       const o = snap + <usize>n * SNAP_SIZE;
       const oldest = load<u32>(rec, SER_MIN_TS);
       store<u32>(o, <u32>rec, SNAP_SERIES);
@@ -528,7 +547,7 @@ export function snapshot(strategy: i32): i32 {
       n++;
     }
   }
-  if (strategy != STRATEGY_NOOP && n > 1) sortSnapshot(n);
+  if ((strategy == STRATEGY_MAX || strategy == STRATEGY_SORTED) && n > 1) sortSnapshot(n);
   return <i32>n;
 }
 

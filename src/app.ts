@@ -2,10 +2,16 @@
 // in one readable place.
 
 import type { Config } from "./config/config.ts";
+import { CarbonlinkServer } from "./api/carbonlink.ts";
+import { MetricStore } from "./api/metric_store.ts";
 import { CacheStats } from "./cache/cache_stats.ts";
+import { CacheNames } from "./index/cache_names.ts";
 import { DiskIndex } from "./index/disk_scan.ts";
+import type { GlobOptions } from "./index/glob.ts";
 import { Logger } from "./log/logger.ts";
-import { Persister } from "./persister/persister.ts";
+import { Persister, readRuleFiles } from "./persister/persister.ts";
+import type { RuleFiles } from "./persister/write_batch.ts";
+import { parseRules } from "./persister/whisper_writer.ts";
 import { PickleReceiver } from "./receiver/pickle.ts";
 import { TcpReceiver } from "./receiver/tcp.ts";
 import { UdpReceiver } from "./receiver/udp.ts";
@@ -34,26 +40,53 @@ export class App {
   readonly index?: DiskIndex;
   readonly prometheus?: PrometheusServer;
   readonly selfMetrics: SelfMetrics;
+  /** Names and values for the query side: files and cache together. */
+  readonly store: MetricStore;
   readonly stats: StatSource[] = [];
 
-  private constructor(config: Config, cache: WasmCache, hostname: string) {
+  private constructor(config: Config, cache: WasmCache, hostname: string, rules: RuleFiles) {
     this.config = config;
     this.cache = cache;
     this.stats.push(new CacheStats(cache, config.cache.maxSize));
+    const glob: GlobOptions = {
+      maxGlobs: config.carbonserver.maxGlobs,
+      failOnMaxGlobs: config.carbonserver.failOnMaxGlobs,
+    };
+    const whisper = config.whisper.enabled;
+    if (whisper) this.index = new DiskIndex(config.whisper.dataDir, { glob });
+    const cacheNames = new CacheNames(cache, this.index, glob);
+    this.store = new MetricStore(cache, cacheNames, this.index, parseRules(rules), {
+      dataDir: whisper ? config.whisper.dataDir : null,
+      glob,
+    });
     if (config.tcp.enabled) this.#receiver("tcp", new TcpReceiver(cache, config.tcp));
     if (config.udp.enabled) this.#receiver("udp", new UdpReceiver(cache, config.udp));
     if (config.pickle.enabled) this.#receiver("pickle", new PickleReceiver(cache, config.pickle));
-    if (config.whisper.enabled) {
-      this.index = new DiskIndex(config.whisper.dataDir, {
-        glob: {
-          maxGlobs: config.carbonserver.maxGlobs,
-          failOnMaxGlobs: config.carbonserver.failOnMaxGlobs,
-        },
-      });
+    if (config.carbonlink.enabled) {
+      this.#receiver(
+        "carbonlink",
+        new CarbonlinkServer(this.store, {
+          ...config.carbonlink,
+          dataDir: whisper ? config.whisper.dataDir : null,
+        }),
+      );
+    }
+    if (this.index) {
+      const index = this.index;
       this.persister = new Persister(cache, {
         ...config.whisper,
+        rules,
         strategy: config.cache.writeStrategy,
-        files: this.index,
+        files: {
+          get ready() {
+            return index.ready;
+          },
+          has: (name) => index.has(name),
+          add: (name) => {
+            index.add(name);
+            cacheNames.persisted(name);
+          },
+        },
       });
       this.stats.push(this.persister);
     }
@@ -82,11 +115,12 @@ export class App {
    * storage-schemas.conf or storage-aggregation.conf.
    */
   static async create(config: Config, hostname = Deno.hostname()): Promise<App> {
+    const rules = readRuleFiles(config.whisper.schemasFile, config.whisper.aggregationFile);
     const cache = await WasmCache.load({
       maxPoints: config.cache.maxSize,
       maxLineLen: config.tcp.maxLineSize,
     });
-    return new App(config, cache, hostname);
+    return new App(config, cache, hostname, rules);
   }
 
   /** Starts writing and listening; returns every listener's bound address by name. */
@@ -106,9 +140,24 @@ export class App {
     return listeners;
   }
 
-  /** SIGHUP: re-reads storage-schemas.conf and storage-aggregation.conf. */
+  /**
+   * SIGHUP: re-reads storage-schemas.conf and storage-aggregation.conf; a bad file is logged and
+   * the rules in use are kept.
+   */
   reload(): void {
-    this.persister?.reloadRules();
+    let rules: RuleFiles;
+    try {
+      rules = readRuleFiles(this.config.whisper.schemasFile, this.config.whisper.aggregationFile);
+    } catch (err) {
+      log.error("keeping the storage rules in use: cannot reload", { err });
+      return;
+    }
+    this.persister?.setRules(rules);
+    this.store.setRules(parseRules(rules));
+    log.info("storage rules reloaded", {
+      schemas: this.config.whisper.schemasFile || "(defaults)",
+      aggregation: this.config.whisper.aggregationFile || "(defaults)",
+    });
   }
 
   /**

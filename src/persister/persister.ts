@@ -54,8 +54,8 @@ export interface PersisterOptions {
   sparseCreate: boolean;
   flock: boolean;
   removeEmptyFile: boolean;
-  schemasFile: string;
-  aggregationFile: string;
+  /** storage-schemas.conf and storage-aggregation.conf, read by readRuleFiles(). */
+  rules: RuleFiles;
   strategy: WriteStrategy;
   /** The name index: lets new files be created without first failing to open them. */
   files?: KnownFiles;
@@ -140,12 +140,11 @@ export class Persister implements StatSource {
     io: 0,
   };
 
-  /** Reads the rule files now, so that a bad one fails the start. */
   constructor(cache: WasmCache, opts: PersisterOptions) {
     this.#cache = cache;
     this.#opts = opts;
     this.queue = new WriteoutQueue(cache, opts.strategy);
-    this.#rules = readRuleFiles(opts.schemasFile, opts.aggregationFile);
+    this.#rules = opts.rules;
   }
 
   /** Starts the worker threads and the dispatch loop. */
@@ -182,23 +181,10 @@ export class Persister implements StatSource {
     slot.worker.postMessage(msg);
   }
 
-  /**
-   * Re-reads storage-schemas.conf and storage-aggregation.conf (SIGHUP). A bad file is logged
-   * and the rules in use are kept. Returns whether the new rules were taken.
-   */
-  reloadRules(): boolean {
-    try {
-      this.#rules = readRuleFiles(this.#opts.schemasFile, this.#opts.aggregationFile);
-    } catch (err) {
-      log.error("keeping the storage rules in use: cannot reload", { err });
-      return false;
-    }
-    for (const slot of this.#slots) this.#post(slot, { type: "rules", rules: this.#rules });
-    log.info("storage rules reloaded", {
-      schemas: this.#opts.schemasFile || "(defaults)",
-      aggregation: this.#opts.aggregationFile || "(defaults)",
-    });
-    return true;
+  /** Takes new storage rules (SIGHUP): files created from now on follow them. */
+  setRules(rules: RuleFiles): void {
+    this.#rules = rules;
+    for (const slot of this.#slots) this.#post(slot, { type: "rules", rules });
   }
 
   async #run(): Promise<void> {

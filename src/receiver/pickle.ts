@@ -12,6 +12,7 @@ import type { StatSend, StatSource } from "../stats/sample.ts";
 import type { WasmCache } from "../wasm/wasm_cache.ts";
 import type { StreamCounts } from "./plain_stream.ts";
 import { receiverStats } from "./receiver_stats.ts";
+import { FrameReader } from "./frame_reader.ts";
 import { type Connection, StreamServer } from "./stream_server.ts";
 
 const log = new Logger("pickle");
@@ -36,9 +37,6 @@ const POINT_REASONS: Record<PointRejectReason, RejectReason> = {
   "bad-value": "bad_value",
   "non-finite-value": "bad_value",
 };
-
-const HEADER_BYTES = 4;
-const FIRST_BUFFER_BYTES = 65_536;
 
 /** Accepts Graphite pickle frames into the cache. */
 export class PickleReceiver implements StatSource {
@@ -69,50 +67,19 @@ export class PickleReceiver implements StatSource {
   }
 
   async #serve(c: Connection): Promise<void> {
-    let buf = new Uint8Array(FIRST_BUFFER_BYTES);
-    let have = 0;
-    /** Reads until `need` bytes are buffered; false at EOF. */
-    const fill = async (need: number): Promise<boolean> => {
-      while (have < need) {
-        const n = await c.conn.read(buf.subarray(have));
-        if (n === null) return false;
-        c.touch();
-        have += n;
-      }
-      return true;
-    };
+    const frames = new FrameReader(c.conn, this.#opts.maxMessageSize, c.touch);
     while (true) {
-      if (!(await fill(HEADER_BYTES))) {
-        if (have > 0) this.#rejectFrame("truncated", c.peer, `${have} bytes of a frame header`);
-        return;
+      const frame = await frames.next();
+      if (frame === null) return;
+      if ("payload" in frame) {
+        this.#frame(frame.payload, c.peer);
+        continue;
       }
-      const length = new DataView(buf.buffer, buf.byteOffset).getUint32(0);
-      if (length > this.#opts.maxMessageSize) {
-        this.#rejectFrame(
-          "too_large",
-          c.peer,
-          `frame of ${length} bytes is over pickle.max-message-size ${this.#opts.maxMessageSize}`,
-        );
-        return; // the rest of the stream cannot be trusted to be framed
-      }
-      const end = HEADER_BYTES + length;
-      if (end > buf.length) {
-        let size = buf.length;
-        while (size < end) size *= 2;
-        const bigger = new Uint8Array(size);
-        bigger.set(buf.subarray(0, have));
-        buf = bigger;
-      }
-      if (!(await fill(end))) {
-        this.#rejectFrame("truncated", c.peer, `${have - HEADER_BYTES} of ${length} bytes`);
-        return;
-      }
-      this.#frame(buf.subarray(HEADER_BYTES, end), c.peer);
-      buf.copyWithin(0, end, have);
-      have -= end;
-      if (buf.length > FIRST_BUFFER_BYTES && have <= FIRST_BUFFER_BYTES) {
-        buf = buf.slice(0, FIRST_BUFFER_BYTES); // give a one-off big frame's memory back
-      }
+      const detail = frame.error === "too_large"
+        ? `frame of ${frame.length} bytes is over pickle.max-message-size ${this.#opts.maxMessageSize}`
+        : `stream ended ${frame.have} bytes into a frame`;
+      this.#rejectFrame(frame.error, c.peer, detail);
+      return; // the rest of the stream cannot be trusted to be framed
     }
   }
 

@@ -5,6 +5,7 @@
 // then to whisper like any series), `tcp://host:port` or `udp://host:port`.
 
 import { Logger } from "../log/logger.ts";
+import { writeAll } from "../receiver/stream_server.ts";
 import type { WasmCache } from "../wasm/wasm_cache.ts";
 import { collect, type StatSource } from "./sample.ts";
 
@@ -95,8 +96,7 @@ async function sendRemote(endpoint: string, lines: string[]): Promise<void> {
   if (url.protocol === "tcp:") {
     const conn = await Deno.connect({ hostname, port });
     try {
-      const bytes = enc.encode(lines.join(""));
-      for (let off = 0; off < bytes.length;) off += await conn.write(bytes.subarray(off));
+      await writeAll(conn, enc.encode(lines.join("")));
     } finally {
       conn.close();
     }

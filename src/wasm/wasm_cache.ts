@@ -28,6 +28,8 @@ interface CacheExports {
   confirm(series: number): void;
   read(series: number): number;
   snapshot(strategy: number): number;
+  newSeriesPtr(): number;
+  takeNewSeries(): number;
 }
 
 /** Layout constants exported by the module (assembly/layout.ts). */
@@ -86,6 +88,7 @@ export interface CacheCounters {
 /** go-carbon's `[cache] write-strategy`: most points first, oldest first, or table order. */
 export type WriteStrategy = "max" | "sorted" | "noop";
 const STRATEGIES: Record<WriteStrategy, number> = { noop: 0, max: 1, sorted: 2 };
+const SNAPSHOT_ALL = 3;
 
 /** Points as parallel arrays: one value per second, in order of first arrival. */
 export interface Points {
@@ -361,7 +364,29 @@ export class WasmCache {
   snapshot(
     strategy: WriteStrategy = "noop",
   ): { series: Uint32Array; counts: Uint32Array; oldest: Uint32Array } {
-    const n = this.#ex.snapshot(STRATEGIES[strategy]);
+    return this.#snapshot(STRATEGIES[strategy]);
+  }
+
+  /** Every series in the cache, whatever its state. */
+  allSeries(): Uint32Array {
+    return this.#snapshot(SNAPSHOT_ALL).series;
+  }
+
+  /**
+   * Series created since the last call, or null when more were created than the module keeps
+   * track of (then list allSeries()). A handle may have been deleted since: check it with
+   * lookup(seriesName(handle)) before trusting its name.
+   */
+  takeNewSeries(): Uint32Array | null {
+    const n = this.#ex.takeNewSeries();
+    if (n < 0) return null;
+    this.#refresh();
+    const base = this.#ex.newSeriesPtr();
+    return new Uint32Array(this.#buffer.slice(base, base + n * 4));
+  }
+
+  #snapshot(strategy: number): { series: Uint32Array; counts: Uint32Array; oldest: Uint32Array } {
+    const n = this.#ex.snapshot(strategy);
     if (n < 0) throw new RangeError("Cannot snapshot the cache: wasm memory is full");
     this.#refresh();
     const L = this.layout;

@@ -6,9 +6,11 @@ import { aggregate, type AggregationType, type Neighbours } from "./aggregate.ts
 import { WhisperCorruptionError } from "./errors.ts";
 import {
   AGGREGATION_METHODS,
+  type AggregationMethod,
   type ArchiveInfo,
   decodeHeader,
   headerSize,
+  isAggregationMethod,
   MAX_U32,
   METADATA_SIZE,
   POINT_SIZE,
@@ -290,6 +292,14 @@ export class WhisperFile {
     }
   }
 
+  /** Rewrites the aggregation type field of the header (setAggregationMethod). */
+  writeAggregationType(type: number): void {
+    this.#checkOpen();
+    const bytes = new Uint8Array(4);
+    new DataView(bytes.buffer).setUint32(0, type);
+    this.#writeAt(0, bytes, 0, 4);
+  }
+
   /** Closes the file; closing twice is harmless. */
   close(): void {
     if (this.#closed) return;
@@ -312,33 +322,8 @@ export class WhisperFile {
    */
   fetch(fromTime: number, options: FetchOptions = {}): FetchResult | null {
     this.#checkOpen();
-    const now = options.now === undefined ? clockSeconds() : Math.trunc(options.now);
-    let until = options.untilTime === undefined ? now : Math.trunc(options.untilTime);
-    let from = Math.trunc(fromTime);
-    if (from > until) {
-      throw new RangeError(
-        `Invalid time interval: from time '${from}' is after until time '${until}'`,
-      );
-    }
-    const oldest = now - this.header.maxRetention;
-    if (from > now || until < oldest) return null;
-    if (from < oldest) from = oldest;
-    if (until > now) until = now;
-    const archives = this.header.archives;
-    let index = archives.length - 1;
-    if (options.secondsPerPoint !== undefined) {
-      index = archives.findIndex((a) => a.secondsPerPoint === options.secondsPerPoint);
-      if (index < 0) throw new RangeError(`Invalid granularity: ${options.secondsPerPoint}`);
-    } else {
-      const diff = now - from;
-      for (let i = 0; i < archives.length; i++) {
-        if (archives[i].retention >= diff) {
-          index = i;
-          break;
-        }
-      }
-    }
-    return this.#archiveFetch(index, from, until);
+    const window = fetchWindow(this.header, fromTime, options);
+    return window === null ? null : this.#archiveFetch(window);
   }
 
   /**
@@ -655,22 +640,12 @@ export class WhisperFile {
   }
 
   // whisper.py's __archive_fetch.
-  #archiveFetch(a: number, from: number, until: number): FetchResult {
+  #archiveFetch(window: FetchWindow): FetchResult {
+    const a = window.archive;
     const archive = this.header.archives[a];
-    const step = archive.secondsPerPoint;
-    const fromInterval = from - mod(from, step) + step;
-    let untilInterval = until - mod(until, step) + step;
-    if (fromInterval === untilInterval) untilInterval += step;
+    const { step, fromTime: fromInterval, untilTime: untilInterval } = window;
     const base = this.#base(a);
-    if (base === 0) {
-      const n = floorDiv(untilInterval - fromInterval, step);
-      return {
-        fromTime: fromInterval,
-        untilTime: untilInterval,
-        step,
-        values: new Array<null>(Math.max(n, 0)).fill(null),
-      };
-    }
+    if (base === 0) return emptyFetch(window);
     const fromSlot = mod(floorDiv(fromInterval - base, step), archive.points);
     const untilSlot = mod(floorDiv(untilInterval - base, step), archive.points);
     const n = fromSlot < untilSlot ? untilSlot - fromSlot : archive.points - fromSlot + untilSlot;
@@ -756,6 +731,92 @@ function readInto(file: Deno.FsFile, buffer: Uint8Array, start: number, length: 
     got += n;
   }
   return got;
+}
+
+/** Where {@linkcode WhisperFile.fetch} reads: the archive and the step-aligned interval. */
+export interface FetchWindow {
+  archive: number;
+  fromTime: number;
+  untilTime: number;
+  step: number;
+}
+
+/**
+ * whisper.py's fetch arithmetic on a header alone: the range is clamped to
+ * `[now - maxRetention, now]`, the first archive whose retention covers `now - fromTime` is
+ * chosen, both ends are rounded down to its step then moved one step on. Null when the range is
+ * entirely in the future or older than the retention.
+ *
+ * @throws {RangeError} when `fromTime` is after `untilTime`, or `secondsPerPoint` is no archive's
+ */
+export function fetchWindow(
+  header: Pick<WhisperHeader, "archives" | "maxRetention">,
+  fromTime: number,
+  options: FetchOptions = {},
+): FetchWindow | null {
+  const now = options.now === undefined ? clockSeconds() : Math.trunc(options.now);
+  let until = options.untilTime === undefined ? now : Math.trunc(options.untilTime);
+  let from = Math.trunc(fromTime);
+  if (from > until) {
+    throw new RangeError(
+      `Invalid time interval: from time '${from}' is after until time '${until}'`,
+    );
+  }
+  const oldest = now - header.maxRetention;
+  if (from > now || until < oldest) return null;
+  if (from < oldest) from = oldest;
+  if (until > now) until = now;
+  const archives = header.archives;
+  let index = archives.length - 1;
+  if (options.secondsPerPoint !== undefined) {
+    index = archives.findIndex((a) => a.secondsPerPoint === options.secondsPerPoint);
+    if (index < 0) throw new RangeError(`Invalid granularity: ${options.secondsPerPoint}`);
+  } else {
+    const diff = now - from;
+    for (let i = 0; i < archives.length; i++) {
+      if (archives[i].retention >= diff) {
+        index = i;
+        break;
+      }
+    }
+  }
+  const step = archives[index].secondsPerPoint;
+  const fromInterval = from - mod(from, step) + step;
+  let untilInterval = until - mod(until, step) + step;
+  if (fromInterval === untilInterval) untilInterval += step;
+  return { archive: index, fromTime: fromInterval, untilTime: untilInterval, step };
+}
+
+/** What a fetch returns for a window of an archive holding nothing: every value null. */
+export function emptyFetch(window: FetchWindow): FetchResult {
+  const n = floorDiv(window.untilTime - window.fromTime, window.step);
+  return {
+    fromTime: window.fromTime,
+    untilTime: window.untilTime,
+    step: window.step,
+    values: new Array<null>(Math.max(n, 0)).fill(null),
+  };
+}
+
+/**
+ * Changes a file's aggregation method, as whisper.py's `setAggregationMethod` does (the header
+ * only; existing points stay as they are). Returns the previous method.
+ *
+ * @throws {RangeError} for an unknown method
+ * @throws {WhisperCorruptionError} for a damaged header
+ */
+export function setAggregationMethod(path: string, method: string): AggregationMethod {
+  if (!isAggregationMethod(method)) {
+    throw new RangeError(`Unrecognized aggregation method: ${method}`);
+  }
+  const file = WhisperFile.open(path, { write: true, lock: true });
+  try {
+    const old = file.header.aggregationMethod;
+    file.writeAggregationType(AGGREGATION_METHODS.indexOf(method) + 1);
+    return old;
+  } finally {
+    file.close();
+  }
 }
 
 /**

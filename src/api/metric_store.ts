@@ -1,0 +1,226 @@
+// What the query side reads: metric names from the disk index and the cache, and series values
+// from Whisper files with the cache's points laid over them, so a point is visible the moment
+// it is accepted and stays visible while it is being written. A metric with no file yet is
+// answered from the cache alone, in the window and step its file will have (storage-schemas).
+
+import { compileGlob, type GlobOptions } from "../index/glob.ts";
+import type { CacheNames } from "../index/cache_names.ts";
+import type { FindMatch } from "../index/name_trie.ts";
+import type { NameTrie } from "../index/name_trie.ts";
+import { metricPath } from "../persister/metric_path.ts";
+import type { StorageAggregation } from "../persister/storage_aggregation.ts";
+import type { StorageSchemas } from "../persister/storage_schemas.ts";
+import { decodeHeader, encodeHeader, type WhisperHeader } from "../whisper/format.ts";
+import { emptyFetch, type FetchResult, fetchWindow, WhisperFile } from "../whisper/whisper_file.ts";
+import type { Points, WasmCache } from "../wasm/wasm_cache.ts";
+
+/** The parsed storage rules (they give cache-only metrics their future file's shape). */
+export interface StorageRules {
+  schemas: StorageSchemas;
+  aggregation: StorageAggregation;
+}
+
+/** A metric's description for `/info/` and carbonlink's get-metadata. */
+export interface MetricInfo {
+  name: string;
+  aggregationMethod: string;
+  maxRetention: number;
+  xFilesFactor: number;
+  archives: { secondsPerPoint: number; points: number; retention: number }[];
+  /** False when the metric has no file yet and this is what its file will be. */
+  onDisk: boolean;
+}
+
+/** A find or expand result. */
+export interface Matches<T> {
+  items: T[];
+  /** More than the limit matched: the caller answers with an error, not a partial list. */
+  limitReached: boolean;
+}
+
+/** Options of {@linkcode MetricStore}. */
+export interface MetricStoreOptions {
+  /** The data directory, or null when whisper is disabled (cache only). */
+  dataDir: string | null;
+  glob: GlobOptions;
+}
+
+/** Names, values and metadata of every metric, on disk or only in the cache. */
+export class MetricStore {
+  #cache: WasmCache;
+  #disk?: { trie: NameTrie };
+  #cacheNames: CacheNames;
+  #opts: MetricStoreOptions;
+  #rules: StorageRules;
+
+  constructor(
+    cache: WasmCache,
+    cacheNames: CacheNames,
+    disk: { trie: NameTrie } | undefined,
+    rules: StorageRules,
+    opts: MetricStoreOptions,
+  ) {
+    this.#cache = cache;
+    this.#cacheNames = cacheNames;
+    this.#disk = disk;
+    this.#rules = rules;
+    this.#opts = opts;
+  }
+
+  /** New storage rules (SIGHUP). */
+  setRules(rules: StorageRules): void {
+    this.#rules = rules;
+  }
+
+  #tries(): NameTrie[] {
+    this.#cacheNames.sync();
+    const tries = [this.#cacheNames.trie];
+    if (this.#disk) tries.unshift(this.#disk.trie);
+    return tries;
+  }
+
+  /**
+   * Branches and metrics matching a Graphite glob, sorted by path (a path that is both comes
+   * twice, branch first, as in graphite-web).
+   *
+   * @throws {RangeError} for a pattern the glob compiler refuses
+   */
+  find(pattern: string, maxResults: number): Matches<FindMatch> {
+    const glob = compileGlob(pattern, this.#opts.glob);
+    const seen = new Map<string, FindMatch>();
+    for (const trie of this.#tries()) {
+      const r = trie.find(glob, { maxResults });
+      if (r.limitReached) return { items: [], limitReached: true };
+      for (const m of r.matches) seen.set(`${m.isLeaf ? 1 : 0}${m.path}`, m);
+    }
+    if (seen.size > maxResults) return { items: [], limitReached: true };
+    const items = [...seen.values()].sort((a, b) =>
+      a.path < b.path ? -1 : a.path > b.path ? 1 : Number(a.isLeaf) - Number(b.isLeaf)
+    );
+    return { items, limitReached: false };
+  }
+
+  /**
+   * The metric names matching a glob, sorted.
+   *
+   * @throws {RangeError} for a pattern the glob compiler refuses
+   */
+  expand(pattern: string, maxResults: number): Matches<string> {
+    const glob = compileGlob(pattern, this.#opts.glob);
+    const names = new Set<string>();
+    for (const trie of this.#tries()) {
+      const r = trie.expand(glob, { maxResults });
+      if (r.limitReached) return { items: [], limitReached: true };
+      for (const n of r.names) names.add(n);
+    }
+    if (names.size > maxResults) return { items: [], limitReached: true };
+    return { items: [...names].sort(), limitReached: false };
+  }
+
+  /** Every metric name (`/metrics/list/`). */
+  *names(): Generator<string> {
+    const tries = this.#tries();
+    const disk = tries.length > 1 ? tries[0] : undefined;
+    if (disk) yield* disk.names();
+    for (const name of tries.at(-1)!.names()) if (!disk?.has(name)) yield name;
+  }
+
+  /**
+   * The points a reader should see for a metric in the cache (popped-but-unconfirmed, then
+   * cached; one per second, last arrival wins, in order of first arrival), or null.
+   */
+  cachePoints(name: string): Points | null {
+    const series = this.#cache.lookup(name);
+    return series === 0 ? null : this.#cache.points(series);
+  }
+
+  /**
+   * A metric's values over `[from, until]` exactly as whisper.fetch returns them from its file,
+   * with the cache's points for that window written over them (within one step, the latest
+   * timestamp wins). Null when the metric is unknown or the window holds nothing of it.
+   *
+   * @throws {WhisperCorruptionError} when the file is damaged
+   */
+  fetch(name: string, from: number, until: number, now: number): FetchResult | null {
+    const file = this.#open(name);
+    let result: FetchResult | null;
+    if (file) {
+      try {
+        result = file.fetch(from, { untilTime: until, now });
+      } finally {
+        file.close();
+      }
+    } else {
+      const window = fetchWindow(this.#futureFile(name), from, { untilTime: until, now });
+      result = window && emptyFetch(window);
+    }
+    const points = this.cachePoints(name);
+    if (!file && points === null) return null;
+    if (result && points) overlay(result, points);
+    return result;
+  }
+
+  /** Header information, from the file or, for a cache-only metric, from the storage rules. */
+  info(name: string): MetricInfo | null {
+    const file = this.#open(name);
+    if (file) {
+      try {
+        return describe(name, file.header, true);
+      } finally {
+        file.close();
+      }
+    }
+    if (this.#cache.lookup(name) === 0) return null;
+    return describe(name, this.#futureFile(name), false);
+  }
+
+  /** The metric's file opened for reading, or undefined when it has none. */
+  #open(name: string): WhisperFile | undefined {
+    if (this.#opts.dataDir === null) return undefined;
+    try {
+      return WhisperFile.open(metricPath(this.#opts.dataDir, name));
+    } catch (err) {
+      if (err instanceof Deno.errors.NotFound || err instanceof RangeError) return undefined;
+      throw err;
+    }
+  }
+
+  /** The header the metric's file will get when the persister creates it. */
+  #futureFile(name: string): WhisperHeader {
+    const schema = this.#rules.schemas.match(name);
+    const aggregation = this.#rules.aggregation.match(name);
+    const { bytes, fileSize } = encodeHeader(schema.retentions, aggregation);
+    return decodeHeader(bytes, { fileSize, path: name });
+  }
+}
+
+function describe(name: string, header: WhisperHeader, onDisk: boolean): MetricInfo {
+  return {
+    name,
+    aggregationMethod: header.aggregationMethod,
+    maxRetention: header.maxRetention,
+    xFilesFactor: header.xFilesFactor,
+    archives: header.archives.map((a) => ({
+      secondsPerPoint: a.secondsPerPoint,
+      points: a.points,
+      retention: a.retention,
+    })),
+    onDisk,
+  };
+}
+
+/** Writes cache points into a fetch result, each at its step; later timestamps win a step. */
+function overlay(result: FetchResult, points: Points): void {
+  const { fromTime, untilTime, step, values } = result;
+  const best = new Map<number, number>(); // slot -> timestamp that set it
+  for (let i = 0; i < points.timestamps.length; i++) {
+    const ts = points.timestamps[i];
+    const aligned = ts - (ts % step);
+    if (aligned < fromTime || aligned >= untilTime) continue;
+    const slot = (aligned - fromTime) / step;
+    const prev = best.get(slot);
+    if (prev !== undefined && prev > ts) continue;
+    best.set(slot, ts);
+    values[slot] = points.values[i];
+  }
+}
