@@ -113,12 +113,3 @@ export function parseStorageAggregation(text: string, fileName: string): Storage
   }
   return new StorageAggregation(rules);
 }
-
-/**
- * Reads and parses a storage-aggregation.conf; with no path (undefined or ""), returns rules
- * that give every metric {@linkcode DEFAULT_AGGREGATION}. Errors reading the file surface.
- */
-export function loadStorageAggregation(path?: string): StorageAggregation {
-  if (path === undefined || path === "") return new StorageAggregation([]);
-  return parseStorageAggregation(Deno.readTextFileSync(path), path);
-}

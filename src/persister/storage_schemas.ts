@@ -187,12 +187,3 @@ export function parseStorageSchemas(text: string, fileName: string): StorageSche
   }
   return new StorageSchemas(schemas);
 }
-
-/**
- * Reads and parses a storage-schemas.conf; with no path (undefined or ""), returns schemas that
- * give every metric {@linkcode DEFAULT_SCHEMA}. Errors reading the file surface.
- */
-export function loadStorageSchemas(path?: string): StorageSchemas {
-  if (path === undefined || path === "") return new StorageSchemas([]);
-  return parseStorageSchemas(Deno.readTextFileSync(path), path);
-}

@@ -1,5 +1,7 @@
 // Socket helpers for tests: send bytes to a TCP port, wait for a condition.
 
+import { concat } from "./bytes.ts";
+
 const enc = new TextEncoder();
 
 /** Connects, writes `data` (text or bytes) in one go, and closes. */
@@ -40,11 +42,5 @@ export async function readToEnd(conn: Deno.Conn): Promise<Uint8Array> {
     if (n === null) break;
     chunks.push(buf.slice(0, n));
   }
-  const out = new Uint8Array(chunks.reduce((a, c) => a + c.length, 0));
-  let off = 0;
-  for (const c of chunks) {
-    out.set(c, off);
-    off += c.length;
-  }
-  return out;
+  return concat(...chunks);
 }

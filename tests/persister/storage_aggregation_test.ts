@@ -4,7 +4,6 @@
 import assert from "node:assert/strict";
 import {
   DEFAULT_AGGREGATION,
-  loadStorageAggregation,
   parseStorageAggregation,
 } from "../../src/persister/storage_aggregation.ts";
 
@@ -95,21 +94,5 @@ Deno.test("parseStorageAggregation() names the file, line and problem of each er
         return true;
       },
     );
-  }
-});
-
-Deno.test("loadStorageAggregation() reads a file and gives whisper's defaults without one", async () => {
-  const dir = await Deno.makeTempDir();
-  try {
-    const path = `${dir}/storage-aggregation.conf`;
-    await Deno.writeTextFile(path, CARBON_EXAMPLE);
-    assert.equal(loadStorageAggregation(path).match("x.count").aggregationMethod, "sum");
-    assert.equal(loadStorageAggregation().match("x.count"), DEFAULT_AGGREGATION);
-    assert.deepEqual(
-      [DEFAULT_AGGREGATION.xFilesFactor, DEFAULT_AGGREGATION.aggregationMethod],
-      [0.5, "average"],
-    );
-  } finally {
-    await Deno.remove(dir, { recursive: true });
   }
 });

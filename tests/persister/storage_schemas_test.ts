@@ -4,7 +4,6 @@
 import assert from "node:assert/strict";
 import {
   DEFAULT_SCHEMA,
-  loadStorageSchemas,
   parseIni,
   parseStorageSchemas,
 } from "../../src/persister/storage_schemas.ts";
@@ -142,23 +141,4 @@ Deno.test("parseIni() lower-cases keys, strips one pair of quotes and skips comm
     ["other", { value: "x", line: 4 }],
     ["empty", { value: "", line: 6 }],
   ]);
-});
-
-Deno.test("loadStorageSchemas() reads a file, naming its path in errors, and gives defaults without one", async () => {
-  const dir = await Deno.makeTempDir();
-  try {
-    const path = `${dir}/storage-schemas.conf`;
-    await Deno.writeTextFile(path, CARBON_EXAMPLE);
-    assert.equal(loadStorageSchemas(path).match("carbon.x").name, "carbon");
-    await Deno.writeTextFile(path, "[a]\npattern = .*\nretentions = 1q:1d\n");
-    assert.throws(() => loadStorageSchemas(path), {
-      name: "SyntaxError",
-      message: `Cannot parse ${path} at line 3: retention "1q:1d": unknown unit "q"`,
-    });
-    assert.throws(() => loadStorageSchemas(`${dir}/missing.conf`), Deno.errors.NotFound);
-    assert.equal(loadStorageSchemas().match("anything"), DEFAULT_SCHEMA);
-    assert.equal(loadStorageSchemas("").match("anything"), DEFAULT_SCHEMA);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
 });

@@ -1,6 +1,7 @@
 // Tests of the safe pickle decoder: CPython's own pickles for protocols 0-5 and Python 2's,
 // then hostile and malformed input, which must all end in a SyntaxError.
 
+import { concat } from "../_util/bytes.ts";
 import assert from "node:assert/strict";
 import {
   decodePickle,
@@ -12,7 +13,6 @@ import type { PickleValue } from "../../src/protocol/pickle_decode.ts";
 import {
   assertMatchesTag,
   bin,
-  concat,
   FIXTURES_DIR,
   fromHex,
   loadCases,

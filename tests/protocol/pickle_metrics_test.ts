@@ -1,21 +1,14 @@
 // Tests of point extraction from pickle-receiver frames: carbon clients' shapes across protocols
 // 0-5 and Python 2, checked against Python's float() as oracle; bad points counted, not fatal.
 
+import { concat } from "../_util/bytes.ts";
 import assert from "node:assert/strict";
 import { decodePickle, pickleTuple } from "../../src/protocol/pickle_decode.ts";
 import type { PickleValue } from "../../src/protocol/pickle_decode.ts";
 import { decodePickleMetrics, extractPoints } from "../../src/protocol/pickle_metrics.ts";
 import type { ExtractStats } from "../../src/protocol/pickle_metrics.ts";
 import { encodePickle } from "../../src/protocol/pickle_encode.ts";
-import {
-  bin,
-  concat,
-  FIXTURES_DIR,
-  fromHex,
-  loadCases,
-  python,
-  splitFrames,
-} from "./pickle_oracle.ts";
+import { bin, FIXTURES_DIR, fromHex, loadCases, python, splitFrames } from "./pickle_oracle.ts";
 
 const cases = loadCases();
 

@@ -3,6 +3,7 @@
 
 import assert from "node:assert/strict";
 import { PickleTuple } from "../../src/protocol/pickle_decode.ts";
+import { concat } from "../_util/bytes.ts";
 import type { PickleValue } from "../../src/protocol/pickle_decode.ts";
 
 /** The interpreter used as the oracle (Debian's CPython). */
@@ -54,17 +55,6 @@ export function bin(s: string): Uint8Array {
     const c = s.charCodeAt(i);
     if (c > 0xff) throw new RangeError(`Cannot make a byte of U+${c.toString(16)}`);
     out[i] = c;
-  }
-  return out;
-}
-
-/** Concatenates byte arrays. */
-export function concat(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
   }
   return out;
 }

@@ -1,6 +1,7 @@
 // The pickle receiver over real sockets, fed frames made by Python's own pickle module.
 
 import { assert, assertEquals } from "../_util/assert.ts";
+import { concat } from "../_util/bytes.ts";
 import { dumpCache } from "../_util/cache_dump.ts";
 import { readToEnd, waitFor, writeAll } from "../_util/net.ts";
 import { configureLogging } from "../../src/log/logger.ts";
@@ -23,16 +24,6 @@ async function pythonFrames(script: string): Promise<Uint8Array[]> {
   return new TextDecoder().decode(out.stdout).trim().split("\n").map((hex) =>
     new Uint8Array(hex.match(/../g)!.map((h) => parseInt(h, 16)))
   );
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((a, p) => a + p.length, 0));
-  let off = 0;
-  for (const p of parts) {
-    out.set(p, off);
-    off += p.length;
-  }
-  return out;
 }
 
 async function withReceiver(
@@ -69,7 +60,7 @@ for p in (0, 2, 3, 4, 5):
                         ('pk.p%d.a' % p, (1700000060, '2.5'))], protocol=p))
 `);
   await withReceiver(async (port) => {
-    await send(port, concat(frames));
+    await send(port, concat(...frames));
     await waitFor(() => cache.counters().accepted === 15);
     const dump = dumpCache(cache);
     for (const p of [0, 2, 3, 4, 5]) {
@@ -94,7 +85,7 @@ frame(b"cos\\nsystem\\n(S'touch ${sentinel}'\\ntR.")
 frame(pickle.dumps([('good.after', (1700000000, 2))], protocol=4))
 `);
   await withReceiver(async (port, rx) => {
-    await send(port, concat(frames));
+    await send(port, concat(...frames));
     await waitFor(() => cache.counters().accepted === 2);
     assertEquals([...dumpCache(cache).keys()], ["good.after", "good.before"]);
     const s = new Map<string, number>();
@@ -115,7 +106,7 @@ Deno.test("PickleReceiver closes on a 2 GiB length before reading a body, after 
   );
   await withReceiver(async (port, rx) => {
     const huge = new Uint8Array([0x80, 0, 0, 0, 1, 2, 3]); // 2^31 bytes announced
-    const rest = await send(port, concat([good, huge]));
+    const rest = await send(port, concat(...[good, huge]));
     assertEquals(rest.length, 0);
     await waitFor(() => cache.counters().accepted === 1);
     const s = new Map<string, number>();
@@ -131,7 +122,7 @@ frame(pickle.dumps([('ok.one', (1700000000, 1)), ('bad.value', (1700000000, 'nan
 frame(pickle.dumps([('never.lands', (1700000000, 1))], protocol=2))
 `);
   await withReceiver(async (port, rx) => {
-    await send(port, concat([mixed, whole.subarray(0, whole.length - 3)]));
+    await send(port, concat(...[mixed, whole.subarray(0, whole.length - 3)]));
     await waitFor(() => cache.counters().accepted === 1);
     const c = cache.counters();
     assertEquals([...dumpCache(cache).keys()], ["ok.one"]);
