@@ -3,6 +3,7 @@
 
 import type { Config } from "./config/config.ts";
 import { CarbonlinkServer } from "./api/carbonlink.ts";
+import { CarbonServer } from "./api/carbonserver.ts";
 import { MetricStore } from "./api/metric_store.ts";
 import { CacheStats } from "./cache/cache_stats.ts";
 import { CacheNames } from "./index/cache_names.ts";
@@ -39,6 +40,7 @@ export class App {
   /** Metric names on disk: the persister's "does the file exist" and, later, find. */
   readonly index?: DiskIndex;
   readonly prometheus?: PrometheusServer;
+  readonly carbonserver?: CarbonServer;
   readonly selfMetrics: SelfMetrics;
   /** Names and values for the query side: files and cache together. */
   readonly store: MetricStore;
@@ -90,6 +92,10 @@ export class App {
       });
       this.stats.push(this.persister);
     }
+    if (config.carbonserver.enabled) {
+      this.carbonserver = new CarbonServer(this.store, config.carbonserver);
+      this.stats.push(this.carbonserver);
+    }
     if (config.prometheus.enabled) {
       this.prometheus = new PrometheusServer(config.prometheus, this.stats);
     }
@@ -128,10 +134,12 @@ export class App {
     this.index?.start();
     this.persister?.start();
     this.prometheus?.start();
+    this.carbonserver?.start();
     for (const receiver of this.receivers.values()) receiver.start();
     this.selfMetrics.start();
     const listeners: Record<string, string> = {};
     for (const [name, receiver] of this.receivers) listeners[name] = formatAddr(receiver.addr);
+    if (this.carbonserver) listeners.carbonserver = formatAddr(this.carbonserver.addr);
     if (this.prometheus) listeners.prometheus = formatAddr(this.prometheus.addr);
     log.info("started", {
       listeners,
@@ -178,6 +186,7 @@ export class App {
       await this.persister.stop();
     }
     await this.index?.stop();
+    await this.carbonserver?.stop();
     await this.prometheus?.stop();
     log.info("stopped", { cache: this.cache.counters() });
   }

@@ -10,7 +10,14 @@ import type { NameTrie } from "../index/name_trie.ts";
 import { metricPath } from "../persister/metric_path.ts";
 import type { StorageAggregation } from "../persister/storage_aggregation.ts";
 import type { StorageSchemas } from "../persister/storage_schemas.ts";
-import { decodeHeader, encodeHeader, type WhisperHeader } from "../whisper/format.ts";
+import { aggregate, type AggregationType } from "../whisper/aggregate.ts";
+import {
+  AGGREGATION_METHODS,
+  type AggregationMethod,
+  decodeHeader,
+  encodeHeader,
+  type WhisperHeader,
+} from "../whisper/format.ts";
 import { emptyFetch, type FetchResult, fetchWindow, WhisperFile } from "../whisper/whisper_file.ts";
 import type { Points, WasmCache } from "../wasm/wasm_cache.ts";
 
@@ -29,6 +36,13 @@ export interface MetricInfo {
   archives: { secondsPerPoint: number; points: number; retention: number }[];
   /** False when the metric has no file yet and this is what its file will be. */
   onDisk: boolean;
+}
+
+/** Fetched values of one metric, with what render answers carry about it. */
+export interface Series extends FetchResult {
+  name: string;
+  aggregationMethod: AggregationMethod;
+  xFilesFactor: number;
 }
 
 /** A find or expand result. */
@@ -136,28 +150,39 @@ export class MetricStore {
 
   /**
    * A metric's values over `[from, until]` exactly as whisper.fetch returns them from its file,
-   * with the cache's points for that window written over them (within one step, the latest
-   * timestamp wins). Null when the metric is unknown or the window holds nothing of it.
+   * with the cache's points written over them as graphite-web merges carbonlink data: bucketed
+   * at the finest archive's step (the latest timestamp wins a bucket) and, when the window is
+   * read from a coarser archive, consolidated with the file's aggregation method. A metric with
+   * no file is answered from the cache in the window its file will have. Null when the metric
+   * is unknown or the window is entirely outside its retention.
    *
    * @throws {WhisperCorruptionError} when the file is damaged
    */
-  fetch(name: string, from: number, until: number, now: number): FetchResult | null {
+  fetch(name: string, from: number, until: number, now: number): Series | null {
     const file = this.#open(name);
+    let header: WhisperHeader;
     let result: FetchResult | null;
     if (file) {
       try {
+        header = file.header;
         result = file.fetch(from, { untilTime: until, now });
       } finally {
         file.close();
       }
     } else {
-      const window = fetchWindow(this.#futureFile(name), from, { untilTime: until, now });
+      header = this.#futureFile(name);
+      const window = fetchWindow(header, from, { untilTime: until, now });
       result = window && emptyFetch(window);
     }
     const points = this.cachePoints(name);
-    if (!file && points === null) return null;
-    if (result && points) overlay(result, points);
-    return result;
+    if (result === null || (!file && points === null)) return null;
+    if (points) overlay(result, points, header);
+    return {
+      name,
+      ...result,
+      aggregationMethod: header.aggregationMethod,
+      xFilesFactor: header.xFilesFactor,
+    };
   }
 
   /** Header information, from the file or, for a cache-only metric, from the storage rules. */
@@ -209,18 +234,36 @@ function describe(name: string, header: WhisperHeader, onDisk: boolean): MetricI
   };
 }
 
-/** Writes cache points into a fetch result, each at its step; later timestamps win a step. */
-function overlay(result: FetchResult, points: Points): void {
+/**
+ * Writes cache points into a fetch result as graphite-web's merge_with_cache does: one value per
+ * finest-archive step (the latest timestamp wins), consolidated into the result's coarser step
+ * with the aggregation method when they differ. A cache value replaces the file's.
+ */
+function overlay(result: FetchResult, points: Points, header: WhisperHeader): void {
   const { fromTime, untilTime, step, values } = result;
-  const best = new Map<number, number>(); // slot -> timestamp that set it
+  const rawStep = header.archives[0].secondsPerPoint;
+  const buckets = new Map<number, { ts: number; value: number }>();
   for (let i = 0; i < points.timestamps.length; i++) {
     const ts = points.timestamps[i];
-    const aligned = ts - (ts % step);
+    const bucket = ts - (ts % rawStep);
+    const prev = buckets.get(bucket);
+    if (prev === undefined || ts >= prev.ts) buckets.set(bucket, { ts, value: points.values[i] });
+  }
+  const bySlot = new Map<number, number[]>();
+  for (const [bucket, { value }] of buckets) {
+    const aligned = bucket - (bucket % step);
     if (aligned < fromTime || aligned >= untilTime) continue;
     const slot = (aligned - fromTime) / step;
-    const prev = best.get(slot);
-    if (prev !== undefined && prev > ts) continue;
-    best.set(slot, ts);
-    values[slot] = points.values[i];
+    const list = bySlot.get(slot);
+    if (list) list.push(value);
+    else bySlot.set(slot, [value]);
+  }
+  const type = (AGGREGATION_METHODS.indexOf(header.aggregationMethod) + 1) as AggregationType;
+  for (const [slot, list] of bySlot) {
+    values[slot] = list.length === 1 ? list[0] : aggregate(type, {
+      values: Float64Array.from(list),
+      known: new Uint8Array(list.length).fill(1),
+      count: list.length,
+    });
   }
 }

@@ -469,8 +469,10 @@ export const SCHEMA: readonly KeySpec[] = [
   field("carbonserver.fail-on-max-globs", {
     field: "failOnMaxGlobs",
     kind: "bool",
-    default: false,
-    doc: "Fail a query beyond max-globs instead of falling back to a slower match",
+    default: true,
+    goDefault: false,
+    doc: "Answer a query expanding to more than max-globs with a 400; false: match it without " +
+      "expanding it (complete, slower; go-carbon truncates it silently)",
   }),
   field("carbonserver.max-metrics-globbed", {
     field: "maxMetricsGlobbed",

@@ -99,6 +99,7 @@ Deno.test("loadConfig() reads go-carbon's example config with one warning naming
   expected.cache.maxSize = 1_000_000;
   expected.carbonserver.maxMetricsGlobbed = 30_000;
   expected.carbonserver.maxMetricsRendered = 1_000;
+  expected.carbonserver.failOnMaxGlobs = false;
   expected.logging = [{
     logger: "",
     file: "/var/log/go-carbon/go-carbon.log",

@@ -37,7 +37,7 @@ Deno.test("defaultConfig() keeps the defaults other modules were written against
       idleTimeout: 60_000,
       writeTimeout: 60_000,
       maxGlobs: 100,
-      failOnMaxGlobs: false,
+      failOnMaxGlobs: true,
       maxMetricsGlobbed: 10_000_000,
       maxMetricsRendered: 1_000_000,
     },
