@@ -6,6 +6,7 @@ import { feed } from "../_util/cache_dump.ts";
 import { MetricStore } from "../../src/api/metric_store.ts";
 import { CacheNames } from "../../src/index/cache_names.ts";
 import { DiskIndex } from "../../src/index/disk_scan.ts";
+import { configureLogging } from "../../src/log/logger.ts";
 import { parseRules } from "../../src/persister/whisper_writer.ts";
 import { PlainStream } from "../../src/receiver/plain_stream.ts";
 import { create } from "../../src/whisper/create.ts";
@@ -13,6 +14,7 @@ import { parseRetentionDefs } from "../../src/whisper/archive_list.ts";
 import { updateMany } from "../../src/whisper/whisper_file.ts";
 import { WasmCache } from "../../src/wasm/wasm_cache.ts";
 
+configureLogging({ level: "error", sink: () => {} });
 const NOW = 1_800_000_000 - (1_800_000_000 % 60);
 const cache = await WasmCache.load({ maxPoints: 10_000, maxLineLen: 262_144 });
 const rules = parseRules({
