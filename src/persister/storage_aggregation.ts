@@ -7,7 +7,7 @@ import {
   type AggregationMethod,
   isAggregationMethod,
 } from "../whisper/format.ts";
-import { parseIni } from "./storage_schemas.ts";
+import { parseIni, sectionPattern } from "./ini.ts";
 
 /** What a metric gets: the section name, xFilesFactor and aggregation method. */
 export interface AggregationMatch {
@@ -71,17 +71,7 @@ export function parseStorageAggregation(text: string, fileName: string): Storage
   };
   const rules: AggregationRule[] = [];
   for (const section of parseIni(text, fileName)) {
-    const pattern = section.entries.get("pattern");
-    if (pattern === undefined) fail(section.line, `section [${section.name}] has no pattern`);
-    let regex: RegExp;
-    try {
-      regex = new RegExp(pattern!.value);
-    } catch (error) {
-      return fail(
-        pattern!.line,
-        `pattern "${pattern!.value}" is invalid: ${(error as Error).message}`,
-      );
-    }
+    const regex = sectionPattern(section, fail);
     let xFilesFactor = DEFAULT_AGGREGATION.xFilesFactor;
     const xff = section.entries.get("xfilesfactor");
     if (xff !== undefined) {

@@ -2,11 +2,7 @@
 // default schema, and errors naming the file, the line and the problem.
 
 import assert from "node:assert/strict";
-import {
-  DEFAULT_SCHEMA,
-  parseIni,
-  parseStorageSchemas,
-} from "../../src/persister/storage_schemas.ts";
+import { DEFAULT_SCHEMA, parseStorageSchemas } from "../../src/persister/storage_schemas.ts";
 
 const CARBON_EXAMPLE = `# Schema definitions for Whisper files. Entries are scanned in order,
 # and first match wins. This file is scanned for changes every 60 seconds.
@@ -127,18 +123,4 @@ Deno.test("parseStorageSchemas() names the file, line and problem of each error"
       },
     );
   }
-});
-
-Deno.test("parseIni() lower-cases keys, strips one pair of quotes and skips comments", () => {
-  const sections = parseIni(
-    "; comment\n[S]\n  Key = 'a=b'  \nother: \"x\"\n# more\nempty =\n",
-    "f.conf",
-  );
-  assert.equal(sections.length, 1);
-  assert.equal(sections[0].name, "S");
-  assert.deepEqual([...sections[0].entries.entries()], [
-    ["key", { value: "a=b", line: 3 }],
-    ["other", { value: "x", line: 4 }],
-    ["empty", { value: "", line: 6 }],
-  ]);
 });
