@@ -55,7 +55,10 @@ export class App {
       failOnMaxGlobs: config.carbonserver.failOnMaxGlobs,
     };
     const whisper = config.whisper.enabled;
-    if (whisper) this.index = new DiskIndex(config.whisper.dataDir, { glob });
+    if (whisper) {
+      this.index = new DiskIndex(config.whisper.dataDir, { glob });
+      this.stats.push(this.index);
+    }
     const cacheNames = new CacheNames(cache, this.index, glob);
     this.store = new MetricStore(cache, cacheNames, this.index, parseRules(rules), {
       dataDir: whisper ? config.whisper.dataDir : null,

@@ -4,6 +4,7 @@
 // (go-carbon's `scan-frequency`) rebuilds the index aside and swaps it in, dropping deleted files.
 
 import { Logger, RateLimiter } from "../log/logger.ts";
+import type { StatSend } from "../stats/sample.ts";
 import type { GlobOptions } from "./glob.ts";
 import { NameTrie } from "./name_trie.ts";
 import { WHISPER_EXT } from "../persister/metric_path.ts";
@@ -301,20 +302,48 @@ export class DiskIndex {
     return await this.#running;
   }
 
-  /** Reports counters: `send(name, value)` per metric, as go-carbon's `Stat(send)`. */
-  stat(send: (name: string, value: number) => void): void {
+  /** Reports the index's counters (go-carbon's carbonserver.metrics_known and scan figures). */
+  stat(send: StatSend): void {
     const s = this.#trie.stats();
-    send("metrics_known", s.metrics);
-    send("index_branches", s.branches);
-    send("index_segments", s.segments);
-    send("file_scans", this.#scans);
-    send("file_scan_carry_overflow", this.#carryOverflow);
-    if (this.#last !== null) {
-      send("file_scan_time_ms", this.#last.durationMs);
-      send("file_scan_files", this.#last.files);
-      send("file_scan_unreadable", this.#last.unreadable);
-      send("file_scan_symlink_loops", this.#last.symlinkLoops);
-    }
+    send({
+      name: "carbonado_index_metrics",
+      help: "Metric names known on disk.",
+      type: "gauge",
+      value: s.metrics,
+      carbon: "carbonserver.metrics_known",
+    });
+    send({
+      name: "carbonado_index_branches",
+      help: "Branches in the name index.",
+      type: "gauge",
+      value: s.branches,
+    });
+    send({
+      name: "carbonado_index_scans_total",
+      help: "Scans of the data directory.",
+      type: "counter",
+      value: this.#scans,
+      carbon: "carbonserver.file_scans",
+    });
+    send({
+      name: "carbonado_index_carried_names_dropped_total",
+      help: "Names added during a rescan beyond the carry limit (found again by the next scan).",
+      type: "counter",
+      value: this.#carryOverflow,
+    });
+    if (this.#last === null) return;
+    send({
+      name: "carbonado_index_scan_seconds",
+      help: "Duration of the last scan of the data directory.",
+      type: "gauge",
+      value: this.#last.durationMs / 1000,
+    });
+    send({
+      name: "carbonado_index_scan_unreadable",
+      help: "Directories the last scan could not read.",
+      type: "gauge",
+      value: this.#last.unreadable,
+    });
   }
 
   /** Scans into `target`: the live trie the first time, a fresh one (then swapped) later. */

@@ -202,10 +202,9 @@ Deno.test("DiskIndex scans at start, then takes new names one at a time", async 
     assert.equal(index.delete("sys.h1.cpu"), true);
     assert.deepEqual(index.trie.expand("sys.*.cpu").names, ["sys.h2.cpu", "sys.h3.cpu"]);
     const sent = new Map<string, number>();
-    index.stat((name, value) => sent.set(name, value));
-    assert.equal(sent.get("metrics_known"), 2);
-    assert.equal(sent.get("file_scans"), 1);
-    assert.equal(sent.get("file_scan_files"), 2);
+    index.stat((s) => sent.set(s.name, s.value));
+    assert.equal(sent.get("carbonado_index_metrics"), 2);
+    assert.equal(sent.get("carbonado_index_scans_total"), 1);
   } finally {
     await index.stop();
     await Deno.remove(root, { recursive: true });
