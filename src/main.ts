@@ -30,7 +30,13 @@ async function main(): Promise<number> {
     log.error("cannot start", { err });
     return 1;
   }
-  app.start();
+  try {
+    app.start();
+  } catch (err) {
+    log.error("cannot start", { err });
+    await app.stop();
+    return 1;
+  }
   const reload = () => app.reload();
   Deno.addSignalListener("SIGHUP", reload);
   await new Promise<void>((resolve) => {

@@ -8,7 +8,7 @@
 // a non-200 and stops asking this server for a minute. Refused patterns and exceeded limits are
 // 400 with the reason as text, as go-carbon answers.
 
-import { parseListen } from "../config/config.ts";
+import { listenOn } from "../receiver/listen.ts";
 import { Logger, RateLimiter } from "../log/logger.ts";
 import { PickleWriter } from "../protocol/pickle_encode.ts";
 import type { StatSend, StatSource } from "../stats/sample.ts";
@@ -65,8 +65,11 @@ export class CarbonServer implements StatSource {
   }
 
   start(): void {
-    const { hostname, port } = parseListen(this.#opts.listen, "carbonserver.listen");
-    this.#server = Deno.serve({ hostname, port, onListen: () => {} }, (req) => this.handler(req));
+    this.#server = listenOn(
+      this.#opts.listen,
+      "carbonserver.listen",
+      (where) => Deno.serve({ ...where, onListen: () => {} }, (req) => this.handler(req)),
+    );
   }
 
   get addr(): Deno.NetAddr {

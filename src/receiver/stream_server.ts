@@ -2,7 +2,7 @@
 // runs one handler per connection, closes connections idle longer than the read timeout, and on
 // stop() closes the listener and every connection and waits for the handlers.
 
-import { parseListen } from "../config/config.ts";
+import { listenOn } from "./listen.ts";
 import { Logger } from "../log/logger.ts";
 
 /** Options of {@linkcode StreamServer}. */
@@ -57,8 +57,11 @@ export class StreamServer {
 
   /** Binds the listener and starts accepting. */
   start(): void {
-    const { hostname, port } = parseListen(this.#opts.listen, this.#opts.key);
-    this.#listener = Deno.listen({ hostname, port, transport: "tcp" });
+    this.#listener = listenOn(
+      this.#opts.listen,
+      this.#opts.key,
+      (where) => Deno.listen({ ...where, transport: "tcp" }),
+    );
     this.#accepting = this.#accept(this.#listener);
     if (this.#opts.readTimeout > 0) {
       const sweepMs = Math.max(10, Math.min(1000, this.#opts.readTimeout / 4));

@@ -3,7 +3,7 @@
 // TCP. As in go-carbon, a last line without its `\n` is incomplete: it is dropped and counted
 // as truncated. (Deno.listenDatagram needs the "net" unstable feature, enabled in deno.json.)
 
-import { parseListen } from "../config/config.ts";
+import { listenOn } from "./listen.ts";
 import { Logger } from "../log/logger.ts";
 import type { StatSend, StatSource } from "../stats/sample.ts";
 import type { WasmCache } from "../wasm/wasm_cache.ts";
@@ -36,8 +36,11 @@ export class UdpReceiver implements StatSource {
   }
 
   start(): void {
-    const { hostname, port } = parseListen(this.#opts.listen, "udp.listen");
-    this.#conn = Deno.listenDatagram({ hostname, port, transport: "udp" });
+    this.#conn = listenOn(
+      this.#opts.listen,
+      "udp.listen",
+      (where) => Deno.listenDatagram({ ...where, transport: "udp" }),
+    );
     this.#loop = this.#receive(this.#conn);
   }
 

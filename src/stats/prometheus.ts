@@ -1,7 +1,7 @@
 // The Prometheus text exposition page (`GET /metrics`) and `/healthz`, on a small HTTP listener
 // (default 127.0.0.1:7007, go-carbon's pprof/prometheus port).
 
-import { parseListen } from "../config/config.ts";
+import { listenOn } from "../receiver/listen.ts";
 import { Logger } from "../log/logger.ts";
 import { collect, type Sample, type StatSource } from "./sample.ts";
 
@@ -70,16 +70,15 @@ export class PrometheusServer {
   }
 
   start(): void {
-    const { hostname, port } = parseListen(this.#opts.listen, "prometheus.listen");
-    this.#server = Deno.serve({
-      hostname,
-      port,
-      onListen: () => {},
-      onError: (err) => {
-        log.error("request failed", { err });
-        return new Response("internal error\n", { status: 500 });
-      },
-    }, (req) => this.handler(req));
+    this.#server = listenOn(this.#opts.listen, "prometheus.listen", (where) =>
+      Deno.serve({
+        ...where,
+        onListen: () => {},
+        onError: (err) => {
+          log.error("request failed", { err });
+          return new Response("internal error\n", { status: 500 });
+        },
+      }, (req) => this.handler(req)));
   }
 
   /** The bound address (after start()). */

@@ -53,8 +53,8 @@ export async function startDaemon(
   while (!listeners) {
     const { value, done } = await reader.read();
     if (done) {
-      await child.status;
-      throw new Error(`daemon exited before starting: ${JSON.stringify(logs)}`);
+      const { code } = await child.status;
+      throw new Error(`daemon exited with code ${code} before starting: ${JSON.stringify(logs)}`);
     }
     const entry = JSON.parse(value);
     logs.push(entry);

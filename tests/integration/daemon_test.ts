@@ -22,3 +22,22 @@ Deno.test("daemon counts a line sent over TCP on /metrics and stops cleanly on S
     await Deno.remove(dataDir, { recursive: true });
   }
 });
+
+Deno.test("daemon refuses to start on a busy port, naming the listen key, and exits 1", async () => {
+  const dataDir = await Deno.makeTempDir();
+  const busy = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  try {
+    const message = await startDaemon({
+      dataDir,
+      env: { CARBONADO_PICKLE_LISTEN: `127.0.0.1:${busy.addr.port}` },
+    }).then(() => "", (err: Error) => err.message);
+    assertEquals(
+      message.includes(`Cannot listen on pickle.listen \\"127.0.0.1:${busy.addr.port}\\"`),
+      true,
+      message,
+    );
+  } finally {
+    busy.close();
+    await Deno.remove(dataDir, { recursive: true });
+  }
+});
