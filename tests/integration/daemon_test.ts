@@ -31,6 +31,7 @@ Deno.test("daemon refuses to start on a busy port, naming the listen key, and ex
       dataDir,
       env: { CARBONADO_PICKLE_LISTEN: `127.0.0.1:${busy.addr.port}` },
     }).then(() => "", (err: Error) => err.message);
+    assertEquals(message.includes("exited with code 1"), true, message);
     assertEquals(
       message.includes(`Cannot listen on pickle.listen \\"127.0.0.1:${busy.addr.port}\\"`),
       true,
