@@ -5,8 +5,7 @@
 
 import { compileGlob, type GlobOptions } from "../index/glob.ts";
 import type { CacheNames } from "../index/cache_names.ts";
-import type { FindMatch } from "../index/name_trie.ts";
-import type { NameTrie } from "../index/name_trie.ts";
+import type { FindMatch, NameTrie } from "../index/name_trie.ts";
 import { metricPath } from "../persister/metric_path.ts";
 import type { StorageAggregation } from "../persister/storage_aggregation.ts";
 import type { StorageSchemas } from "../persister/storage_schemas.ts";

@@ -1,5 +1,6 @@
 // Socket helpers for tests: send bytes to a TCP port, wait for a condition.
 
+import { writeAll } from "../../src/receiver/stream_server.ts";
 import { concat } from "./bytes.ts";
 
 const enc = new TextEncoder();
@@ -12,12 +13,6 @@ export async function sendTcp(port: number, data: string | Uint8Array): Promise<
   } finally {
     conn.close();
   }
-}
-
-/** Writes every byte of `data`. */
-export async function writeAll(conn: Deno.Conn, data: Uint8Array): Promise<void> {
-  let off = 0;
-  while (off < data.length) off += await conn.write(data.subarray(off));
 }
 
 /** Polls `check` every 5 ms until it returns true; throws after `timeoutMs`. */

@@ -4,7 +4,8 @@
 
 import { assert, assertEquals } from "../_util/assert.ts";
 import { feed } from "../_util/cache_dump.ts";
-import { readToEnd, writeAll } from "../_util/net.ts";
+import { readToEnd } from "../_util/net.ts";
+import { writeAll } from "../../src/receiver/stream_server.ts";
 import { CarbonlinkServer } from "../../src/api/carbonlink.ts";
 import { MetricStore } from "../../src/api/metric_store.ts";
 import { CacheNames } from "../../src/index/cache_names.ts";

@@ -3,7 +3,8 @@
 import { assert, assertEquals } from "../_util/assert.ts";
 import { concat } from "../_util/bytes.ts";
 import { dumpCache } from "../_util/cache_dump.ts";
-import { readToEnd, waitFor, writeAll } from "../_util/net.ts";
+import { readToEnd, waitFor } from "../_util/net.ts";
+import { writeAll } from "../../src/receiver/stream_server.ts";
 import { configureLogging } from "../../src/log/logger.ts";
 import { PickleReceiver } from "../../src/receiver/pickle.ts";
 import { WasmCache } from "../../src/wasm/wasm_cache.ts";

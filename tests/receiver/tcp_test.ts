@@ -2,7 +2,8 @@
 
 import { assert, assertEquals } from "../_util/assert.ts";
 import { dumpCache, readPairs } from "../_util/cache_dump.ts";
-import { readToEnd, sendTcp, waitFor, writeAll } from "../_util/net.ts";
+import { readToEnd, sendTcp, waitFor } from "../_util/net.ts";
+import { writeAll } from "../../src/receiver/stream_server.ts";
 import { TcpReceiver } from "../../src/receiver/tcp.ts";
 import { WasmCache } from "../../src/wasm/wasm_cache.ts";
 
