@@ -30,27 +30,29 @@ async function main(): Promise<number> {
     log.error("cannot start", { err });
     return 1;
   }
+  // Listen for signals before announcing "started": a signal in between would otherwise take
+  // its default action and end the process without writing the cache out.
+  const reload = () => app.reload();
+  let stopRequested!: () => void;
+  const stopping = new Promise<void>((resolve) => stopRequested = resolve);
+  const onStop = () => stopRequested();
+  Deno.addSignalListener("SIGHUP", reload);
+  Deno.addSignalListener("SIGTERM", onStop);
+  Deno.addSignalListener("SIGINT", onStop);
+  let exitCode = 0;
   try {
     app.start();
   } catch (err) {
     log.error("cannot start", { err });
-    await app.stop();
-    return 1;
+    exitCode = 1;
+    stopRequested();
   }
-  const reload = () => app.reload();
-  Deno.addSignalListener("SIGHUP", reload);
-  await new Promise<void>((resolve) => {
-    const onSignal = () => {
-      Deno.removeSignalListener("SIGTERM", onSignal);
-      Deno.removeSignalListener("SIGINT", onSignal);
-      resolve();
-    };
-    Deno.addSignalListener("SIGTERM", onSignal);
-    Deno.addSignalListener("SIGINT", onSignal);
-  });
+  await stopping;
+  Deno.removeSignalListener("SIGTERM", onStop);
+  Deno.removeSignalListener("SIGINT", onStop);
   Deno.removeSignalListener("SIGHUP", reload);
   await app.stop();
-  return 0;
+  return exitCode;
 }
 
 Deno.exit(await main());
