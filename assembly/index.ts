@@ -1,10 +1,9 @@
 // The module's export surface: what src/wasm/ calls. One call per chunk, never per line.
 
 import { alloc, free, heapInit } from "./alloc";
-import { bump, clearCounters, counters } from "./counters";
+import { bumpStaged, clearCounters, counters, staged } from "./counters";
 import {
   BATCH_RECORDS,
-  COUNTER_ACCEPTED,
   COUNTER_REJECTED,
   INPUT_PADDING,
   MAX_NAME_LEN,
@@ -15,15 +14,13 @@ import {
   REC_REJECTED,
   REC_SIZE,
   REC_STATUS,
-  REC_TS,
-  REC_VALUE,
+  SER_REF,
 } from "./layout";
 import {
   batch,
   batchFixups,
   batchFull,
   batchLen,
-  batchRejected,
   nameError,
   parse,
   setBatch,
@@ -32,25 +29,32 @@ import {
 } from "./plain";
 import { fnv1a32, hashRecords } from "./fnv";
 import {
+  batchInit,
+  commit as commitBatch,
+  pendingLen,
+  rollback as rollbackBatch,
+  stage,
+} from "./appender";
+import {
+  collectGarbage as collectSeries,
   confirm as confirmSeries,
   findSeries,
-  insert,
   newSeries,
   out,
   pop as popSeries,
   read as readSeries,
+  setFailed as setSeriesFailed,
   snap,
   snapshot as snapshotSeries,
-  syncGauges,
   tableInit,
   takeNewSeries as takeNew,
-  touchSlots,
 } from "./shard_table";
 
 export {
   BATCH_RECORDS,
   COUNTER_ACCEPTED,
   COUNTER_CACHED_POINTS,
+  COUNTER_GC_SERIES,
   COUNTER_HEAP_BYTES,
   COUNTER_NOT_CONFIRMED,
   COUNTER_OVERFLOW,
@@ -76,6 +80,7 @@ export {
   REC_VALUE,
   SER_NAME,
   SER_NAME_LEN,
+  SER_REF,
   SNAP_COUNT,
   SNAP_KEY,
   SNAP_MIN_TS,
@@ -83,13 +88,8 @@ export {
   SNAP_SIZE,
 } from "./layout";
 
-/** Records whose index slots are touched ahead of inserting them (a power of two). */
-const TOUCH_AHEAD: usize = 32;
-
 let nameScratch: usize = 0;
-let lastAccepted: u32 = 0;
-let lastRejected: u32 = 0;
-let applied = true;
+let batchStaged: bool = false;
 
 /** Sets up an empty cache holding at most `maxPoints` points; also used to reset it. */
 export function init(maxPoints: u32, maxLineLen: u32): void {
@@ -99,12 +99,18 @@ export function init(maxPoints: u32, maxLineLen: u32): void {
   nameScratch = alloc(<usize>MAX_NAME_LEN + INPUT_PADDING);
   setMaxLineLen(maxLineLen);
   tableInit(maxPoints);
-  applied = true;
+  batchInit();
+  batchStaged = true;
 }
 
 /** Pointer to the u64 counter slots. */
 export function countersPtr(): usize {
   return counters;
+}
+
+/** Pointer to the open batch's u64 counter slots (same layout, folded in by commit()). */
+export function stagedPtr(): usize {
+  return staged;
 }
 
 /** Allocates an input buffer of `size` bytes (plus read-ahead padding); 0 when out of memory. */
@@ -118,99 +124,71 @@ export function freeBuffer(ptr: usize, size: u32): void {
 }
 
 /**
- * Parses the complete lines of [ptr, ptr + len) and adds their points to the cache. Returns the
- * bytes consumed; a partial last line is left for the caller to carry into the next chunk.
- * When pendingFixups() is non-zero afterwards, the points are held until the JS side has
- * finished the marked records and called apply().
+ * Parses the complete lines of [ptr, ptr + len) and stages their points in the open batch.
+ * Returns the bytes consumed; a partial last line is left for the caller to carry into the next
+ * chunk. When pendingFixups() is non-zero afterwards, the records are held until the JS side
+ * has finished the marked ones and called stageBatch(); when stoppedEarly() is 1, call again on
+ * the rest.
  */
-export function ingest(ptr: usize, len: u32): u32 {
+export function parseStage(ptr: usize, len: u32): u32 {
   const consumed = parse(ptr, len);
-  applied = false;
-  if (batchFixups == 0) apply();
+  batchStaged = false;
+  if (batchFixups == 0) stageBatch();
   return <u32>consumed;
 }
 
-/** Parses without applying (the write-ahead log commits the batch in between). */
-export function parseOnly(ptr: usize, len: u32): u32 {
-  applied = false;
-  return <u32>parse(ptr, len);
-}
-
-/** 1 when the last parse stopped on a full batch: call ingest() again on the rest. */
+/** 1 when the last parse stopped on a full batch: call parseStage() again on the rest. */
 export function stoppedEarly(): i32 {
   return batchFull ? 1 : 0;
 }
 
-/** Records of the current batch still marked REC_FIXUP, or 0 once applied. */
+/** Records of the current parse batch still marked REC_FIXUP, or 0 once staged. */
 export function pendingFixups(): i32 {
-  return applied ? 0 : batchFixups;
+  return batchStaged ? 0 : batchFixups;
 }
 
-/** Pointer to the batch records and their number. */
+/** Pointer to the parse batch records and their number. */
 export function batchPtr(): usize {
   return batch;
 }
 
 export function batchLength(): i32 {
-  return applied ? 0 : batchLen;
+  return batchStaged ? 0 : batchLen;
 }
 
-/** Adds the batch's accepted points to the cache; returns how many were accepted. */
-export function apply(): u32 {
-  if (applied) return 0;
-  let accepted: u32 = 0;
-  let rejected: u32 = 0;
-  const end = batch + <usize>batchLen * REC_SIZE;
-  for (let rec = batch; rec < end; rec += REC_SIZE) {
-    if (((rec - batch) & (TOUCH_AHEAD * REC_SIZE - 1)) == 0) {
-      const left = <i32>((end - rec) / REC_SIZE);
-      touchSlots(rec, min(left, <i32>TOUCH_AHEAD), REC_SIZE, REC_HASH);
-    }
-    const status = load<u32>(rec, REC_STATUS);
-    if (status != REC_OK) {
-      if (status >= REC_REJECTED) bump(COUNTER_REJECTED + <i32>(status - REC_REJECTED));
-      rejected++;
-      continue;
-    }
-    accepted++;
-    insert(
-      load<u32>(rec, REC_HASH),
-      <usize>load<u32>(rec, REC_NAME),
-      <usize>load<u32>(rec, REC_NAME_LEN),
-      load<u32>(rec, REC_TS),
-      load<f64>(rec, REC_VALUE),
-    );
-  }
-  bump(COUNTER_ACCEPTED, accepted);
-  syncGauges();
-  lastAccepted = accepted;
-  lastRejected = <u32>batchRejected + rejected;
-  applied = true;
-  return accepted;
+/** Stages the parse batch's records into the open batch (after the JS fix-up). */
+export function stageBatch(): void {
+  if (batchStaged) return;
+  stage(batch, batchLen);
+  batchStaged = true;
 }
 
-/** Points accepted by the last apply() (also the last ingest() that applied). */
-export function acceptedLast(): u32 {
-  return lastAccepted;
+/** Points admitted into the open batch so far. */
+export function pendingPoints(): u32 {
+  return pendingLen;
 }
 
-/** Lines rejected by the last parse and apply. */
-export function rejectedLast(): u32 {
-  return lastRejected;
+/** Applies the open batch to the cache; returns the points added. */
+export function commit(): u32 {
+  return commitBatch();
 }
 
-/** Counts a line the JS side rejected itself (truncated at EOF, too long to buffer). */
+/** Drops the open batch: no point, series or count of it remains. */
+export function rollback(): void {
+  rollbackBatch();
+}
+
+/** Counts points or lines the JS side refused itself, in the open batch. */
 export function countRejected(reason: i32, n: u32): void {
-  bump(COUNTER_REJECTED + reason, n);
+  bumpStaged(COUNTER_REJECTED + reason, n);
 }
 
 /**
- * Prepares `count` records the JS side wrote into the batch for structured protocols (pickle):
+ * Stages `count` records the JS side wrote into the batch for structured protocols (pickle):
  * hashes each name and rejects the unsafe ones, exactly as the plaintext parser would.
  */
-export function prepare(count: i32): void {
+export function prepareStage(count: i32): void {
   setBatchLen(count);
-  applied = false;
   const end = batch + <usize>count * REC_SIZE;
   for (let rec = batch; rec < end; rec += REC_SIZE) {
     if (load<u32>(rec, REC_STATUS) != REC_OK) continue;
@@ -218,6 +196,8 @@ export function prepare(count: i32): void {
     if (reason >= 0) store<u32>(rec, REC_REJECTED + <u32>reason, REC_STATUS);
   }
   hashRecords(batch, count, REC_SIZE, REC_HASH, REC_NAME, REC_NAME_LEN);
+  stage(batch, count);
+  batchStaged = true;
 }
 
 /** Scratch region of MAX_NAME_LEN bytes where the JS side writes a name to look up. */
@@ -228,6 +208,21 @@ export function nameScratchPtr(): usize {
 /** The series named by the `len` bytes in the name scratch region, or 0. */
 export function lookup(len: u32): usize {
   return findSeries(fnv1a32(nameScratch, len), nameScratch, len);
+}
+
+/** A series' stable reference. */
+export function seriesRef(series: usize): u64 {
+  return load<u64>(series, SER_REF);
+}
+
+/** Marks a series as failing for good (1) or clears the mark (0). */
+export function setFailed(series: usize, failed: i32): void {
+  setSeriesFailed(series, failed != 0);
+}
+
+/** Drops empty series idle since the previous call; returns how many. */
+export function collectGarbage(): u32 {
+  return collectSeries();
 }
 
 /** Output region of pop()/read(). */
@@ -252,12 +247,12 @@ export function read(series: usize): i32 {
   return readSeries(series);
 }
 
-/** Pointer to the ring of series created since the last takeNewSeries(). */
+/** Pointer to the ring of series committed since the last takeNewSeries(). */
 export function newSeriesPtr(): usize {
   return newSeries;
 }
 
-/** Series created since the last call (read them at newSeriesPtr()), or -1 after an overflow. */
+/** Series committed since the last call (read them at newSeriesPtr()), or -1 after an overflow. */
 export function takeNewSeries(): i32 {
   return takeNew();
 }

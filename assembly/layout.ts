@@ -28,20 +28,23 @@ export const enum Reason {
   BAD_TIMESTAMP = 4,
   LINE_TOO_LONG = 5,
   TRUNCATED = 6,
+  SERIES_FAILED = 7, // the series is marked FLAG_FAILED (its file cannot be written, ever)
 }
-export const REASON_COUNT: i32 = 7;
+export const REASON_COUNT: i32 = 8;
 
-// Counters: u64 slots in one region. Totals only grow; gauges go up and down.
-export const COUNTER_ACCEPTED: i32 = 0; // lines parsed into points
+// Counters: u64 slots in one region. Totals only grow; gauges go up and down. A second region
+// of the same layout holds the open batch's totals until commit() folds them in.
+export const COUNTER_ACCEPTED: i32 = 0; // points admitted and committed to the cache
 export const COUNTER_OVERFLOW: i32 = 1; // points dropped: cache full
 export const COUNTER_CACHED_POINTS: i32 = 2; // gauge: points waiting in cache
 export const COUNTER_NOT_CONFIRMED: i32 = 3; // gauge: popped, not yet confirmed
 export const COUNTER_SERIES: i32 = 4; // gauge: series in the table
 export const COUNTER_HEAP_BYTES: i32 = 5; // gauge: bytes handed out by the allocator
+export const COUNTER_GC_SERIES: i32 = 6; // empty idle series dropped by collectGarbage()
 export const COUNTER_REJECTED: i32 = 8; // + Reason
-export const COUNTER_SLOTS: i32 = 16;
+export const COUNTER_SLOTS: i32 = 24;
 
-// Parsed-line record: what parse() writes and apply() reads (32 bytes).
+// Parsed-line record: what parse() writes and stage() reads (32 bytes).
 export const REC_HASH: i32 = 0; // u32 FNV-1a of the name
 export const REC_NAME: i32 = 4; // u32 pointer to the name bytes
 export const REC_NAME_LEN: i32 = 8; // u32
@@ -64,8 +67,19 @@ export const SER_COUNT: i32 = 12; // u32 cached points, duplicates included
 export const SER_MAX_TS: i32 = 16; // u32 newest timestamp among cached points
 export const SER_MIN_TS: i32 = 20; // u32 oldest timestamp among cached points
 export const SER_UNCONFIRMED: i32 = 24; // u32 newest popped-but-unconfirmed point
-export const SER_NAME: i32 = 28; // name bytes start here
+export const SER_EPOCH: i32 = 28; // u32 collectGarbage() epoch of the last committed point
+export const SER_REF: i32 = 32; // u64 stable reference, never reused (what the WAL names)
+export const SER_NAME: i32 = 40; // name bytes start here
 export const FLAG_DIRTY: u16 = 1; // cached points may hold duplicates or be out of order
+export const FLAG_UNCONFIRMED_DIRTY: u16 = 2; // popped points were DIRTY: read() deduplicates
+export const FLAG_FAILED: u16 = 4; // points for this series are refused (Reason.SERIES_FAILED)
+
+// Pending point of the open batch: staged by stage(), applied by commit() (16 bytes).
+export const PEND_SERIES: i32 = 0; // u32 series pointer
+export const PEND_TS: i32 = 4; // u32 seconds
+export const PEND_VALUE: i32 = 8; // f64
+export const PEND_SIZE: i32 = 16;
+export const PEND_INITIAL: i32 = 16384; // pending slots allocated at init, doubled on demand
 
 // Point slot in a series' list (16 bytes).
 export const PT_TS: i32 = 0; // u32

@@ -22,7 +22,7 @@ import {
   REC_TS,
   REC_VALUE,
 } from "./layout";
-import { bump } from "./counters";
+import { bumpStaged } from "./counters";
 import { hashRecords } from "./fnv";
 import { NUM_BAD, NUM_OK, numStatus, numValue, parseTimestamp, parseValue, tsValue } from "./float";
 
@@ -32,8 +32,6 @@ export let batch: usize = 0;
 export let batchLen: i32 = 0;
 /** Records of the last parse() waiting for the JS fix-up (REC_FIXUP). */
 export let batchFixups: i32 = 0;
-/** Lines the last parse() rejected. */
-export let batchRejected: i32 = 0;
 /** The last parse() stopped on a full batch before the last complete line. */
 export let batchFull: bool = false;
 /** Lines longer than this many bytes (before the `\n`) are rejected. */
@@ -50,7 +48,6 @@ export function setBatch(ptr: usize): void {
 export function setBatchLen(count: i32): void {
   batchLen = count;
   batchFixups = 0;
-  batchRejected = 0;
 }
 
 export function setMaxLineLen(len: usize): void {
@@ -89,12 +86,11 @@ function nextLf(p: usize): usize {
 /**
  * Parses every complete line in [ptr, ptr + len) into the batch, stopping early when the batch
  * is full. Returns the bytes consumed: up to and including the last `\n` handled. Rejected lines
- * are counted by reason here; accepted ones are counted when applied.
+ * are counted by reason in the open batch's counters; accepted ones when committed.
  */
 export function parse(ptr: usize, len: usize): usize {
   batchLen = 0;
   batchFixups = 0;
-  batchRejected = 0;
   batchFull = false;
   const last = lastLf(ptr, len);
   if (last < 0) return 0;
@@ -112,8 +108,7 @@ export function parse(ptr: usize, len: usize): usize {
     const reason = classify(p);
     assert(reason != VALID, "classify() found no fault in a line the fast path refused");
     if (reason >= 0) {
-      bump(COUNTER_REJECTED + reason);
-      batchRejected++;
+      bumpStaged(COUNTER_REJECTED + reason);
     }
     p = classifyEnd + 1;
   }

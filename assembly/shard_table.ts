@@ -1,18 +1,21 @@
 // The cache: 1024 shards (hash & 1023), each an open-addressing index from name bytes to a
 // series record; a record holds its name once and a list of 16-byte point slots, newest first.
 // Carbon's semantics for every reader: one value per series and second, the last arrival wins,
-// points listed in order of first arrival. Insert only appends (and marks a series DIRTY when a
-// timestamp is not newer than the last); pop() and read() deduplicate DIRTY series on the way
-// out, so nothing downstream sees two values for one second.
+// points listed in order of first arrival. appendPoint() only appends (and marks a series DIRTY
+// when a timestamp is not newer than the last); pop() and read() deduplicate DIRTY series on the
+// way out, so nothing downstream sees two values for one second. A series keeps its record, and
+// its stable reference, when its points are confirmed: collectGarbage() drops empty idle ones.
 
 import { alloc, free } from "./alloc";
 import { bump, counters } from "./counters";
 import {
   COUNTER_CACHED_POINTS,
   COUNTER_NOT_CONFIRMED,
-  COUNTER_OVERFLOW,
   COUNTER_SERIES,
+  COUNTER_GC_SERIES,
   FLAG_DIRTY,
+  FLAG_FAILED,
+  FLAG_UNCONFIRMED_DIRTY,
   NEW_SERIES_CAP,
   OUT_SIZE,
   OUT_TS,
@@ -22,6 +25,7 @@ import {
   PT_TS,
   PT_VALUE,
   SER_COUNT,
+  SER_EPOCH,
   SER_FLAGS,
   SER_HASH,
   SER_HEAD,
@@ -29,6 +33,7 @@ import {
   SER_MIN_TS,
   SER_NAME,
   SER_NAME_LEN,
+  SER_REF,
   SER_UNCONFIRMED,
   SHARD_BITS,
   SHARD_CAP_MASK,
@@ -45,8 +50,6 @@ import {
   SNAP_SIZE,
 } from "./layout";
 
-/** The popped-points of the series were DIRTY when popped (read() must deduplicate them). */
-const FLAG_UNCONFIRMED_DIRTY: u16 = 2;
 const OUT_DELETED: i32 = 4; // u32 marker inside an output record during dedup
 
 let shards: usize = 0;
@@ -55,6 +58,12 @@ let cachedPoints: u64 = 0;
 let notConfirmed: u64 = 0;
 let seriesCount: u64 = 0;
 let freePoints: usize = 0;
+/** The next series reference: only ever grows, so a reference is never reused. */
+let nextRef: u64 = 1;
+/** collectGarbage() epoch: a series last appended to in an older epoch is idle. */
+let gcEpoch: u32 = 0;
+/** Set by seriesFor() when it created the series it returns. */
+export let created: bool = false;
 
 /** Output region for pop()/read(), OUT_SIZE bytes per point; grown on demand. */
 export let out: usize = 0;
@@ -77,6 +86,8 @@ export function tableInit(limit: u64): void {
   notConfirmed = 0;
   seriesCount = 0;
   freePoints = 0;
+  nextRef = 1;
+  gcEpoch = 0;
   out = 0;
   outCap = 0;
   snap = 0;
@@ -189,9 +200,10 @@ export function touchSlots(rec: usize, count: i32, recSize: usize, hashOff: usiz
   touched += sum;
 }
 
-/** Finds or creates the series; 0 when it is new and memory cannot grow. */
+/** Finds or creates the series (setting `created`); 0 when it is new and memory cannot grow. */
 // @ts-ignore: decorator
-@inline function seriesFor(hash: u32, name: usize, len: usize): usize {
+@inline export function seriesFor(hash: u32, name: usize, len: usize): usize {
+  created = false;
   const sh = shardOf(hash);
   let slots = <usize>load<u32>(sh, SHARD_SLOTS);
   let mask = load<u32>(sh, SHARD_CAP_MASK);
@@ -230,15 +242,32 @@ function createSeries(sh: usize, i: u32, hash: u32, name: usize, len: usize): us
   store<u32>(rec, 0, SER_MAX_TS);
   store<u32>(rec, 0, SER_MIN_TS);
   store<u32>(rec, 0, SER_UNCONFIRMED);
+  store<u32>(rec, gcEpoch, SER_EPOCH);
+  store<u64>(rec, nextRef++, SER_REF);
   memory.copy(rec + SER_NAME, name, len);
   const e = <usize>load<u32>(sh, SHARD_SLOTS) + (<usize>i << 3);
   store<u32>(e, hash);
   store<u32>(e, <u32>rec, 4);
   store<u32>(sh, used + 1, SHARD_USED);
   seriesCount++;
+  created = true;
+  return rec;
+}
+
+/** Records a committed new series for the name index (takeNewSeries()). */
+export function noteNewSeries(rec: usize): void {
   if (newSeriesCount < NEW_SERIES_CAP) store<u32>(newSeries + (<usize>newSeriesCount << 2), <u32>rec);
   newSeriesCount++;
-  return rec;
+}
+
+/** The next reference a new series gets. */
+export function peekNextRef(): u64 {
+  return nextRef;
+}
+
+/** Makes new series take references from `ref` on (never lowers the counter). */
+export function raiseNextRef(ref: u64): void {
+  if (ref > nextRef) nextRef = ref;
 }
 
 /**
@@ -252,7 +281,7 @@ export function takeNewSeries(): i32 {
 }
 
 /** Removes an empty series from its shard (backward-shift deletion) and frees it. */
-function deleteSeries(rec: usize): void {
+export function deleteSeries(rec: usize): void {
   const hash = load<u32>(rec, SER_HASH);
   const sh = shardOf(hash);
   const slots = <usize>load<u32>(sh, SHARD_SLOTS);
@@ -277,28 +306,23 @@ function deleteSeries(rec: usize): void {
   seriesCount--;
 }
 
-/** Adds one point; counts it as overflow when the cache is full. */
+/** Points the cache can still take: max-size less cached and not-confirmed points. */
+export function room(): u64 {
+  const used = cachedPoints + notConfirmed;
+  return used >= maxPoints ? 0 : maxPoints - used;
+}
+
+/** Adds one point to a series' cached list; false when memory cannot grow. */
 // @ts-ignore: decorator
-@inline export function insert(hash: u32, name: usize, len: usize, ts: u32, value: f64): void {
-  if (cachedPoints + notConfirmed >= maxPoints) {
-    bump(COUNTER_OVERFLOW);
-    return;
-  }
-  const rec = seriesFor(hash, name, len);
-  if (rec == 0) {
-    bump(COUNTER_OVERFLOW);
-    return;
-  }
+@inline export function appendPoint(rec: usize, ts: u32, value: f64): bool {
   let pt = freePoints;
   if (pt != 0) {
     freePoints = <usize>load<u32>(pt, PT_NEXT);
   } else {
     pt = alloc(PT_SIZE);
-    if (pt == 0) {
-      bump(COUNTER_OVERFLOW);
-      return;
-    }
+    if (pt == 0) return false;
   }
+  store<u32>(rec, gcEpoch, SER_EPOCH);
   const count = load<u32>(rec, SER_COUNT);
   store<u32>(pt, ts, PT_TS);
   store<u32>(pt, load<u32>(rec, SER_HEAD), PT_NEXT);
@@ -317,6 +341,42 @@ function deleteSeries(rec: usize): void {
     if (ts < load<u32>(rec, SER_MIN_TS)) store<u32>(rec, ts, SER_MIN_TS);
   }
   cachedPoints++;
+  return true;
+}
+
+/** Marks a series as failing for good (its points are refused) or clears the mark. */
+export function setFailed(rec: usize, failed: bool): void {
+  const flags = load<u16>(rec, SER_FLAGS);
+  store<u16>(rec, failed ? flags | FLAG_FAILED : flags & ~FLAG_FAILED, SER_FLAGS);
+}
+
+/**
+ * Drops every series that holds no point, is not marked failed and had no point committed
+ * since the previous call, then starts a new epoch. Returns the series dropped.
+ */
+export function collectGarbage(): u32 {
+  let dropped: u32 = 0;
+  for (let s: u32 = 0; s < SHARD_COUNT; s++) {
+    const sh = shards + <usize>s * SHARD_SIZE;
+    let i: u32 = 0;
+    while (i <= load<u32>(sh, SHARD_CAP_MASK)) {
+      const rec = <usize>load<u32>(<usize>load<u32>(sh, SHARD_SLOTS) + (<usize>i << 3), 4);
+      if (
+        rec != 0 && load<u32>(rec, SER_COUNT) == 0 && load<u32>(rec, SER_UNCONFIRMED) == 0 &&
+        (load<u16>(rec, SER_FLAGS) & FLAG_FAILED) == 0 && load<u32>(rec, SER_EPOCH) != gcEpoch
+      ) {
+        // backward-shift deletion may move a later entry into slot i: look at it again
+        deleteSeries(rec);
+        dropped++;
+        continue;
+      }
+      i++;
+    }
+  }
+  gcEpoch++;
+  bump(COUNTER_GC_SERIES, dropped);
+  syncGauges();
+  return dropped;
 }
 
 /** Makes room for `n` output records; false when memory cannot grow. */
@@ -369,14 +429,14 @@ export function pop(rec: usize): i32 {
   store<u32>(rec, <u32>head, SER_UNCONFIRMED);
   store<u32>(rec, 0, SER_HEAD);
   store<u32>(rec, 0, SER_COUNT);
-  store<u16>(rec, dirty ? FLAG_UNCONFIRMED_DIRTY : 0, SER_FLAGS);
+  store<u16>(rec, (flags & FLAG_FAILED) | (dirty ? FLAG_UNCONFIRMED_DIRTY : 0), SER_FLAGS);
   cachedPoints -= n;
   notConfirmed += n;
   syncGauges();
   return <i32>written;
 }
 
-/** Frees a series' not-confirmed points once they are persisted; drops the series if empty. */
+/** Frees a series' not-confirmed points once they are persisted (the series stays). */
 export function confirm(rec: usize): void {
   let pt = <usize>load<u32>(rec, SER_UNCONFIRMED);
   let n: u64 = 0;
@@ -390,7 +450,6 @@ export function confirm(rec: usize): void {
   store<u32>(rec, 0, SER_UNCONFIRMED);
   store<u16>(rec, load<u16>(rec, SER_FLAGS) & ~FLAG_UNCONFIRMED_DIRTY, SER_FLAGS);
   notConfirmed -= n;
-  if (load<u32>(rec, SER_COUNT) == 0) deleteSeries(rec);
   syncGauges();
 }
 
@@ -405,7 +464,7 @@ export function read(rec: usize): i32 {
   if (!ensureOut(popped + n)) return -2;
   copyList(unconfirmed, 0, popped);
   copyList(<usize>load<u32>(rec, SER_HEAD), popped, n);
-  const flags = load<u16>(rec, SER_FLAGS);
+  const flags = load<u16>(rec, SER_FLAGS) & (FLAG_DIRTY | FLAG_UNCONFIRMED_DIRTY);
   if (flags != 0 || (popped != 0 && n != 0)) return <i32>dedup(popped + n);
   return <i32>(popped + n);
 }

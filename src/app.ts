@@ -19,7 +19,7 @@ import { UdpReceiver } from "./receiver/udp.ts";
 import { PrometheusServer } from "./stats/prometheus.ts";
 import type { StatSource } from "./stats/sample.ts";
 import { SelfMetrics } from "./stats/self_metrics.ts";
-import { WasmCache } from "./wasm/wasm_cache.ts";
+import { Head } from "./appender/head.ts";
 
 const log = new Logger("app");
 
@@ -33,7 +33,8 @@ interface Receiver extends StatSource {
 /** The running daemon. */
 export class App {
   readonly config: Config;
-  readonly cache: WasmCache;
+  /** The cache: appenders for the producers, the drain for the persister and queries. */
+  readonly head: Head;
   /** Listeners by name, in start order. */
   readonly receivers = new Map<string, Receiver>();
   readonly persister?: Persister;
@@ -46,9 +47,10 @@ export class App {
   readonly store: MetricStore;
   readonly stats: StatSource[] = [];
 
-  private constructor(config: Config, cache: WasmCache, hostname: string, rules: RuleFiles) {
+  private constructor(config: Config, head: Head, hostname: string, rules: RuleFiles) {
     this.config = config;
-    this.cache = cache;
+    this.head = head;
+    const cache = head.drain;
     this.stats.push(new CacheStats(cache, config.cache.maxSize));
     const glob: GlobOptions = {
       maxGlobs: config.carbonserver.maxGlobs,
@@ -64,9 +66,9 @@ export class App {
       dataDir: whisper ? config.whisper.dataDir : null,
       glob,
     });
-    if (config.tcp.enabled) this.#receiver("tcp", new TcpReceiver(cache, config.tcp));
-    if (config.udp.enabled) this.#receiver("udp", new UdpReceiver(cache, config.udp));
-    if (config.pickle.enabled) this.#receiver("pickle", new PickleReceiver(cache, config.pickle));
+    if (config.tcp.enabled) this.#receiver("tcp", new TcpReceiver(head, config.tcp));
+    if (config.udp.enabled) this.#receiver("udp", new UdpReceiver(head, config.udp));
+    if (config.pickle.enabled) this.#receiver("pickle", new PickleReceiver(head, config.pickle));
     if (config.carbonlink.enabled) {
       this.#receiver(
         "carbonlink",
@@ -110,7 +112,7 @@ export class App {
         hostname,
       },
       this.stats,
-      cache,
+      head,
     );
   }
 
@@ -125,15 +127,16 @@ export class App {
    */
   static async create(config: Config, hostname = Deno.hostname()): Promise<App> {
     const rules = readRuleFiles(config.whisper.schemasFile, config.whisper.aggregationFile);
-    const cache = await WasmCache.load({
+    const head = await Head.load({
       maxPoints: config.cache.maxSize,
       maxLineLen: config.tcp.maxLineSize,
     });
-    return new App(config, cache, hostname, rules);
+    return new App(config, head, hostname, rules);
   }
 
   /** Starts writing and listening; returns every listener's bound address by name. */
   start(): Record<string, string> {
+    this.head.start();
     this.index?.start();
     this.persister?.start();
     this.prometheus?.start();
@@ -181,7 +184,7 @@ export class App {
     if (this.persister) {
       const flushed = await this.persister.flush(this.config.common.shutdownTimeout);
       if (!flushed) {
-        const c = this.cache.counters();
+        const c = this.head.drain.counters();
         log.error("shutdown-timeout reached: points not written", {
           points: c.cachedPoints + c.notConfirmed,
         });
@@ -191,7 +194,8 @@ export class App {
     await this.index?.stop();
     await this.carbonserver?.stop();
     await this.prometheus?.stop();
-    log.info("stopped", { cache: this.cache.counters() });
+    this.head.stop();
+    log.info("stopped", { cache: this.head.drain.counters() });
   }
 }
 

@@ -21,11 +21,11 @@ import {
   encodeValueReply,
 } from "../protocol/pickle_encode.ts";
 import { FrameReader } from "../receiver/frame_reader.ts";
-import { type Connection, StreamServer, writeAll } from "../receiver/stream_server.ts";
+import { type Connection, StreamServer, writeAll } from "../net/stream_server.ts";
 import type { StatSend, StatSource } from "../stats/sample.ts";
 import type { MetricStore } from "./metric_store.ts";
 import { setAggregationMethod } from "../whisper/whisper_file.ts";
-import { metricPath } from "../persister/metric_path.ts";
+import { metricPath } from "../storage/metric_path.ts";
 
 const log = new Logger("carbonlink");
 

@@ -8,7 +8,7 @@
 // a non-200 and stops asking this server for a minute. Refused patterns and exceeded limits are
 // 400 with the reason as text, as go-carbon answers.
 
-import { listenOn } from "../receiver/listen.ts";
+import { listenOn } from "../net/listen.ts";
 import { Logger, RateLimiter } from "../log/logger.ts";
 import { PickleWriter } from "../protocol/pickle_encode.ts";
 import type { StatSend, StatSource } from "../stats/sample.ts";

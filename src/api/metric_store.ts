@@ -6,9 +6,9 @@
 import { compileGlob, type GlobOptions } from "../index/glob.ts";
 import type { CacheNames } from "../index/cache_names.ts";
 import type { FindMatch, NameTrie } from "../index/name_trie.ts";
-import { metricPath } from "../persister/metric_path.ts";
-import type { StorageAggregation } from "../persister/storage_aggregation.ts";
-import type { StorageSchemas } from "../persister/storage_schemas.ts";
+import { metricPath } from "../storage/metric_path.ts";
+import type { StorageAggregation } from "../storage/storage_aggregation.ts";
+import type { StorageSchemas } from "../storage/storage_schemas.ts";
 import { aggregate, type AggregationType } from "../whisper/aggregate.ts";
 import {
   AGGREGATION_METHODS,
@@ -18,7 +18,7 @@ import {
   type WhisperHeader,
 } from "../whisper/format.ts";
 import { emptyFetch, type FetchResult, fetchWindow, WhisperFile } from "../whisper/whisper_file.ts";
-import type { Points, WasmCache } from "../wasm/wasm_cache.ts";
+import type { Points, WasmDrain } from "../wasm/drain.ts";
 
 /** The parsed storage rules (they give cache-only metrics their future file's shape). */
 export interface StorageRules {
@@ -60,14 +60,14 @@ export interface MetricStoreOptions {
 
 /** Names, values and metadata of every metric, on disk or only in the cache. */
 export class MetricStore {
-  #cache: WasmCache;
+  #cache: WasmDrain;
   #disk?: { trie: NameTrie };
   #cacheNames: CacheNames;
   #opts: MetricStoreOptions;
   #rules: StorageRules;
 
   constructor(
-    cache: WasmCache,
+    cache: WasmDrain,
     cacheNames: CacheNames,
     disk: { trie: NameTrie } | undefined,
     rules: StorageRules,
@@ -144,7 +144,10 @@ export class MetricStore {
    */
   cachePoints(name: string): Points | null {
     const series = this.#cache.lookup(name);
-    return series === 0 ? null : this.#cache.points(series);
+    if (series === 0) return null;
+    const points = this.#cache.points(series);
+    // a series stays in the table, empty, after its points are written
+    return points.timestamps.length === 0 ? null : points;
   }
 
   /**
@@ -194,7 +197,7 @@ export class MetricStore {
         file.close();
       }
     }
-    if (this.#cache.lookup(name) === 0) return null;
+    if (this.cachePoints(name) === null) return null;
     return describe(name, this.#futureFile(name), false);
   }
 

@@ -2,14 +2,14 @@
 
 import { REJECT_REASONS } from "../protocol/plaintext.ts";
 import type { StatSend, StatSource } from "../stats/sample.ts";
-import type { WasmCache } from "../wasm/wasm_cache.ts";
+import type { WasmDrain } from "../wasm/drain.ts";
 
 /** Reports the wasm cache's counters; `maxPoints` is `[cache] max-size`. */
 export class CacheStats implements StatSource {
-  #cache: WasmCache;
+  #cache: WasmDrain;
   #maxPoints: number;
 
-  constructor(cache: WasmCache, maxPoints: number) {
+  constructor(cache: WasmDrain, maxPoints: number) {
     this.#cache = cache;
     this.#maxPoints = maxPoints;
   }
@@ -36,6 +36,13 @@ export class CacheStats implements StatSource {
       type: "gauge",
       value: c.notConfirmed,
       carbon: "cache.notConfirmed",
+    });
+    send({
+      name: "carbonado_cache_series_collected_total",
+      help: "Empty idle series dropped from the cache table.",
+      type: "counter",
+      value: c.collectedSeries,
+      carbon: "cache.seriesCollected",
     });
     send({
       name: "carbonado_cache_max_points",

@@ -4,7 +4,7 @@
 
 import type { GlobOptions } from "./glob.ts";
 import { NameTrie } from "./name_trie.ts";
-import type { WasmCache } from "../wasm/wasm_cache.ts";
+import type { WasmDrain } from "../wasm/drain.ts";
 
 /** What the disk index answers here. */
 export interface OnDisk {
@@ -13,12 +13,12 @@ export interface OnDisk {
 
 /** The cache-only part of the name index. */
 export class CacheNames {
-  #cache: WasmCache;
+  #cache: WasmDrain;
   #disk?: OnDisk;
   #glob: GlobOptions;
   #trie: NameTrie;
 
-  constructor(cache: WasmCache, disk?: OnDisk, glob: GlobOptions = {}) {
+  constructor(cache: WasmDrain, disk?: OnDisk, glob: GlobOptions = {}) {
     this.#cache = cache;
     this.#disk = disk;
     this.#glob = glob;

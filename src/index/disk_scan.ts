@@ -7,7 +7,7 @@ import { Logger, RateLimiter } from "../log/logger.ts";
 import type { StatSend } from "../stats/sample.ts";
 import type { GlobOptions } from "./glob.ts";
 import { NameTrie } from "./name_trie.ts";
-import { WHISPER_EXT } from "../persister/metric_path.ts";
+import { WHISPER_EXT } from "../storage/metric_path.ts";
 
 /** Directories deeper than this are not walked (a guard against runaway symlink chains). */
 export const MAX_SCAN_DEPTH = 128;

@@ -6,7 +6,7 @@
 
 import { Logger, RateLimiter } from "../log/logger.ts";
 import type { StatSend, StatSource } from "../stats/sample.ts";
-import type { WasmCache, WriteStrategy } from "../wasm/wasm_cache.ts";
+import type { WasmDrain, WriteStrategy } from "../wasm/drain.ts";
 import { parseRules } from "./whisper_writer.ts";
 import {
   type BatchResult,
@@ -113,7 +113,7 @@ export function readRuleFiles(schemasFile: string, aggregationFile: string): Rul
 /** Writes the cache to Whisper files. */
 export class Persister implements StatSource {
   readonly queue: WriteoutQueue;
-  #cache: WasmCache;
+  #cache: WasmDrain;
   #opts: PersisterOptions;
   #rules: RuleFiles;
   #slots: WorkerSlot[] = [];
@@ -140,7 +140,7 @@ export class Persister implements StatSource {
     io: 0,
   };
 
-  constructor(cache: WasmCache, opts: PersisterOptions) {
+  constructor(cache: WasmDrain, opts: PersisterOptions) {
     this.#cache = cache;
     this.#opts = opts;
     this.queue = new WriteoutQueue(cache, opts.strategy);

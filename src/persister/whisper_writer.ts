@@ -5,9 +5,9 @@
 
 import { WhisperCorruptionError } from "../whisper/errors.ts";
 import { WhisperFile } from "../whisper/whisper_file.ts";
-import { metricPath } from "./metric_path.ts";
-import { parseStorageAggregation, StorageAggregation } from "./storage_aggregation.ts";
-import { parseStorageSchemas, StorageSchemas } from "./storage_schemas.ts";
+import { metricPath } from "../storage/metric_path.ts";
+import { parseStorageAggregation, StorageAggregation } from "../storage/storage_aggregation.ts";
+import { parseStorageSchemas, StorageSchemas } from "../storage/storage_schemas.ts";
 import {
   type BatchResult,
   type InitMessage,

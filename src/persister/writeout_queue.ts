@@ -5,14 +5,14 @@
 // for every series.
 
 import type { StatSend, StatSource } from "../stats/sample.ts";
-import type { WasmCache, WriteStrategy } from "../wasm/wasm_cache.ts";
+import type { WasmDrain, WriteStrategy } from "../wasm/drain.ts";
 
 /** Least time between two rebuilds. */
 export const REBUILD_INTERVAL_MS = 100;
 
 /** Series to write, in strategy order. */
 export class WriteoutQueue implements StatSource {
-  #cache: WasmCache;
+  #cache: WasmDrain;
   #strategy: WriteStrategy;
   #now: () => number;
   #series: Uint32Array = new Uint32Array(0);
@@ -21,7 +21,7 @@ export class WriteoutQueue implements StatSource {
   #rebuilds = 0;
   #rebuildMs = 0;
 
-  constructor(cache: WasmCache, strategy: WriteStrategy, now = () => performance.now()) {
+  constructor(cache: WasmDrain, strategy: WriteStrategy, now = () => performance.now()) {
     this.#cache = cache;
     this.#strategy = strategy;
     this.#now = now;

@@ -12,6 +12,8 @@ export const REJECT_REASONS = [
   "bad_timestamp",
   "line_too_long",
   "truncated",
+  // not from the parser: the series is marked as failing for good (its points are refused)
+  "series_failed",
 ] as const;
 
 /** One of REJECT_REASONS. */

@@ -9,11 +9,11 @@ import { Logger, RateLimiter } from "../log/logger.ts";
 import { decodePickleMetrics, type PointRejectReason } from "../protocol/pickle_metrics.ts";
 import type { RejectReason } from "../protocol/plaintext.ts";
 import type { StatSend, StatSource } from "../stats/sample.ts";
-import type { WasmCache } from "../wasm/wasm_cache.ts";
+import type { Appendable } from "../appender/appender.ts";
 import type { StreamCounts } from "./plain_stream.ts";
 import { receiverStats } from "./receiver_stats.ts";
 import { FrameReader } from "./frame_reader.ts";
-import { type Connection, StreamServer } from "./stream_server.ts";
+import { type Connection, StreamServer } from "../net/stream_server.ts";
 
 const log = new Logger("pickle");
 
@@ -38,9 +38,9 @@ const POINT_REASONS: Record<PointRejectReason, RejectReason> = {
   "non-finite-value": "bad_value",
 };
 
-/** Accepts Graphite pickle frames into the cache. */
+/** Accepts Graphite pickle frames through the appender. */
 export class PickleReceiver implements StatSource {
-  #cache: WasmCache;
+  #head: Appendable;
   #opts: PickleReceiverOptions;
   #server: StreamServer;
   #counts: StreamCounts = { accepted: 0, rejected: 0 };
@@ -48,8 +48,8 @@ export class PickleReceiver implements StatSource {
   #framesRejected: Record<FrameReason, number> = { decode: 0, too_large: 0, truncated: 0 };
   #logLimit = new RateLimiter(10, 10_000);
 
-  constructor(cache: WasmCache, opts: PickleReceiverOptions) {
-    this.#cache = cache;
+  constructor(head: Appendable, opts: PickleReceiverOptions) {
+    this.#head = head;
     this.#opts = opts;
     this.#server = new StreamServer({ ...opts, key: "pickle.listen" }, (c) => this.#serve(c), log);
   }
@@ -83,7 +83,7 @@ export class PickleReceiver implements StatSource {
     }
   }
 
-  /** Decodes one frame and adds its points. */
+  /** Decodes one frame and commits its points as one batch. */
   #frame(payload: Uint8Array, peer: string): void {
     this.#frames++;
     const names: string[] = [];
@@ -100,12 +100,14 @@ export class PickleReceiver implements StatSource {
       this.#rejectFrame("decode", peer, err instanceof Error ? err.message : String(err));
       return;
     }
-    const accepted = this.#cache.addPoints(names, timestamps, values);
-    this.#counts.accepted += accepted;
-    this.#counts.rejected += this.#cache.lastRejected + stats.rejected;
+    const app = this.#head.appender();
+    app.appendPoints(names, timestamps, values);
     for (const [reason, n] of Object.entries(stats.rejectedBy) as [PointRejectReason, number][]) {
-      if (n > 0) this.#cache.countRejected(POINT_REASONS[reason], n);
+      if (n > 0) app.reject(POINT_REASONS[reason], n);
     }
+    const { accepted, rejected } = app.commit();
+    this.#counts.accepted += accepted;
+    this.#counts.rejected += rejected;
     if (stats.rejected > 0 && this.#logLimit.allow() >= 0) {
       log.debug("bad points in a pickle frame", {
         peer,

@@ -1,50 +1,52 @@
-// One plaintext byte stream (a TCP connection) into the cache: reads land directly in a buffer
-// in wasm memory, complete lines are ingested in one call per chunk, the partial last line is
-// carried to the front of the buffer, and a line longer than the maximum is counted once and
-// skipped up to its `\n` while the rest of the stream goes on.
+// One plaintext byte stream (a TCP connection) into the appender: reads land in the stream's
+// own buffer, complete lines are appended and committed in one batch per chunk, the partial
+// last line is carried to the front of the buffer, and a line longer than the maximum is
+// counted once and skipped up to its `\n` while the rest of the stream goes on.
 
-import type { WasmCache } from "../wasm/wasm_cache.ts";
+import type { Appender } from "../appender/appender.ts";
 
 /** Bytes asked of each read (go-carbon and VictoriaMetrics read 64 KiB at a time). */
 export const READ_BYTES = 65_536;
 
 /** Totals a stream adds to: shared by every connection of a receiver. */
 export interface StreamCounts {
-  /** Points accepted. */
+  /** Points accepted (committed). */
   accepted: number;
   /** Lines rejected. */
   rejected: number;
 }
 
-/** A stream's buffer and line state; call close() to free its wasm memory. */
+/** A stream's buffer and line state. */
 export class PlainStream {
-  #cache: WasmCache;
-  #ptr: number;
-  #size: number;
+  #app: Appender;
+  #maxLineLen: number;
+  #buf = new Uint8Array(READ_BYTES);
   #carry = 0;
   #discarding = false;
   /** What this stream added, into the receiver's totals. */
   readonly counts: StreamCounts;
 
-  constructor(cache: WasmCache, counts: StreamCounts = { accepted: 0, rejected: 0 }) {
-    this.#cache = cache;
+  constructor(
+    app: Appender,
+    maxLineLen: number,
+    counts: StreamCounts = { accepted: 0, rejected: 0 },
+  ) {
+    this.#app = app;
+    this.#maxLineLen = maxLineLen;
     this.counts = counts;
-    this.#size = READ_BYTES;
-    this.#ptr = cache.allocBuffer(this.#size);
   }
 
-  /** Where the next read goes: a view of wasm memory, valid until the next cache call. */
+  /** Where the next read goes: the free part of the stream's buffer. */
   readTarget(): Uint8Array {
-    return this.#cache.bytes(this.#ptr + this.#carry, this.#size - this.#carry);
+    return this.#buf.subarray(this.#carry);
   }
 
-  /** Takes `n` bytes just read into readTarget(). */
+  /** Takes `n` bytes just read into readTarget(), and commits the complete lines. */
   push(n: number): void {
-    const cache = this.#cache;
     const len = this.#carry + n;
     let start = 0;
     if (this.#discarding) {
-      const lf = cache.bytes(this.#ptr, len).indexOf(0x0a);
+      const lf = this.#buf.subarray(0, len).indexOf(0x0a);
       if (lf < 0) {
         this.#carry = 0;
         return;
@@ -52,46 +54,41 @@ export class PlainStream {
       start = lf + 1;
       this.#discarding = false;
     }
-    const consumed = cache.ingest(this.#ptr + start, len - start);
-    this.counts.accepted += cache.lastAccepted;
-    this.counts.rejected += cache.lastRejected;
+    const app = this.#app;
+    const consumed = app.appendPlain(this.#buf.subarray(start, len));
     const rest = len - start - consumed;
-    if (rest > cache.maxLineLen) {
-      cache.countRejected("line_too_long");
-      this.counts.rejected++;
+    if (rest > this.#maxLineLen) {
+      app.reject("line_too_long");
       this.#discarding = true;
       this.#carry = 0;
-      return;
+    } else {
+      if (rest > 0 && start + consumed > 0) this.#buf.copyWithin(0, start + consumed, len);
+      this.#carry = rest;
+      if (rest + READ_BYTES > this.#buf.length) this.#grow(rest + READ_BYTES);
     }
-    if (rest > 0 && start + consumed > 0) {
-      cache.copyWithin(this.#ptr, this.#ptr + start + consumed, rest);
-    }
-    this.#carry = rest;
-    if (rest + READ_BYTES > this.#size) this.#grow(rest + READ_BYTES);
+    this.#commit();
   }
 
   /** The peer closed the stream: an unfinished last line is counted as truncated. */
   end(): void {
     if (this.#carry > 0 && !this.#discarding) {
-      this.#cache.countRejected("truncated");
-      this.counts.rejected++;
+      this.#app.reject("truncated");
+      this.#commit();
     }
     this.#carry = 0;
   }
 
-  /** Frees the buffer. */
-  close(): void {
-    this.#cache.freeBuffer(this.#ptr, this.#size);
-    this.#ptr = 0;
+  #commit(): void {
+    const { accepted, rejected } = this.#app.commit();
+    this.counts.accepted += accepted;
+    this.counts.rejected += rejected;
   }
 
   #grow(need: number): void {
-    let size = this.#size;
+    let size = this.#buf.length;
     while (size < need) size *= 2;
-    const ptr = this.#cache.allocBuffer(size);
-    this.#cache.copyWithin(ptr, this.#ptr, this.#carry);
-    this.#cache.freeBuffer(this.#ptr, this.#size);
-    this.#ptr = ptr;
-    this.#size = size;
+    const buf = new Uint8Array(size);
+    buf.set(this.#buf.subarray(0, this.#carry));
+    this.#buf = buf;
   }
 }

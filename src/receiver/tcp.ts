@@ -1,12 +1,12 @@
 // The plaintext TCP receiver (`[tcp] listen`, default `:2003`): one PlainStream per connection,
-// each reading straight into wasm memory. Connections idle for longer than the read timeout are
+// each with its own appender, committing once per chunk read. Connections idle for longer than the read timeout are
 // closed (go-carbon: 2 min); stop() closes the listener and every connection and awaits them.
 
 import { Logger } from "../log/logger.ts";
 import type { StatSend, StatSource } from "../stats/sample.ts";
-import type { WasmCache } from "../wasm/wasm_cache.ts";
+import type { Appendable } from "../appender/appender.ts";
 import { PlainStream, type StreamCounts } from "./plain_stream.ts";
-import { type Connection, StreamServer } from "./stream_server.ts";
+import { type Connection, StreamServer } from "../net/stream_server.ts";
 import { receiverStats } from "./receiver_stats.ts";
 
 const log = new Logger("tcp");
@@ -17,16 +17,20 @@ export interface TcpReceiverOptions {
   listen: string;
   /** Close a connection after this many milliseconds without data. */
   readTimeout: number;
+  /** Longest line in bytes (`[tcp] max-line-size`); longer ones are skipped and counted. */
+  maxLineSize: number;
 }
 
-/** Accepts Graphite plaintext over TCP into the cache. */
+/** Accepts Graphite plaintext over TCP through the appender. */
 export class TcpReceiver implements StatSource {
-  #cache: WasmCache;
+  #head: Appendable;
+  #maxLineSize: number;
   #server: StreamServer;
   #counts: StreamCounts = { accepted: 0, rejected: 0 };
 
-  constructor(cache: WasmCache, opts: TcpReceiverOptions) {
-    this.#cache = cache;
+  constructor(head: Appendable, opts: TcpReceiverOptions) {
+    this.#head = head;
+    this.#maxLineSize = opts.maxLineSize;
     this.#server = new StreamServer({ ...opts, key: "tcp.listen" }, (c) => this.#serve(c), log);
   }
 
@@ -41,7 +45,7 @@ export class TcpReceiver implements StatSource {
   }
 
   async #serve(c: Connection): Promise<void> {
-    const stream = new PlainStream(this.#cache, this.#counts);
+    const stream = new PlainStream(this.#head.appender(), this.#maxLineSize, this.#counts);
     try {
       while (true) {
         const n = await c.conn.read(stream.readTarget());
@@ -51,7 +55,6 @@ export class TcpReceiver implements StatSource {
       }
     } finally {
       stream.end();
-      stream.close();
     }
   }
 

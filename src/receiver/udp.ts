@@ -1,15 +1,14 @@
-// The plaintext UDP receiver (`[udp] listen`, default `:2003`): each datagram is received
-// straight into a buffer in wasm memory and parsed as a block of lines by the same parser as
-// TCP. As in go-carbon, a last line without its `\n` is incomplete: it is dropped and counted
+// The plaintext UDP receiver (`[udp] listen`, default `:2003`): each datagram is appended and
+// committed as one batch, parsed as a block of lines by the same parser as TCP. As in go-carbon, a last line without its `\n` is incomplete: it is dropped and counted
 // as truncated. (Deno.listenDatagram needs the "net" unstable feature, enabled in deno.json.)
 
-import { listenOn } from "./listen.ts";
+import { listenOn } from "../net/listen.ts";
 import { Logger } from "../log/logger.ts";
 import type { StatSend, StatSource } from "../stats/sample.ts";
-import type { WasmCache } from "../wasm/wasm_cache.ts";
+import type { Appendable } from "../appender/appender.ts";
 import type { StreamCounts } from "./plain_stream.ts";
 import { receiverStats } from "./receiver_stats.ts";
-import { isClosedError } from "./stream_server.ts";
+import { isClosedError } from "../net/stream_server.ts";
 
 const log = new Logger("udp");
 
@@ -21,17 +20,17 @@ export interface UdpReceiverOptions {
   listen: string;
 }
 
-/** Accepts Graphite plaintext datagrams into the cache. */
+/** Accepts Graphite plaintext datagrams through the appender. */
 export class UdpReceiver implements StatSource {
-  #cache: WasmCache;
+  #head: Appendable;
   #opts: UdpReceiverOptions;
   #conn?: Deno.DatagramConn;
   #loop?: Promise<void>;
   #counts: StreamCounts = { accepted: 0, rejected: 0 };
   #datagrams = 0;
 
-  constructor(cache: WasmCache, opts: UdpReceiverOptions) {
-    this.#cache = cache;
+  constructor(head: Appendable, opts: UdpReceiverOptions) {
+    this.#head = head;
     this.#opts = opts;
   }
 
@@ -50,25 +49,19 @@ export class UdpReceiver implements StatSource {
   }
 
   async #receive(conn: Deno.DatagramConn): Promise<void> {
-    const cache = this.#cache;
-    const buf = cache.allocBuffer(DATAGRAM_BYTES);
+    const app = this.#head.appender();
+    const buf = new Uint8Array(DATAGRAM_BYTES);
     try {
       while (true) {
-        const [data] = await conn.receive(cache.bytes(buf, DATAGRAM_BYTES));
+        const [data] = await conn.receive(buf);
         this.#datagrams++;
-        const n = data.length;
-        const consumed = cache.ingest(buf, n);
-        this.#counts.accepted += cache.lastAccepted;
-        this.#counts.rejected += cache.lastRejected;
-        if (consumed < n) {
-          cache.countRejected("truncated");
-          this.#counts.rejected++;
-        }
+        if (app.appendPlain(data) < data.length) app.reject("truncated");
+        const { accepted, rejected } = app.commit();
+        this.#counts.accepted += accepted;
+        this.#counts.rejected += rejected;
       }
     } catch (err) {
       if (!isClosedError(err)) log.error("udp receive failed", { err });
-    } finally {
-      cache.freeBuffer(buf, DATAGRAM_BYTES);
     }
   }
 

@@ -1,7 +1,7 @@
 // The Prometheus text exposition page (`GET /metrics`) and `/healthz`, on a small HTTP listener
 // (default 127.0.0.1:7007, go-carbon's pprof/prometheus port).
 
-import { listenOn } from "../receiver/listen.ts";
+import { listenOn } from "../net/listen.ts";
 import { Logger } from "../log/logger.ts";
 import { collect, type Sample, type StatSource } from "./sample.ts";
 

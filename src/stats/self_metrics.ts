@@ -5,8 +5,8 @@
 // then to whisper like any series), `tcp://host:port` or `udp://host:port`.
 
 import { Logger } from "../log/logger.ts";
-import { writeAll } from "../receiver/stream_server.ts";
-import type { WasmCache } from "../wasm/wasm_cache.ts";
+import { writeAll } from "../net/stream_server.ts";
+import type { Appendable } from "../appender/appender.ts";
 import { collect, type StatSource } from "./sample.ts";
 
 const log = new Logger("stats");
@@ -34,16 +34,16 @@ export function expandPrefix(graphPrefix: string, hostname: string): string {
 export class SelfMetrics {
   #opts: SelfMetricsOptions;
   #sources: Iterable<StatSource>;
-  #cache: WasmCache;
+  #head: Appendable;
   #prefix: string;
   #last = new Map<string, number>();
   #timer?: ReturnType<typeof setInterval>;
   #sending?: Promise<void>;
 
-  constructor(opts: SelfMetricsOptions, sources: Iterable<StatSource>, cache: WasmCache) {
+  constructor(opts: SelfMetricsOptions, sources: Iterable<StatSource>, head: Appendable) {
     this.#opts = opts;
     this.#sources = sources;
-    this.#cache = cache;
+    this.#head = head;
     this.#prefix = expandPrefix(opts.graphPrefix, opts.hostname);
   }
 
@@ -70,7 +70,9 @@ export class SelfMetrics {
     const endpoint = this.#opts.endpoint;
     try {
       if (endpoint === "local") {
-        this.#cache.addPoints(names, names.map(() => ts), values);
+        const app = this.#head.appender();
+        app.appendPoints(names, names.map(() => ts), values);
+        app.commit();
       } else {
         const lines = names.map((name, i) => `${name} ${values[i]} ${ts}\n`);
         await sendRemote(endpoint, lines);

@@ -1,7 +1,7 @@
 // Reads back everything a cache holds, for assertions: name -> [timestamp, value][] as readers
 // see them (order of first arrival, one value per second).
 
-import type { Points, WasmCache } from "../../src/wasm/wasm_cache.ts";
+import type { Points, WasmDrain } from "../../src/wasm/drain.ts";
 import type { PlainStream } from "../../src/receiver/plain_stream.ts";
 
 /** Points as [timestamp, value] pairs. */
@@ -10,12 +10,12 @@ export function pairs(p: Points): [number, number][] {
 }
 
 /** What a reader sees for the series named `name`. */
-export function readPairs(cache: WasmCache, name: string): [number, number][] {
+export function readPairs(cache: WasmDrain, name: string): [number, number][] {
   return pairs(cache.points(cache.lookup(name)));
 }
 
 /** Pops a series and returns its points as pairs, or null when it is busy. */
-export function popPairs(cache: WasmCache, series: number): [number, number][] | null {
+export function popPairs(cache: WasmDrain, series: number): [number, number][] | null {
   const n = cache.pop(series);
   if (n < 0) return null;
   const p = { timestamps: new Uint32Array(n), values: new Float64Array(n) };
@@ -24,7 +24,7 @@ export function popPairs(cache: WasmCache, series: number): [number, number][] |
 }
 
 /** Every series with cached points, sorted by name. */
-export function dumpCache(cache: WasmCache): Map<string, [number, number][]> {
+export function dumpCache(cache: WasmDrain): Map<string, [number, number][]> {
   const snap = cache.snapshot();
   const entries: [string, [number, number][]][] = [];
   for (const series of snap.series) {

@@ -1,6 +1,6 @@
 // Socket helpers for tests: send bytes to a TCP port, wait for a condition.
 
-import { writeAll } from "../../src/receiver/stream_server.ts";
+import { writeAll } from "../../src/net/stream_server.ts";
 import { concat } from "./bytes.ts";
 
 const enc = new TextEncoder();

@@ -5,7 +5,7 @@
 import { assert, assertEquals } from "../_util/assert.ts";
 import { feed } from "../_util/cache_dump.ts";
 import { readToEnd } from "../_util/net.ts";
-import { writeAll } from "../../src/receiver/stream_server.ts";
+import { writeAll } from "../../src/net/stream_server.ts";
 import { CarbonlinkServer } from "../../src/api/carbonlink.ts";
 import { MetricStore } from "../../src/api/metric_store.ts";
 import { CacheNames } from "../../src/index/cache_names.ts";
@@ -15,10 +15,11 @@ import { PlainStream } from "../../src/receiver/plain_stream.ts";
 import { create } from "../../src/whisper/create.ts";
 import { parseRetentionDefs } from "../../src/whisper/archive_list.ts";
 import { info } from "../../src/whisper/whisper_file.ts";
-import { WasmCache } from "../../src/wasm/wasm_cache.ts";
+import { Head } from "../../src/appender/head.ts";
 
 configureLogging({ level: "error", sink: () => {} });
-const cache = await WasmCache.load({ maxPoints: 10_000, maxLineLen: 262_144 });
+const head = await Head.load({ maxPoints: 10_000, maxLineLen: 262_144 });
+const cache = head.drain;
 
 const CLIENT = `
 import json, pickle, socket, struct, sys
@@ -63,7 +64,7 @@ async function python(port: number, protocol: number, requests: unknown[]): Prom
 }
 
 async function withServer(fn: (port: number, dir: string) => Promise<void>): Promise<void> {
-  cache.reset(10_000);
+  head.reset(10_000);
   const dir = await Deno.makeTempDir();
   const rules = parseRules({ schemas: null, aggregation: null });
   const store = new MetricStore(cache, new CacheNames(cache), undefined, rules, {
@@ -85,9 +86,8 @@ async function withServer(fn: (port: number, dir: string) => Promise<void>): Pro
 }
 
 function ingest(text: string): void {
-  const stream = new PlainStream(cache);
+  const stream = new PlainStream(head.appender(), head.maxLineLen);
   feed(stream, new TextEncoder().encode(text));
-  stream.close();
 }
 
 for (const protocol of [2, 5]) {

@@ -13,14 +13,15 @@ import { PlainStream } from "../../src/receiver/plain_stream.ts";
 import { parseRetentionDefs } from "../../src/whisper/archive_list.ts";
 import { create } from "../../src/whisper/create.ts";
 import { updateMany } from "../../src/whisper/whisper_file.ts";
-import { WasmCache } from "../../src/wasm/wasm_cache.ts";
+import { Head } from "../../src/appender/head.ts";
 
 configureLogging({ level: "error", sink: () => {} });
 const NOW = 1_800_000_000 - (1_800_000_000 % 60);
-const cache = await WasmCache.load({ maxPoints: 10_000, maxLineLen: 262_144 });
+const head = await Head.load({ maxPoints: 10_000, maxLineLen: 262_144 });
+const cache = head.drain;
 
 async function withApi(fn: (api: CarbonServer, dir: string) => Promise<void>, maxRendered = 100) {
-  cache.reset(10_000);
+  head.reset(10_000);
   const dir = await Deno.makeTempDir();
   await Deno.mkdir(`${dir}/srv`, { recursive: true });
   create(`${dir}/srv/disk.wsp`, parseRetentionDefs("60s:1h,5m:1d"), { aggregationMethod: "sum" });
@@ -50,9 +51,8 @@ async function withApi(fn: (api: CarbonServer, dir: string) => Promise<void>, ma
 }
 
 function ingest(text: string): void {
-  const stream = new PlainStream(cache);
+  const stream = new PlainStream(head.appender(), head.maxLineLen);
   feed(stream, new TextEncoder().encode(text));
-  stream.close();
 }
 
 async function get(api: CarbonServer, path: string): Promise<Response> {

@@ -12,11 +12,12 @@ import { PlainStream } from "../../src/receiver/plain_stream.ts";
 import { create } from "../../src/whisper/create.ts";
 import { parseRetentionDefs } from "../../src/whisper/archive_list.ts";
 import { updateMany } from "../../src/whisper/whisper_file.ts";
-import { WasmCache } from "../../src/wasm/wasm_cache.ts";
+import { Head } from "../../src/appender/head.ts";
 
 configureLogging({ level: "error", sink: () => {} });
 const NOW = 1_800_000_000 - (1_800_000_000 % 60);
-const cache = await WasmCache.load({ maxPoints: 10_000, maxLineLen: 262_144 });
+const head = await Head.load({ maxPoints: 10_000, maxLineLen: 262_144 });
+const cache = head.drain;
 const rules = parseRules({
   schemas: { file: "s", text: "[all]\npattern = .\nretentions = 60s:1d,1h:30d\n" },
   aggregation: {
@@ -26,13 +27,12 @@ const rules = parseRules({
 });
 
 function ingest(text: string): void {
-  const stream = new PlainStream(cache);
+  const stream = new PlainStream(head.appender(), head.maxLineLen);
   feed(stream, new TextEncoder().encode(text));
-  stream.close();
 }
 
 async function withStore(fn: (store: MetricStore, dir: string) => Promise<void> | void) {
-  cache.reset(10_000);
+  head.reset(10_000);
   const dir = await Deno.makeTempDir();
   for (const name of ["disk.a", "disk.b", "both.x"]) {
     await Deno.mkdir(`${dir}/${name.split(".")[0]}`, { recursive: true });

@@ -6,15 +6,16 @@
 
 import { PlainStream } from "../../src/receiver/plain_stream.ts";
 import { MAX_LINE_BYTES } from "../../src/protocol/plaintext.ts";
-import { WasmCache } from "../../src/wasm/wasm_cache.ts";
+import { Head } from "../../src/appender/head.ts";
 import { plaintextDataset } from "./plaintext_datasets.ts";
 
-const cache = await WasmCache.load({ maxPoints: 2_000_000, maxLineLen: MAX_LINE_BYTES });
+const head = await Head.load({ maxPoints: 2_000_000, maxLineLen: MAX_LINE_BYTES });
+const cache = head.drain;
 for (const [metrics, points] of [[10_000, 100], [1_000_000, 1]]) {
   const d = plaintextDataset(metrics, points, "");
-  cache.reset(2_000_000);
+  head.reset(2_000_000);
   const empty = cache.counters().heapBytes;
-  const stream = new PlainStream(cache);
+  const stream = new PlainStream(head.appender(), head.maxLineLen);
   let off = 0;
   while (off < d.bytes.length) {
     const target = stream.readTarget();
@@ -23,7 +24,6 @@ for (const [metrics, points] of [[10_000, 100], [1_000_000, 1]]) {
     stream.push(n);
     off += n;
   }
-  stream.close();
   const c = cache.counters();
   const heap = c.heapBytes - empty;
   const snap = cache.snapshot();

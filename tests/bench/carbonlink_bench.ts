@@ -8,12 +8,13 @@ import { parseRules } from "../../src/persister/whisper_writer.ts";
 import { parseCarbonlinkRequest } from "../../src/protocol/carbonlink_request.ts";
 import { encodePickle } from "../../src/protocol/pickle_encode.ts";
 import { PlainStream } from "../../src/receiver/plain_stream.ts";
-import { WasmCache } from "../../src/wasm/wasm_cache.ts";
+import { Head } from "../../src/appender/head.ts";
 import { plaintextDataset } from "./plaintext_datasets.ts";
 
-const cache = await WasmCache.load({ maxPoints: 1_000_000, maxLineLen: 262_144 });
+const head = await Head.load({ maxPoints: 1_000_000, maxLineLen: 262_144 });
+const cache = head.drain;
 const data = plaintextDataset(10_000, 10, "");
-const stream = new PlainStream(cache);
+const stream = new PlainStream(head.appender(), head.maxLineLen);
 for (let off = 0; off < data.bytes.length;) {
   const target = stream.readTarget();
   const n = Math.min(target.length, data.bytes.length - off);

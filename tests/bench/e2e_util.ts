@@ -1,7 +1,7 @@
 // Pieces shared by the end-to-end benchmarks: splitting a payload across connections, sending
 // it, and reading a process's CPU time and peak RSS from /proc.
 
-import { writeAll } from "../../src/receiver/stream_server.ts";
+import { writeAll } from "../../src/net/stream_server.ts";
 
 /** Splits a plaintext payload into `n` slices on line boundaries. */
 export function splitLines(bytes: Uint8Array, n: number): Uint8Array[] {

@@ -1,11 +1,11 @@
-// The wasm parser alone (parse + FNV-1a + shard-table insert, through the same PlainStream path
+// The wasm parser alone (parse + FNV-1a + stage + commit, through the same PlainStream path
 // as a TCP connection, no sockets) against the pure-TS reference parser, on
 // (a) 10k metrics × 100 points and (b) 1M distinct metrics × 1 point.
 // `deno task bench:parser` prints lines/s and MB/s via throughput_report.ts.
 
 import { PlainStream } from "../../src/receiver/plain_stream.ts";
 import { MAX_LINE_BYTES, parsePlainBlock } from "../../src/protocol/plaintext.ts";
-import { WasmCache } from "../../src/wasm/wasm_cache.ts";
+import { Head } from "../../src/appender/head.ts";
 import { plaintextDataset, sizeTag } from "./plaintext_datasets.ts";
 
 const datasets = [
@@ -13,12 +13,12 @@ const datasets = [
   plaintextDataset(1_000_000, 1, "(b) 1M metrics x 1 point"),
 ];
 const MAX_POINTS = 2_000_000;
-const cache = await WasmCache.load({ maxPoints: MAX_POINTS, maxLineLen: MAX_LINE_BYTES });
+const head = await Head.load({ maxPoints: MAX_POINTS, maxLineLen: MAX_LINE_BYTES });
 
 for (const d of datasets) {
   Deno.bench(`wasm ingest ${d.label} ${sizeTag(d)}`, { group: d.label }, (b) => {
-    cache.reset(MAX_POINTS);
-    const stream = new PlainStream(cache);
+    head.reset(MAX_POINTS);
+    const stream = new PlainStream(head.appender(), head.maxLineLen);
     b.start();
     let off = 0;
     while (off < d.bytes.length) {
@@ -29,7 +29,6 @@ for (const d of datasets) {
       off += n;
     }
     b.end();
-    stream.close();
     if (stream.counts.accepted !== d.lines) throw new Error("lost points");
   });
 

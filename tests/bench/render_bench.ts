@@ -9,7 +9,7 @@ import { parseRules } from "../../src/persister/whisper_writer.ts";
 import { parseRetentionDefs } from "../../src/whisper/archive_list.ts";
 import { create } from "../../src/whisper/create.ts";
 import { updateMany } from "../../src/whisper/whisper_file.ts";
-import { WasmCache } from "../../src/wasm/wasm_cache.ts";
+import { Head } from "../../src/appender/head.ts";
 
 const now = Math.floor(Date.now() / 1000);
 const dir = await Deno.makeTempDir();
@@ -23,12 +23,15 @@ for (let s = 0; s < 100; s++) {
     { now },
   );
 }
-const cache = await WasmCache.load({ maxPoints: 100_000, maxLineLen: 262_144 });
-cache.addPoints(
+const head = await Head.load({ maxPoints: 100_000, maxLineLen: 262_144 });
+const cache = head.drain;
+const app = head.appender();
+app.appendPoints(
   Array.from({ length: 100 }, (_, s) => `bench.s${s}`),
   Array.from({ length: 100 }, () => now),
   Array.from({ length: 100 }, (_, s) => s),
 );
+app.commit();
 const index = new DiskIndex(dir);
 index.start();
 await index.whenReady();

@@ -4,7 +4,7 @@
 import { assertEquals } from "../_util/assert.ts";
 import { startDaemon } from "../_util/daemon.ts";
 import { readToEnd, sendTcp, waitFor } from "../_util/net.ts";
-import { writeAll } from "../../src/receiver/stream_server.ts";
+import { writeAll } from "../../src/net/stream_server.ts";
 import { decodePickle, pickleTuple } from "../../src/protocol/pickle_decode.ts";
 import { encodePickle } from "../../src/protocol/pickle_encode.ts";
 

@@ -5,14 +5,14 @@ import { assertEquals } from "../_util/assert.ts";
 import { feed } from "../_util/cache_dump.ts";
 import { REBUILD_INTERVAL_MS, WriteoutQueue } from "../../src/persister/writeout_queue.ts";
 import { PlainStream } from "../../src/receiver/plain_stream.ts";
-import { WasmCache } from "../../src/wasm/wasm_cache.ts";
+import { Head } from "../../src/appender/head.ts";
 
-const cache = await WasmCache.load({ maxPoints: 10_000, maxLineLen: 262_144 });
+const head = await Head.load({ maxPoints: 10_000, maxLineLen: 262_144 });
+const cache = head.drain;
 
 function ingest(text: string): void {
-  const stream = new PlainStream(cache);
+  const stream = new PlainStream(head.appender(), head.maxLineLen);
   feed(stream, new TextEncoder().encode(text));
-  stream.close();
 }
 
 function drain(queue: WriteoutQueue): string[] {
@@ -32,14 +32,14 @@ Deno.test("WriteoutQueue gives series in strategy order", () => {
       ["sorted", ["one", "three", "two"]],
     ] as const
   ) {
-    cache.reset(10_000);
+    head.reset(10_000);
     ingest("one 1 100\nthree 1 200\nthree 1 201\nthree 1 202\ntwo 1 300\ntwo 1 301\n");
     assertEquals(drain(new WriteoutQueue(cache, strategy)), [...expected], strategy);
   }
 });
 
 Deno.test("WriteoutQueue is rebuilt only once drained and at most every 100 ms", () => {
-  cache.reset(10_000);
+  head.reset(10_000);
   let now = 1000;
   const queue = new WriteoutQueue(cache, "noop", () => now);
   ingest("a 1 1\nb 1 1\n");

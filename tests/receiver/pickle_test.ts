@@ -4,13 +4,14 @@ import { assert, assertEquals } from "../_util/assert.ts";
 import { concat } from "../_util/bytes.ts";
 import { dumpCache } from "../_util/cache_dump.ts";
 import { readToEnd, waitFor } from "../_util/net.ts";
-import { writeAll } from "../../src/receiver/stream_server.ts";
+import { writeAll } from "../../src/net/stream_server.ts";
 import { configureLogging } from "../../src/log/logger.ts";
 import { PickleReceiver } from "../../src/receiver/pickle.ts";
-import { WasmCache } from "../../src/wasm/wasm_cache.ts";
+import { Head } from "../../src/appender/head.ts";
 
 configureLogging({ level: "error", sink: () => {} });
-const cache = await WasmCache.load({ maxPoints: 100_000, maxLineLen: 262_144 });
+const head = await Head.load({ maxPoints: 100_000, maxLineLen: 262_144 });
+const cache = head.drain;
 
 /** Runs Python and returns the frames (4-byte length + pickle) it printed as hex, one per line. */
 async function pythonFrames(script: string): Promise<Uint8Array[]> {
@@ -31,8 +32,8 @@ async function withReceiver(
   fn: (port: number, rx: PickleReceiver) => Promise<void>,
   maxMessageSize = 1 << 20,
 ) {
-  cache.reset(100_000);
-  const rx = new PickleReceiver(cache, {
+  head.reset(100_000);
+  const rx = new PickleReceiver(head, {
     listen: "127.0.0.1:0",
     readTimeout: 60_000,
     maxMessageSize,

@@ -4,13 +4,14 @@ import { assertEquals } from "../_util/assert.ts";
 import { dumpCache } from "../_util/cache_dump.ts";
 import { waitFor } from "../_util/net.ts";
 import { UdpReceiver } from "../../src/receiver/udp.ts";
-import { WasmCache } from "../../src/wasm/wasm_cache.ts";
+import { Head } from "../../src/appender/head.ts";
 
-const cache = await WasmCache.load({ maxPoints: 100_000, maxLineLen: 262_144 });
+const head = await Head.load({ maxPoints: 100_000, maxLineLen: 262_144 });
+const cache = head.drain;
 const enc = new TextEncoder();
 
 Deno.test("UdpReceiver parses each datagram as lines and counts an unterminated last line as truncated", async () => {
-  const rx = new UdpReceiver(cache, { listen: "127.0.0.1:0" });
+  const rx = new UdpReceiver(head, { listen: "127.0.0.1:0" });
   rx.start();
   const client = Deno.listenDatagram({ hostname: "127.0.0.1", port: 0, transport: "udp" });
   try {

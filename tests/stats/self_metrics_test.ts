@@ -5,9 +5,10 @@ import { dumpCache } from "../_util/cache_dump.ts";
 import { readToEnd } from "../_util/net.ts";
 import type { StatSend } from "../../src/stats/sample.ts";
 import { expandPrefix, SelfMetrics } from "../../src/stats/self_metrics.ts";
-import { WasmCache } from "../../src/wasm/wasm_cache.ts";
+import { Head } from "../../src/appender/head.ts";
 
-const cache = await WasmCache.load({ maxPoints: 10_000, maxLineLen: 262_144 });
+const head = await Head.load({ maxPoints: 10_000, maxLineLen: 262_144 });
+const cache = head.drain;
 let received = 0;
 const source = {
   stat(send: StatSend) {
@@ -31,11 +32,11 @@ Deno.test("expandPrefix() puts the host name in with dots as underscores", () =>
 });
 
 Deno.test("SelfMetrics writes counters as deltas and gauges as they are into the cache", async () => {
-  cache.reset(10_000);
+  head.reset(10_000);
   const self = new SelfMetrics(
     { graphPrefix: "carbon.agents.{host}", interval: 60_000, endpoint: "local", hostname: "h.one" },
     [source],
-    cache,
+    head,
   );
   received = 100;
   await self.send(1_700_000_000_000);
@@ -60,7 +61,7 @@ Deno.test("SelfMetrics sends plaintext lines to a tcp:// metric-endpoint", async
       hostname: "h",
     },
     [source],
-    cache,
+    head,
   );
   received = 5;
   const sending = self.send(1_700_000_000_000);

@@ -2,7 +2,7 @@
 // default schema, and errors naming the file, the line and the problem.
 
 import assert from "node:assert/strict";
-import { DEFAULT_SCHEMA, parseStorageSchemas } from "../../src/persister/storage_schemas.ts";
+import { DEFAULT_SCHEMA, parseStorageSchemas } from "../../src/storage/storage_schemas.ts";
 
 const CARBON_EXAMPLE = `# Schema definitions for Whisper files. Entries are scanned in order,
 # and first match wins. This file is scanned for changes every 60 seconds.

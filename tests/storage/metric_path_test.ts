@@ -1,7 +1,7 @@
 // Metric name <-> path mapping, both ways.
 
 import { assertEquals, assertThrows } from "../_util/assert.ts";
-import { metricNameFromPath, metricPath } from "../../src/persister/metric_path.ts";
+import { metricNameFromPath, metricPath } from "../../src/storage/metric_path.ts";
 
 Deno.test("metricPath() maps a.b.c to <data-dir>/a/b/c.wsp", () => {
   assertEquals(metricPath("/var/lib/w", "a.b.c"), "/var/lib/w/a/b/c.wsp");

@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import {
   DEFAULT_AGGREGATION,
   parseStorageAggregation,
-} from "../../src/persister/storage_aggregation.ts";
+} from "../../src/storage/storage_aggregation.ts";
 
 const CARBON_EXAMPLE = `# Aggregation methods for whisper files. Entries are scanned in order,
 # and first match wins. This file is scanned for changes every 60 seconds

@@ -1,7 +1,7 @@
 // The INI reader of carbon's config files.
 
 import assert from "node:assert/strict";
-import { parseIni } from "../../src/persister/ini.ts";
+import { parseIni } from "../../src/storage/ini.ts";
 
 Deno.test("parseIni() lower-cases keys, strips one pair of quotes and skips comments", () => {
   const sections = parseIni(

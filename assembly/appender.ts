@@ -1,0 +1,182 @@
+// The open batch, Prometheus' head appender in linear memory: stage() resolves parsed batch
+// records to series (finding or creating them; names are copied into the series records, so
+// the parse buffer can be reused) and admits or refuses each point; commit() applies the
+// pending points to the series lists; rollback() drops them and deletes the series the batch
+// created. Counts live in the staged counters region until commit(), so a rolled-back batch
+// leaves no trace anywhere.
+
+import { alloc, free } from "./alloc";
+import { bump, bumpStaged, clearStaged, foldStaged } from "./counters";
+import {
+  COUNTER_ACCEPTED,
+  COUNTER_OVERFLOW,
+  COUNTER_REJECTED,
+  FLAG_FAILED,
+  PEND_INITIAL,
+  PEND_SERIES,
+  PEND_SIZE,
+  PEND_TS,
+  PEND_VALUE,
+  Reason,
+  REC_HASH,
+  REC_NAME,
+  REC_NAME_LEN,
+  REC_OK,
+  REC_REJECTED,
+  REC_SIZE,
+  REC_STATUS,
+  REC_TS,
+  REC_VALUE,
+  SER_FLAGS,
+} from "./layout";
+import {
+  appendPoint,
+  created,
+  deleteSeries,
+  noteNewSeries,
+  room,
+  seriesFor,
+  syncGauges,
+  touchSlots,
+} from "./shard_table";
+
+/** Records whose index slots are touched ahead of resolving them (a power of two). */
+const TOUCH_AHEAD: usize = 32;
+
+/** Pending points: PEND_SIZE bytes each. */
+export let pending: usize = 0;
+export let pendingLen: u32 = 0;
+let pendingCap: u32 = 0;
+/** Series the open batch created: u32 pointers. */
+let createdList: usize = 0;
+let createdLen: u32 = 0;
+let createdCap: u32 = 0;
+
+/** Empties the batch and allocates its first regions (init()). */
+export function batchInit(): void {
+  pendingCap = <u32>PEND_INITIAL;
+  pending = alloc(<usize>pendingCap * PEND_SIZE);
+  pendingLen = 0;
+  createdCap = 1024;
+  createdList = alloc(<usize>createdCap << 2);
+  createdLen = 0;
+  clearStaged();
+}
+
+/** Doubles the pending region; false when memory cannot grow. */
+function growPending(): bool {
+  const cap = pendingCap << 1;
+  const ptr = alloc(<usize>cap * PEND_SIZE);
+  if (ptr == 0) return false;
+  memory.copy(ptr, pending, <usize>pendingLen * PEND_SIZE);
+  free(pending, <usize>pendingCap * PEND_SIZE);
+  pending = ptr;
+  pendingCap = cap;
+  return true;
+}
+
+/** Remembers a series the batch created; false when memory cannot grow. */
+function noteCreated(series: usize): bool {
+  if (createdLen == createdCap) {
+    const cap = createdCap << 1;
+    const ptr = alloc(<usize>cap << 2);
+    if (ptr == 0) return false;
+    memory.copy(ptr, createdList, <usize>createdLen << 2);
+    free(createdList, <usize>createdCap << 2);
+    createdList = ptr;
+    createdCap = cap;
+  }
+  store<u32>(createdList + (<usize>createdLen << 2), <u32>series);
+  createdLen++;
+  return true;
+}
+
+/**
+ * Admits the `count` records at `batch` into the open batch. A point is refused, and counted
+ * by reason, when its record is rejected, its series is marked failed, or the cache cannot take
+ * it (max-size less cached, not-confirmed and pending points; or memory cannot grow: overflow).
+ */
+export function stage(batch: usize, count: i32): void {
+  const end = batch + <usize>count * REC_SIZE;
+  let left = room();
+  left = left > <u64>pendingLen ? left - <u64>pendingLen : 0;
+  for (let rec = batch; rec < end; rec += REC_SIZE) {
+    if (((rec - batch) & (TOUCH_AHEAD * REC_SIZE - 1)) == 0) {
+      const n = <i32>((end - rec) / REC_SIZE);
+      touchSlots(rec, min(n, <i32>TOUCH_AHEAD), REC_SIZE, REC_HASH);
+    }
+    const status = load<u32>(rec, REC_STATUS);
+    if (status != REC_OK) {
+      if (status >= REC_REJECTED) bumpStaged(COUNTER_REJECTED + <i32>(status - REC_REJECTED));
+      continue;
+    }
+    if (left == 0) {
+      bumpStaged(COUNTER_OVERFLOW);
+      continue;
+    }
+    const series = seriesFor(
+      load<u32>(rec, REC_HASH),
+      <usize>load<u32>(rec, REC_NAME),
+      <usize>load<u32>(rec, REC_NAME_LEN),
+    );
+    if (series == 0) {
+      bumpStaged(COUNTER_OVERFLOW);
+      continue;
+    }
+    if (created && !noteCreated(series)) {
+      deleteSeries(series);
+      bumpStaged(COUNTER_OVERFLOW);
+      continue;
+    }
+    if ((load<u16>(series, SER_FLAGS) & FLAG_FAILED) != 0) {
+      bumpStaged(COUNTER_REJECTED + Reason.SERIES_FAILED);
+      continue;
+    }
+    if (pendingLen == pendingCap && !growPending()) {
+      bumpStaged(COUNTER_OVERFLOW);
+      continue;
+    }
+    const p = pending + <usize>pendingLen * PEND_SIZE;
+    store<u32>(p, <u32>series, PEND_SERIES);
+    store<u32>(p, load<u32>(rec, REC_TS), PEND_TS);
+    store<f64>(p, load<f64>(rec, REC_VALUE), PEND_VALUE);
+    pendingLen++;
+    left--;
+  }
+}
+
+/** Applies the pending points to the cache and folds in the batch's counters; returns them. */
+export function commit(): u32 {
+  let accepted: u32 = 0;
+  let lost: u32 = 0;
+  const end = pending + <usize>pendingLen * PEND_SIZE;
+  for (let p = pending; p < end; p += PEND_SIZE) {
+    const series = <usize>load<u32>(p, PEND_SERIES);
+    if (appendPoint(series, load<u32>(p, PEND_TS), load<f64>(p, PEND_VALUE))) {
+      accepted++;
+    } else {
+      lost++; // a point slot could not be allocated: memory is full
+    }
+  }
+  for (let i: u32 = 0; i < createdLen; i++) {
+    noteNewSeries(<usize>load<u32>(createdList + (<usize>i << 2)));
+  }
+  foldStaged();
+  bump(COUNTER_ACCEPTED, accepted);
+  bump(COUNTER_OVERFLOW, lost);
+  pendingLen = 0;
+  createdLen = 0;
+  syncGauges();
+  return accepted;
+}
+
+/** Drops the pending points, the batch's counters and the (empty) series it created. */
+export function rollback(): void {
+  for (let i: u32 = 0; i < createdLen; i++) {
+    deleteSeries(<usize>load<u32>(createdList + (<usize>i << 2)));
+  }
+  pendingLen = 0;
+  createdLen = 0;
+  clearStaged();
+  syncGauges();
+}

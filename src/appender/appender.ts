@@ -1,0 +1,54 @@
+// The one way in, in the shape of Prometheus' storage.Appender: a producer appends points to a
+// batch, then commit()s it (the write-ahead log first, then the cache) or rolls it back (no
+// trace anywhere: cache, log, queries, counters). Every producer uses it: the plaintext
+// receivers, pickle, self-metrics, and whatever protocol comes next.
+
+import type { RejectReason } from "../protocol/plaintext.ts";
+
+/** What a committed batch came to. */
+export interface CommitResult {
+  /** Points admitted and now in the cache: what a receiver counts as received. */
+  accepted: number;
+  /** Lines and points refused (parse errors, bad names, failed series, producer rejections). */
+  rejected: number;
+  /** Points dropped because the cache was full. */
+  overflow: number;
+}
+
+/**
+ * A batch of points on its way into the cache. A batch is open from its first append until
+ * commit() or rollback(), and must be closed before the producer awaits anything: one batch is
+ * open at a time, and appending to a second one throws.
+ *
+ * @example
+ * ```ts
+ * const app = head.appender();
+ * const consumed = app.appendPlain(chunk); // complete lines only; keep the rest
+ * const { accepted } = app.commit();
+ * ```
+ */
+export interface Appender {
+  /**
+   * Parses the complete plaintext lines of `bytes` (one wasm call per chunk) and adds their
+   * points to the batch. Returns the bytes consumed: the partial last line is the caller's to
+   * carry into the next chunk. The bytes are copied: the caller may reuse its buffer at once.
+   */
+  appendPlain(bytes: Uint8Array): number;
+  /** Adds points given as values (structured protocols); names are checked as plaintext's. */
+  appendPoints(
+    names: readonly string[],
+    timestamps: ArrayLike<number>,
+    values: ArrayLike<number>,
+  ): void;
+  /** Counts `n` lines or points the producer refused itself (counted on commit). */
+  reject(reason: RejectReason, n?: number): void;
+  /** Writes the batch to the log, applies it to the cache, and reports what it came to. */
+  commit(): CommitResult;
+  /** Drops the batch. */
+  rollback(): void;
+}
+
+/** What hands out appenders (Prometheus' storage.Appendable). */
+export interface Appendable {
+  appender(): Appender;
+}

@@ -1,0 +1,193 @@
+// The WebAssembly instance and its linear memory: loads build/carbonado.wasm, reads the layout
+// constants the module exports (assembly/layout.ts), and keeps the typed views over memory,
+// rebuilt whenever memory.grow has detached them. Only src/wasm/ holds one of these: the
+// producers reach the module through WasmIngest, the persister and the query side through
+// WasmDrain.
+
+import { REJECT_REASONS } from "../protocol/plaintext.ts";
+
+/** The module's exported functions (assembly/index.ts). */
+export interface WasmExports {
+  memory: WebAssembly.Memory;
+  init(maxPoints: number, maxLineLen: number): void;
+  countersPtr(): number;
+  stagedPtr(): number;
+  allocBuffer(size: number): number;
+  freeBuffer(ptr: number, size: number): void;
+  parseStage(ptr: number, len: number): number;
+  pendingFixups(): number;
+  stoppedEarly(): number;
+  batchPtr(): number;
+  batchLength(): number;
+  stageBatch(): void;
+  pendingPoints(): number;
+  commit(): number;
+  rollback(): void;
+  countRejected(reason: number, n: number): void;
+  prepareStage(count: number): void;
+  nameScratchPtr(): number;
+  lookup(len: number): number;
+  seriesRef(series: number): bigint;
+  setFailed(series: number, failed: number): void;
+  collectGarbage(): number;
+  outPtr(): number;
+  snapPtr(): number;
+  pop(series: number): number;
+  confirm(series: number): void;
+  read(series: number): number;
+  snapshot(strategy: number): number;
+  newSeriesPtr(): number;
+  takeNewSeries(): number;
+}
+
+/** Layout constants exported by the module (assembly/layout.ts). */
+const CONSTANTS = [
+  "BATCH_RECORDS",
+  "COUNTER_ACCEPTED",
+  "COUNTER_CACHED_POINTS",
+  "COUNTER_GC_SERIES",
+  "COUNTER_HEAP_BYTES",
+  "COUNTER_NOT_CONFIRMED",
+  "COUNTER_OVERFLOW",
+  "COUNTER_REJECTED",
+  "COUNTER_SERIES",
+  "COUNTER_SLOTS",
+  "INPUT_PADDING",
+  "MAX_NAME_LEN",
+  "OUT_SIZE",
+  "OUT_TS",
+  "OUT_VALUE",
+  "REASON_COUNT",
+  "REC_FIXUP",
+  "REC_LINE_LEN",
+  "REC_NAME",
+  "REC_NAME_LEN",
+  "REC_REJECTED",
+  "REC_SIZE",
+  "REC_STATUS",
+  "REC_TS",
+  "REC_VALUE",
+  "SER_NAME",
+  "SER_NAME_LEN",
+  "SNAP_COUNT",
+  "SNAP_MIN_TS",
+  "SNAP_SERIES",
+  "SNAP_SIZE",
+] as const;
+
+/** The layout constants by name. */
+export type Layout = Record<typeof CONSTANTS[number], number>;
+
+/** Options of {@linkcode WasmInstance.load}. */
+export interface WasmOptions {
+  /** Cache limit in points (go-carbon's `[cache] max-size`). */
+  maxPoints: number;
+  /** Longest accepted line in bytes. */
+  maxLineLen: number;
+  /** Load the debug build (assertions on), as tests do. */
+  debug?: boolean;
+}
+
+/** The loaded module, its memory and the views over it. */
+export class WasmInstance {
+  readonly ex: WasmExports;
+  /** Record layout and counter slots, read from the module. */
+  readonly layout: Layout;
+  readonly maxLineLen: number;
+  #buffer: ArrayBuffer;
+  #u8: Uint8Array;
+  #view: DataView;
+
+  private constructor(ex: WasmExports, layout: Layout, maxLineLen: number) {
+    this.ex = ex;
+    this.layout = layout;
+    this.maxLineLen = maxLineLen;
+    this.#buffer = ex.memory.buffer as ArrayBuffer;
+    this.#u8 = new Uint8Array(this.#buffer);
+    this.#view = new DataView(this.#buffer);
+  }
+
+  /** Instantiates the module and sets up an empty cache. */
+  static async load(opts: WasmOptions): Promise<WasmInstance> {
+    const file = opts.debug ? "carbonado.debug.wasm" : "carbonado.wasm";
+    const url = new URL(`../../build/${file}`, import.meta.url);
+    let bytes: Uint8Array<ArrayBuffer>;
+    try {
+      bytes = await Deno.readFile(url);
+    } catch (err) {
+      if (!(err instanceof Deno.errors.NotFound)) throw err;
+      throw new Error(`Cannot load ${url.pathname}: run "deno task build" first`);
+    }
+    const module = await WebAssembly.compile(bytes);
+    const instance = await WebAssembly.instantiate(module, {
+      env: {
+        abort(msg: number, file: number, line: number, column: number) {
+          throw new Error(`wasm abort at ${file}:${line}:${column} (message at ${msg})`);
+        },
+      },
+    });
+    const ex = instance.exports as unknown as WasmExports;
+    const raw = instance.exports as Record<string, unknown>;
+    const layout = {} as Layout;
+    for (const name of CONSTANTS) layout[name] = (raw[name] as WebAssembly.Global).value;
+    if (layout.REASON_COUNT !== REJECT_REASONS.length) {
+      throw new Error("build/carbonado.wasm does not match src/: run deno task build");
+    }
+    ex.init(opts.maxPoints, opts.maxLineLen);
+    return new WasmInstance(ex, layout, opts.maxLineLen);
+  }
+
+  /** Empties the cache and zeroes its counters. Every buffer handed out before is gone. */
+  reset(maxPoints: number): void {
+    this.ex.init(maxPoints, this.maxLineLen);
+  }
+
+  /** Bytes of linear memory, viewed afresh if memory has grown since the last look. */
+  get u8(): Uint8Array {
+    this.#refresh();
+    return this.#u8;
+  }
+
+  /** A DataView of linear memory, viewed afresh if memory has grown since the last look. */
+  get view(): DataView {
+    this.#refresh();
+    return this.#view;
+  }
+
+  /** The memory's ArrayBuffer as of now. */
+  get buffer(): ArrayBuffer {
+    this.#refresh();
+    return this.#buffer;
+  }
+
+  #refresh(): void {
+    if (this.ex.memory.buffer !== this.#buffer) {
+      this.#buffer = this.ex.memory.buffer as ArrayBuffer;
+      this.#u8 = new Uint8Array(this.#buffer);
+      this.#view = new DataView(this.#buffer);
+    }
+  }
+
+  /** Allocates a buffer of `size` bytes (plus read-ahead padding) in linear memory. */
+  allocBuffer(size: number): number {
+    const ptr = this.ex.allocBuffer(size);
+    if (ptr === 0) {
+      throw new RangeError(`Cannot allocate a ${size}-byte buffer: wasm memory is full`);
+    }
+    return ptr;
+  }
+
+  /** Frees a buffer from allocBuffer(size). */
+  freeBuffer(ptr: number, size: number): void {
+    this.ex.freeBuffer(ptr, size);
+  }
+
+  /** Reads `COUNTER_SLOTS` u64 counters at `base` as numbers. */
+  counterSlots(base: number): number[] {
+    const view = this.view;
+    return Array.from(
+      { length: this.layout.COUNTER_SLOTS },
+      (_, i) => Number(view.getBigUint64(base + i * 8, true)),
+    );
+  }
+}
