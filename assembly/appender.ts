@@ -48,8 +48,8 @@ export let pending: usize = 0;
 export let pendingLen: u32 = 0;
 let pendingCap: u32 = 0;
 /** Series the open batch created: u32 pointers. */
-let createdList: usize = 0;
-let createdLen: u32 = 0;
+export let createdList: usize = 0;
+export let createdLen: u32 = 0;
 let createdCap: u32 = 0;
 
 /** Empties the batch and allocates its first regions (init()). */
@@ -179,4 +179,21 @@ export function rollback(): void {
   createdLen = 0;
   clearStaged();
   syncGauges();
+}
+
+/**
+ * Drops the open batch because it could not be logged: its admitted points are counted as
+ * rejected for `reason`, its other counts are kept; returns the points dropped.
+ */
+export function abandon(reason: i32): u32 {
+  const dropped = pendingLen;
+  for (let i: u32 = 0; i < createdLen; i++) {
+    deleteSeries(<usize>load<u32>(createdList + (<usize>i << 2)));
+  }
+  pendingLen = 0;
+  createdLen = 0;
+  bumpStaged(COUNTER_REJECTED + reason, dropped);
+  foldStaged();
+  syncGauges();
+  return dropped;
 }

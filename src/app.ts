@@ -19,7 +19,8 @@ import { UdpReceiver } from "./receiver/udp.ts";
 import { PrometheusServer } from "./stats/prometheus.ts";
 import type { StatSource } from "./stats/sample.ts";
 import { SelfMetrics } from "./stats/self_metrics.ts";
-import { Head } from "./appender/head.ts";
+import { Head, type HeadWal } from "./appender/head.ts";
+import { resolve, sep } from "node:path";
 
 const log = new Logger("app");
 
@@ -43,15 +44,25 @@ export class App {
   readonly prometheus?: PrometheusServer;
   readonly carbonserver?: CarbonServer;
   readonly selfMetrics: SelfMetrics;
+  /** The write-ahead log and its replay, when `[wal] enabled`. */
+  readonly wal?: HeadWal;
   /** Names and values for the query side: files and cache together. */
   readonly store: MetricStore;
   readonly stats: StatSource[] = [];
 
-  private constructor(config: Config, head: Head, hostname: string, rules: RuleFiles) {
+  private constructor(
+    config: Config,
+    head: Head,
+    hostname: string,
+    rules: RuleFiles,
+    wal?: HeadWal,
+  ) {
     this.config = config;
     this.head = head;
+    this.wal = wal;
     const cache = head.drain;
     this.stats.push(new CacheStats(cache, config.cache.maxSize));
+    if (wal) this.stats.push(wal.wal, wal.replay);
     const glob: GlobOptions = {
       maxGlobs: config.carbonserver.maxGlobs,
       failOnMaxGlobs: config.carbonserver.failOnMaxGlobs,
@@ -131,7 +142,12 @@ export class App {
       maxPoints: config.cache.maxSize,
       maxLineLen: config.tcp.maxLineSize,
     });
-    return new App(config, head, hostname, rules);
+    let wal: HeadWal | undefined;
+    if (config.wal.enabled) {
+      checkWalDir(config.wal.dir, config.whisper.dataDir);
+      wal = head.openWal(config.wal); // replays before any receiver exists
+    }
+    return new App(config, head, hostname, rules, wal);
   }
 
   /** Starts writing and listening; returns every listener's bound address by name. */
@@ -176,12 +192,15 @@ export class App {
 
   /**
    * Stops accepting and closes connections, writes the whole cache to Whisper within
-   * `[common] shutdown-timeout`, stops the writers, then the HTTP listener.
+   * `[common] shutdown-timeout` (unless `[wal] flush-on-stop = false`), stops the writers,
+   * checkpoints and closes the log, then the HTTP listeners.
    */
   async stop(): Promise<void> {
     await Promise.all([...this.receivers.values()].map((r) => r.stop()));
     await this.selfMetrics.stop();
-    if (this.persister) {
+    const flush = !this.wal || this.config.wal.flushOnStop;
+    if (this.persister && !flush) await this.persister.stop();
+    if (this.persister && flush) {
       const flushed = await this.persister.flush(this.config.common.shutdownTimeout);
       if (!flushed) {
         const c = this.head.drain.counters();
@@ -191,11 +210,24 @@ export class App {
       }
       await this.persister.stop();
     }
+    // a checkpoint when the cache was written out, or when the next start is to replay it
+    this.head.closeWal(!flush);
     await this.index?.stop();
     await this.carbonserver?.stop();
     await this.prometheus?.stop();
     this.head.stop();
     log.info("stopped", { cache: this.head.drain.counters() });
+  }
+}
+
+/** Refuses a log directory inside the whisper tree, which graphite-web and whisper tools walk. */
+function checkWalDir(walDir: string, dataDir: string): void {
+  const wal = resolve(walDir);
+  const data = resolve(dataDir);
+  if (wal === data || wal.startsWith(data + sep)) {
+    throw new RangeError(
+      `Invalid wal.dir: "${walDir}" is inside whisper.data-dir "${dataDir}"; put it beside`,
+    );
   }
 }
 

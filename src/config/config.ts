@@ -54,6 +54,16 @@ export interface Config {
     maxMetricsRendered: number;
   };
   prometheus: { listen: string; enabled: boolean; endpoint: string };
+  wal: {
+    enabled: boolean;
+    dir: string;
+    syncInterval: number;
+    segmentSize: number;
+    maxSize: number;
+    flushOnStop: boolean;
+    checkpointInterval: number;
+    checkpointSize: number;
+  };
   logging: LoggingConfig[];
 }
 

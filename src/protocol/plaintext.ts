@@ -12,8 +12,10 @@ export const REJECT_REASONS = [
   "bad_timestamp",
   "line_too_long",
   "truncated",
-  // not from the parser: the series is marked as failing for good (its points are refused)
+  // not from the parser: the series is marked as failing for good (its points are refused),
+  // and the batch could not be written to the write-ahead log
   "series_failed",
+  "wal_write",
 ] as const;
 
 /** One of REJECT_REASONS. */

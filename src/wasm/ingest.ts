@@ -173,6 +173,16 @@ export class WasmIngest {
     return counts;
   }
 
+  /**
+   * Drops the open batch because it could not be logged: its admitted points are counted as
+   * rejected for `reason` (its other counts stay); returns what the batch came to.
+   */
+  abandon(reason: RejectReason): BatchCounts {
+    const counts = this.staged();
+    const dropped = this.#wasm.ex.abandon(REJECT_REASONS.indexOf(reason));
+    return { accepted: 0, rejected: counts.rejected + dropped, overflow: counts.overflow };
+  }
+
   /** Drops the open batch: its points, counts and new empty series. */
   rollback(): void {
     this.#wasm.ex.rollback();

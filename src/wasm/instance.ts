@@ -23,6 +23,7 @@ export interface WasmExports {
   pendingPoints(): number;
   commit(): number;
   rollback(): void;
+  abandon(reason: number): number;
   countRejected(reason: number, n: number): void;
   prepareStage(count: number): void;
   nameScratchPtr(): number;
@@ -38,6 +39,21 @@ export interface WasmExports {
   snapshot(strategy: number): number;
   newSeriesPtr(): number;
   takeNewSeries(): number;
+  crc32c(ptr: number, len: number): number;
+  walEncode(segOff: number, segSize: number): number;
+  walOutPtr(): number;
+  checkpointBegin(budgetMiB: number): void;
+  checkpointNext(): number;
+  checkpointDropped(): number;
+  replayBegin(): boolean;
+  segmentBegin(): void;
+  replayChunk(ptr: number, len: number, fileOff: number): boolean;
+  segmentGoodEnd(): number;
+  segmentTorn(): number;
+  damageFound(): number;
+  damagePtr(): number;
+  replayTotal(which: number): number;
+  replayFinish(): void;
 }
 
 /** Layout constants exported by the module (assembly/layout.ts). */
@@ -73,6 +89,7 @@ const CONSTANTS = [
   "SNAP_MIN_TS",
   "SNAP_SERIES",
   "SNAP_SIZE",
+  "WAL_PAGE",
 ] as const;
 
 /** The layout constants by name. */
