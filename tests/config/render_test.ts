@@ -50,6 +50,7 @@ Deno.test("the printed default config lays out go-carbon's sections in go-carbon
     "[pickle]",
     "[carbonlink]",
     "[carbonserver]",
+    "[wal]",
     "[prometheus]",
     "[[logging]]",
   ]);

@@ -42,6 +42,16 @@ Deno.test("defaultConfig() keeps the defaults other modules were written against
       maxMetricsRendered: 1_000_000,
     },
     prometheus: { listen: "127.0.0.1:7007", enabled: true, endpoint: "/metrics" },
+    wal: {
+      enabled: true,
+      dir: "./wal",
+      syncInterval: 1000,
+      segmentSize: 128 * 2 ** 20,
+      maxSize: 4 * 2 ** 30,
+      flushOnStop: true,
+      checkpointInterval: 300_000,
+      checkpointSize: 256 * 2 ** 20,
+    },
     logging: [{ logger: "", file: "stdout", level: "info", encoding: "json" }],
   });
 });
@@ -176,6 +186,14 @@ Deno.test("SCHEMA marks as implemented exactly the keys with a Config field, plu
     "tcp.read-timeout",
     "tcp.max-line-size",
     "pickle.read-timeout",
+    "wal.enabled",
+    "wal.dir",
+    "wal.sync-interval",
+    "wal.segment-size",
+    "wal.max-size",
+    "wal.flush-on-stop",
+    "wal.checkpoint-interval",
+    "wal.checkpoint-size",
     "prometheus.listen",
   ]);
 });
