@@ -129,8 +129,17 @@ export class Wal implements StatSource {
    * is cut back to where it was, so no torn bytes stay, and the error is rethrown.
    */
   append(bytes: Uint8Array): void {
-    const file = this.#file!;
     const start = this.#offset;
+    if (!this.#file) {
+      // a cut failed to open the next segment (a full disk?): try again now
+      try {
+        this.#openSegment(this.#index + 1);
+      } catch (err) {
+        this.#writeFailures++;
+        throw err;
+      }
+    }
+    const file = this.#file!;
     try {
       let done = 0;
       while (done < bytes.length) done += file.writeSync(bytes.subarray(done));
@@ -222,13 +231,17 @@ export class Wal implements StatSource {
   checkpoint(next: () => Uint8Array | null, dropped: () => number): boolean {
     const t0 = performance.now();
     const covered = this.#index;
-    this.cut();
     const final = join(this.dir, checkpointName(covered));
     const tmp = `${final}.tmp`;
     try {
+      this.cut();
       Deno.removeSync(tmp, { recursive: true });
     } catch (err) {
-      if (!(err instanceof Deno.errors.NotFound)) throw err;
+      if (!(err instanceof Deno.errors.NotFound)) {
+        this.#checkpointFailures++;
+        log.error("cannot start a WAL checkpoint", { checkpoint: covered, err });
+        return false;
+      }
     }
     try {
       Deno.mkdirSync(tmp);
