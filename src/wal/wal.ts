@@ -337,7 +337,12 @@ export class Wal implements StatSource {
       type: "gauge",
       value: this.#index,
     });
-    counter("carbonado_wal_bytes_total", "Bytes written to WAL segments.", this.#bytes, "wal.bytes");
+    counter(
+      "carbonado_wal_bytes_total",
+      "Bytes written to WAL segments.",
+      this.#bytes,
+      "wal.bytes",
+    );
     counter(
       "carbonado_wal_writes_total",
       "Committed batches written to the WAL (one write each).",
@@ -393,6 +398,8 @@ export class Wal implements StatSource {
 /** Bytes of the files directly in `dir`. */
 function dirBytes(dir: string): number {
   let total = 0;
-  for (const e of Deno.readDirSync(dir)) if (e.isFile) total += Deno.statSync(join(dir, e.name)).size;
+  for (const e of Deno.readDirSync(dir)) {
+    if (e.isFile) total += Deno.statSync(join(dir, e.name)).size;
+  }
   return total;
 }
