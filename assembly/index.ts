@@ -35,7 +35,10 @@ import {
   damageCount,
   droppedPoints,
   goodEnd,
+  collected,
+  collectedLen,
   replayBegin as rBegin,
+  scanBegin as sBegin,
   replayChunk as rChunk,
   replayedPoints,
   replayedSeries,
@@ -370,4 +373,18 @@ export function replayTotal(which: i32): f64 {
 /** Ends a replay and frees its reference map. */
 export function replayFinish(): void {
   rFinish();
+}
+
+/** Starts reading the log as a reader: chunks list their records instead of applying them. */
+export function scanBegin(): void {
+  sBegin();
+}
+
+/** Records listed by the last replayChunk() in scan mode: u32 length, u64 end offset, bytes. */
+export function collectedPtr(): usize {
+  return collected;
+}
+
+export function collectedBytes(): u32 {
+  return <u32>collectedLen;
 }

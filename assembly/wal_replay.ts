@@ -49,8 +49,42 @@ let refMap: usize = 0;
 let refMask: u32 = 0;
 let refUsed: u32 = 0;
 
+/** Collect mode (a reader of the log): complete records are listed, not applied. */
+let collect = false;
+/** Records listed by the last chunk: per record u32 length, u64 end offset, the bytes. */
+export let collected: usize = 0;
+let collectedCap: usize = 0;
+export let collectedLen: usize = 0;
+
+/** Starts reading the log as a reader: records are listed in `collected`, not applied. */
+export function scanBegin(): void {
+  collect = true;
+}
+
+function collectRecord(ptr: usize, len: usize, end: u64): bool {
+  const need = collectedLen + 12 + len;
+  if (need > collectedCap) {
+    let cap = max<usize>(collectedCap << 1, 1 << 16);
+    while (cap < need) cap <<= 1;
+    const p = alloc(cap);
+    if (p == 0) return false;
+    if (collected != 0) {
+      memory.copy(p, collected, collectedLen);
+      free(collected, collectedCap);
+    }
+    collected = p;
+    collectedCap = cap;
+  }
+  store<u32>(collected + collectedLen, <u32>len);
+  store<u64>(collected + collectedLen, end, 4);
+  memory.copy(collected + collectedLen + 12, ptr, len);
+  collectedLen += 12 + len;
+  return true;
+}
+
 /** Starts a replay: empty reference map, zero totals. */
 export function replayBegin(): bool {
+  collect = false;
   refMask = 4095;
   refMap = alloc(<usize>(refMask + 1) << 4);
   if (refMap == 0) return false;
@@ -71,6 +105,11 @@ export function replayFinish(): void {
   if (asm != 0) free(asm, asmCap);
   asm = 0;
   asmCap = 0;
+  if (collected != 0) free(collected, collectedCap);
+  collected = 0;
+  collectedCap = 0;
+  collectedLen = 0;
+  collect = false;
   syncGauges();
 }
 
@@ -268,6 +307,7 @@ function ensureAsm(need: usize): bool {
 export function replayChunk(ptr: usize, len: usize, fileOff: u64): bool {
   let pos: usize = 0;
   torn = false;
+  collectedLen = 0;
   while (pos < len) {
     const at = fileOff + <u64>pos;
     const pageLeft = WAL_PAGE_SIZE - <usize>(at % <u64>WAL_PAGE_SIZE);
@@ -330,8 +370,15 @@ export function replayChunk(ptr: usize, len: usize, fileOff: u64): bool {
     asmLen += fragLen;
     inRecord = typ == WAL_FRAG_FIRST || typ == WAL_FRAG_MIDDLE;
     if (!inRecord) {
-      if (!applyRecord(asm, asmLen)) noteDamage(at);
-      else goodEnd = fileOff + <u64>next;
+      const end = fileOff + <u64>next;
+      if (collect) {
+        if (!collectRecord(asm, asmLen, end)) return false;
+        goodEnd = end;
+      } else if (!applyRecord(asm, asmLen)) {
+        noteDamage(at);
+      } else {
+        goodEnd = end;
+      }
       asmLen = 0;
     }
     pos = next;

@@ -4,7 +4,9 @@
 // logged first (one write of the batch's framed records) and applied second; the log is
 // replayed into the cache at open and checkpointed on a timer and by size.
 
+import { type PositionedRecord, readRecords } from "../wal/reader.ts";
 import { Replay } from "../wal/replay.ts";
+import type { SegmentFile } from "../wal/segments.ts";
 import { Wal, type WalOptions } from "../wal/wal.ts";
 import { WasmDrain } from "../wasm/drain.ts";
 import { WasmIngest } from "../wasm/ingest.ts";
@@ -119,6 +121,14 @@ export class Head implements Appendable {
     const codec = this.#codec;
     codec.checkpointBegin(wal.checkpointBudget());
     return wal.checkpoint(() => codec.checkpointNext(), () => codec.checkpointDropped());
+  }
+
+  /**
+   * The records of a segment of the log (or of a checkpoint) from `offset`, decoded: the reader
+   * API of the log's other readers (a remote_write sender, relay queues). Synchronous.
+   */
+  walRecords(file: SegmentFile, offset = 0): PositionedRecord[] {
+    return readRecords(this.#codec, file, offset);
   }
 
   /** Checkpoints (when the cache is empty or `always`), fsyncs and closes the log. */

@@ -67,7 +67,7 @@ export function staleCheckpoints(dir: string, index: number): string[] {
 }
 
 /**
- * Reads a segment in chunks of whole pages from `offset` (a page boundary): `fill` gets a
+ * Reads a segment in chunks from `offset` (a page boundary or the end of a record): `fill` gets a
  * buffer to read into and returns it, `take` is called with the bytes read and their file
  * offset. Synchronous, so that a buffer in wasm memory stays valid throughout.
  */

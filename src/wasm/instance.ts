@@ -54,6 +54,9 @@ export interface WasmExports {
   damagePtr(): number;
   replayTotal(which: number): number;
   replayFinish(): void;
+  scanBegin(): void;
+  collectedPtr(): number;
+  collectedBytes(): number;
 }
 
 /** Layout constants exported by the module (assembly/layout.ts). */

@@ -81,6 +81,28 @@ export class WalCodec {
     if (!this.#wasm.ex.replayBegin()) throw new RangeError("Cannot replay: wasm memory is full");
   }
 
+  /** Starts reading the log as a reader: records are listed (recordsRead()), not applied. */
+  scanBegin(): void {
+    this.#wasm.ex.scanBegin();
+  }
+
+  /** Copies of the records the last replayChunk() listed in scan mode, with their end offsets. */
+  recordsRead(): { end: number; bytes: Uint8Array }[] {
+    const ex = this.#wasm.ex;
+    const n = ex.collectedBytes();
+    const base = ex.collectedPtr();
+    const view = this.#wasm.view;
+    const u8 = this.#wasm.u8;
+    const out = [];
+    for (let at = 0; at < n;) {
+      const len = view.getUint32(base + at, true);
+      const end = Number(view.getBigUint64(base + at + 4, true));
+      out.push({ end, bytes: u8.slice(base + at + 12, base + at + 12 + len) });
+      at += 12 + len;
+    }
+    return out;
+  }
+
   /** Starts reading a segment. */
   segmentBegin(): void {
     this.#wasm.ex.segmentBegin();

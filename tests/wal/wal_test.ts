@@ -260,6 +260,37 @@ Deno.test("WAL: max-size caps a checkpoint; what it leaves out is counted", asyn
   });
 });
 
+Deno.test("WAL reader: a segment's records decode to Prometheus series and samples, from any record end", async () => {
+  await withDir(async (dir) => {
+    const a = await openHead(dir);
+    commit(a.head, [["r.a;dc=x", 100, 1.5], ["r.b", 160, -2]]);
+    commit(a.head, [["r.a;dc=x", 220, 3]]);
+    const file = listSegments(dir).at(-1)!;
+    const records = a.head.walRecords(file);
+    const refA = a.head.drain.seriesRef(a.head.drain.lookup("r.a;dc=x"));
+    const refB = a.head.drain.seriesRef(a.head.drain.lookup("r.b"));
+    assertEquals(records.map((r) => r.record), [
+      {
+        type: "series",
+        series: [{ ref: Number(refA), name: "r.a;dc=x" }, { ref: Number(refB), name: "r.b" }],
+      },
+      {
+        type: "samples",
+        samples: [{ ref: Number(refA), t: 100_000, value: 1.5 }, {
+          ref: Number(refB),
+          t: 160_000,
+          value: -2,
+        }],
+      },
+      { type: "samples", samples: [{ ref: Number(refA), t: 220_000, value: 3 }] },
+    ]);
+    assertEquals(records.at(-1)!.end, file.size);
+    const rest = a.head.walRecords(file, records[1].end);
+    assertEquals(rest.map((r) => r.record), [records[2].record]);
+    a.wal.close();
+  });
+});
+
 /** A seeded xorshift PRNG. */
 function rng(seed: number): () => number {
   let s = seed >>> 0 || 1;
