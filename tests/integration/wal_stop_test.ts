@@ -1,5 +1,6 @@
-// Stopping with the write-ahead log: `[wal] flush-on-stop = false` stops without writing the
-// cache to Whisper, and the next start replays it from the checkpoint written at stop.
+// Starting and stopping with the write-ahead log: a log directory inside the data dir is refused;
+// `[wal] flush-on-stop = false` stops without writing the cache to Whisper, and the next start
+// replays it from the checkpoint written at stop.
 
 import { assert, assertEquals } from "../_util/assert.ts";
 import { fetchText, promValue, startDaemon } from "../_util/daemon.ts";
@@ -60,5 +61,20 @@ Deno.test("flush-on-stop = false stops with a checkpoint, and the next start wri
   } finally {
     await Deno.remove(dataDir, { recursive: true });
     await Deno.remove(walDir, { recursive: true });
+  }
+});
+
+Deno.test("a wal.dir inside whisper.data-dir fails the start, naming the key", async () => {
+  const dataDir = await Deno.makeTempDir();
+  try {
+    const err = await startDaemon({ dataDir, env: { CARBONADO_WAL_DIR: `${dataDir}/wal` } }).then(
+      () => null,
+      (e: Error) => e,
+    );
+    assert.ok(err?.message.includes("daemon exited with code 1"), String(err));
+    assert.ok(err?.message.includes("wal.dir"), err?.message);
+    assertEquals(await Deno.stat(`${dataDir}/wal`).then(() => true, () => false), false);
+  } finally {
+    await Deno.remove(dataDir, { recursive: true });
   }
 });
