@@ -183,6 +183,7 @@ export class Replay implements StatSource {
       "carbonado_wal_replay_bytes_total",
       "Bytes of checkpoint and segments read at start.",
       r.bytes,
+      "wal.replayBytes",
     );
     counter(
       "carbonado_wal_corruptions_total",
@@ -200,17 +201,20 @@ export class Replay implements StatSource {
       "carbonado_wal_replay_unknown_refs_total",
       "Samples at replay naming a series no record introduced.",
       r.unknownRefs,
+      "wal.replayUnknownRefs",
     );
     counter(
       "carbonado_wal_replay_dropped_points_total",
       "Points at replay that did not fit in the cache.",
       r.dropped,
+      "wal.replayDroppedPoints",
     );
     send({
       name: "carbonado_wal_replay_duration_seconds",
       help: "How long the replay at start took.",
       type: "gauge",
       value: r.seconds,
+      carbon: "wal.replaySeconds",
     });
   }
 }

@@ -336,6 +336,7 @@ export class Wal implements StatSource {
       help: "Index of the live WAL segment.",
       type: "gauge",
       value: this.#index,
+      carbon: "wal.segmentCurrent",
     });
     counter(
       "carbonado_wal_bytes_total",
@@ -349,8 +350,18 @@ export class Wal implements StatSource {
       this.#writes,
       "wal.writes",
     );
-    counter("carbonado_wal_segments_created_total", "WAL segments started.", this.#segments);
-    counter("carbonado_wal_fsyncs_total", "fsyncs of the live WAL segment.", this.#fsyncs);
+    counter(
+      "carbonado_wal_segments_created_total",
+      "WAL segments started.",
+      this.#segments,
+      "wal.segmentsCreated",
+    );
+    counter(
+      "carbonado_wal_fsyncs_total",
+      "fsyncs of the live WAL segment.",
+      this.#fsyncs,
+      "wal.fsyncs",
+    );
     counter(
       "carbonado_wal_fsync_duration_seconds_total",
       "Seconds spent in fsync of WAL segments.",
@@ -363,11 +374,17 @@ export class Wal implements StatSource {
       this.#writeFailures,
       "wal.writeFailures",
     );
-    counter("carbonado_wal_checkpoints_total", "WAL checkpoints written.", this.#checkpoints);
+    counter(
+      "carbonado_wal_checkpoints_total",
+      "WAL checkpoints written.",
+      this.#checkpoints,
+      "wal.checkpoints",
+    );
     counter(
       "carbonado_wal_checkpoint_failures_total",
       "WAL checkpoints that failed.",
       this.#checkpointFailures,
+      "wal.checkpointFailures",
     );
     counter(
       "carbonado_wal_checkpoint_duration_seconds_total",
@@ -391,6 +408,7 @@ export class Wal implements StatSource {
       "carbonado_wal_cap_dropped_segments_total",
       "Segments a reader still needed, deleted because of wal.max-size.",
       this.#capDroppedSegments,
+      "wal.capDroppedSegments",
     );
   }
 }

@@ -31,6 +31,9 @@ Deno.test("flush-on-stop = false stops with a checkpoint, and the next start wri
     const url = `http://${first.listeners.prometheus}/metrics`;
     const received = 'carbonado_received_points_total{protocol="tcp"}';
     await waitFor(async () => promValue(await fetchText(url), received) === SERIES * 5);
+    const page = await fetchText(url);
+    assert.ok(promValue(page, "carbonado_wal_bytes_total")! >= SERIES * 5 * 11, "WAL bytes");
+    assert.ok(promValue(page, "carbonado_wal_writes_total")! >= 1, "one write per batch");
     assertEquals((await first.stop()).code, 0);
     const names = [...Deno.readDirSync(walDir)].map((e) => e.name);
     assertEquals(names.filter((n) => n.startsWith("checkpoint.")).length, 1, "checkpoint at stop");
