@@ -4,6 +4,7 @@ import { alloc, free, heapInit } from "./alloc";
 import { bumpStaged, clearCounters, counters, staged } from "./counters";
 import {
   BATCH_RECORDS,
+  COUNTER_OVERFLOW,
   COUNTER_REJECTED,
   INPUT_PADDING,
   MAX_NAME_LEN,
@@ -54,7 +55,11 @@ import {
   commit as commitBatch,
   pendingLen,
   rollback as rollbackBatch,
+  lastOverflow,
+  lastRejected,
+  setDirect as setDirectMode,
   stage,
+  stagedRejected as stagedRejectedNow,
 } from "./appender";
 import {
   collectGarbage as collectSeries,
@@ -184,6 +189,31 @@ export function stageBatch(): void {
   if (batchStaged) return;
   stage(batch, batchLen);
   batchStaged = true;
+}
+
+/** Direct mode on (1) or off (0): stage() applies at once; the batch must be committed next. */
+export function setDirect(on: i32): void {
+  setDirectMode(on != 0);
+}
+
+/** Lines and points the open batch refused so far, any reason. */
+export function stagedRejected(): u32 {
+  return stagedRejectedNow();
+}
+
+/** Points the open batch dropped for lack of room so far. */
+export function stagedOverflow(): u32 {
+  return <u32>load<u64>(staged + (<usize>COUNTER_OVERFLOW << 3));
+}
+
+/** What the last commit() refused, any reason. */
+export function committedRejected(): u32 {
+  return lastRejected;
+}
+
+/** What the last commit() dropped for lack of room. */
+export function committedOverflow(): u32 {
+  return lastOverflow;
 }
 
 /** Points admitted into the open batch so far. */

@@ -83,6 +83,11 @@ export class Head implements Appendable {
   appender(): Appender {
     const app: Appender = {
       appendPlain: (bytes) => this.#claim(app).parsePlain(bytes),
+      commitPlain: (bytes) => {
+        const direct = this.#open === null && this.#wal === null;
+        const consumed = this.#claim(app).parsePlain(bytes, direct);
+        return { consumed, ...this.#commit(app) };
+      },
       appendPoints: (names, timestamps, values) =>
         this.#claim(app).stagePoints(names, timestamps, values),
       reject: (reason, n = 1) => this.#claim(app).reject(reason, n),

@@ -55,10 +55,13 @@ export class UdpReceiver implements StatSource {
       while (true) {
         const [data] = await conn.receive(buf);
         this.#datagrams++;
-        if (app.appendPlain(data) < data.length) app.reject("truncated");
-        const { accepted, rejected } = app.commit();
+        const { consumed, accepted, rejected } = app.commitPlain(data);
         this.#counts.accepted += accepted;
         this.#counts.rejected += rejected;
+        if (consumed < data.length) {
+          app.reject("truncated");
+          this.#counts.rejected += app.commit().rejected;
+        }
       }
     } catch (err) {
       if (!isClosedError(err)) log.error("udp receive failed", { err });

@@ -24,6 +24,11 @@ export interface WasmExports {
   commit(): number;
   rollback(): void;
   abandon(reason: number): number;
+  setDirect(on: number): void;
+  stagedRejected(): number;
+  stagedOverflow(): number;
+  committedRejected(): number;
+  committedOverflow(): number;
   countRejected(reason: number, n: number): void;
   prepareStage(count: number): void;
   nameScratchPtr(): number;
