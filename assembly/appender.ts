@@ -5,7 +5,7 @@
 // created. Counts live in the staged counters region until commit(), so a rolled-back batch
 // leaves no trace anywhere.
 
-import { alloc, free } from "./alloc";
+import { alloc, grow, grownCap } from "./alloc";
 import { bump, bumpStaged, clearStaged, foldStaged, staged } from "./counters";
 import {
   COUNTER_ACCEPTED,
@@ -82,26 +82,22 @@ export function batchInit(): void {
 
 /** Doubles the pending region; false when memory cannot grow. */
 function growPending(): bool {
-  const cap = pendingCap << 1;
-  const ptr = alloc(<usize>cap * PEND_SIZE);
+  const bytes = <usize>pendingLen * PEND_SIZE;
+  const ptr = grow(pending, <usize>pendingCap * PEND_SIZE, bytes, bytes + PEND_SIZE, 0);
   if (ptr == 0) return false;
-  memory.copy(ptr, pending, <usize>pendingLen * PEND_SIZE);
-  free(pending, <usize>pendingCap * PEND_SIZE);
   pending = ptr;
-  pendingCap = cap;
+  pendingCap = <u32>(grownCap / PEND_SIZE);
   return true;
 }
 
 /** Remembers a series the batch created; false when memory cannot grow. */
 function noteCreated(series: usize): bool {
   if (createdLen == createdCap) {
-    const cap = createdCap << 1;
-    const ptr = alloc(<usize>cap << 2);
+    const bytes = <usize>createdLen << 2;
+    const ptr = grow(createdList, <usize>createdCap << 2, bytes, bytes + 4, 0);
     if (ptr == 0) return false;
-    memory.copy(ptr, createdList, <usize>createdLen << 2);
-    free(createdList, <usize>createdCap << 2);
     createdList = ptr;
-    createdCap = cap;
+    createdCap = <u32>(grownCap >> 2);
   }
   store<u32>(createdList + (<usize>createdLen << 2), <u32>series);
   createdLen++;

@@ -3,7 +3,7 @@
 // pages of fragments (7-byte header: type, big-endian u16 length, CRC-32C) that never cross a
 // page; a checkpoint is the whole cache as the same records. Byte diagrams: docs/wal.md.
 
-import { alloc, free } from "./alloc";
+import { grow, grownCap } from "./alloc";
 import { crc32c } from "./crc32c";
 import { createdLen, createdList, pending, pendingLen } from "./appender";
 import {
@@ -47,16 +47,10 @@ let walOutCap: usize = 0;
 function reserveRecs(more: usize): bool {
   const need = recsLen + more;
   if (need <= recsCap) return true;
-  let cap = max<usize>(recsCap << 1, 1 << 16);
-  while (cap < need) cap <<= 1;
-  const ptr = alloc(cap);
+  const ptr = grow(recs, recsCap, recsLen, need, 1 << 16);
   if (ptr == 0) return false;
-  if (recs != 0) {
-    memory.copy(ptr, recs, recsLen);
-    free(recs, recsCap);
-  }
   recs = ptr;
-  recsCap = cap;
+  recsCap = grownCap;
   return true;
 }
 
@@ -136,15 +130,11 @@ let endsLen: u32 = 0;
 
 function endRecord(): bool {
   if (endsLen == endsCap) {
-    const cap = max<u32>(endsCap << 1, 64);
-    const ptr = alloc(<usize>cap << 2);
+    const bytes = <usize>endsLen << 2;
+    const ptr = grow(ends, <usize>endsCap << 2, bytes, bytes + 4, 256);
     if (ptr == 0) return false;
-    if (ends != 0) {
-      memory.copy(ptr, ends, <usize>endsLen << 2);
-      free(ends, <usize>endsCap << 2);
-    }
     ends = ptr;
-    endsCap = cap;
+    endsCap = <u32>(grownCap >> 2);
   }
   store<u32>(ends + (<usize>endsLen << 2), <u32>recsLen);
   endsLen++;
@@ -173,13 +163,10 @@ function framedEnd(pos: usize, len: usize): usize {
 /** Makes room for `n` framed bytes; false when memory cannot grow. */
 function reserveOut(n: usize): bool {
   if (n <= walOutCap) return true;
-  let cap = max<usize>(walOutCap << 1, 1 << 16);
-  while (cap < n) cap <<= 1;
-  const ptr = alloc(cap);
+  const ptr = grow(walOut, walOutCap, 0, n, 1 << 16); // nothing to keep
   if (ptr == 0) return false;
-  if (walOut != 0) free(walOut, walOutCap);
   walOut = ptr;
-  walOutCap = cap;
+  walOutCap = grownCap;
   return true;
 }
 

@@ -4,7 +4,7 @@
 // their points. Damage is reported, not fatal: a bad fragment is noted with its file offset,
 // and reading resumes at the next page that starts with a full or first fragment.
 
-import { alloc, free } from "./alloc";
+import { alloc, free, grow, grownCap } from "./alloc";
 import { crc32c } from "./crc32c";
 import { fnv1a32 } from "./fnv";
 import {
@@ -64,16 +64,10 @@ export function scanBegin(): void {
 function collectRecord(ptr: usize, len: usize, end: u64): bool {
   const need = collectedLen + 12 + len;
   if (need > collectedCap) {
-    let cap = max<usize>(collectedCap << 1, 1 << 16);
-    while (cap < need) cap <<= 1;
-    const p = alloc(cap);
+    const p = grow(collected, collectedCap, collectedLen, need, 1 << 16);
     if (p == 0) return false;
-    if (collected != 0) {
-      memory.copy(p, collected, collectedLen);
-      free(collected, collectedCap);
-    }
     collected = p;
-    collectedCap = cap;
+    collectedCap = grownCap;
   }
   store<u32>(collected + collectedLen, <u32>len);
   store<u64>(collected + collectedLen, end, 4);
@@ -286,16 +280,10 @@ function applyRecord(ptr: usize, len: usize): bool {
 
 function ensureAsm(need: usize): bool {
   if (need <= asmCap) return true;
-  let cap = max<usize>(asmCap << 1, 1 << 16);
-  while (cap < need) cap <<= 1;
-  const ptr = alloc(cap);
+  const ptr = grow(asm, asmCap, asmLen, need, 1 << 16);
   if (ptr == 0) return false;
-  if (asm != 0) {
-    memory.copy(ptr, asm, asmLen);
-    free(asm, asmCap);
-  }
   asm = ptr;
-  asmCap = cap;
+  asmCap = grownCap;
   return true;
 }
 

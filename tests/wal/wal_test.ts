@@ -3,6 +3,7 @@
 // byte by byte, a full disk, and a randomized model of append/commit/rollback/checkpoint/crash.
 
 import { assert, assertEquals } from "../_util/assert.ts";
+import { rng } from "../_util/rng.ts";
 import { dumpCache } from "../_util/cache_dump.ts";
 import { Head, type HeadWalOptions } from "../../src/appender/head.ts";
 import { listSegments, PAGE_BYTES } from "../../src/wal/segments.ts";
@@ -290,19 +291,6 @@ Deno.test("WAL reader: a segment's records decode to Prometheus series and sampl
     a.wal.close();
   });
 });
-
-/** A seeded xorshift PRNG. */
-function rng(seed: number): () => number {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13;
-    s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    s >>>= 0;
-    return s / 0x1_0000_0000;
-  };
-}
 
 Deno.test("WAL: random append, commit, rollback, checkpoint and crash against a model", async () => {
   await withDir(async (dir) => {

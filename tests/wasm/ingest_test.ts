@@ -3,6 +3,7 @@
 // and commit/rollback (a rolled-back batch leaves no trace).
 
 import { assert, assertEquals, assertThrows } from "../_util/assert.ts";
+import { rng } from "../_util/rng.ts";
 import { dumpCache, feed, groupPoints } from "../_util/cache_dump.ts";
 import { Head } from "../../src/appender/head.ts";
 import type { CommitResult } from "../../src/appender/appender.ts";
@@ -68,19 +69,6 @@ const cache = head.drain;
 
 function ingestText(text: string): void {
   feed(new PlainStream(head.appender(), MAX_LINE_BYTES), enc.encode(text));
-}
-
-/** A seeded xorshift PRNG, so failures can be replayed. */
-function rng(seed: number): () => number {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13;
-    s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    s >>>= 0;
-    return s / 0x1_0000_0000;
-  };
 }
 
 /**
