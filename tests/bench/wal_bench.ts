@@ -1,6 +1,6 @@
 // The write-ahead log alone, in process: WAL bytes per point on 10k series x 100 points, then
-// replay speed (checkpoint-free segments read back into an empty cache on one core), on a tmpfs
-// mounted as root when it can be.
+// replay speed (segments read back into an empty cache on one core) and the time a checkpoint of
+// the replayed cache takes, on a tmpfs mounted as root when it can be.
 //
 //   deno task bench:wal [--series 10000] [--points 100] [--replay-points 5000000]
 
@@ -69,10 +69,14 @@ for (let i = 0; i < 3; i++) {
   const t0 = performance.now();
   const { wal, replay } = head.openWal(options(dir2));
   const seconds = (performance.now() - t0) / 1000;
+  const t1 = performance.now();
+  head.checkpoint();
+  const checkpointMs = performance.now() - t1;
   wal.close();
   await report(
     `replay ${replay.result.points} points of ${SERIES} series: ${seconds.toFixed(2)} s, ` +
-      `${(replay.result.points / seconds / 1e6).toFixed(2)}M points/s`,
+      `${(replay.result.points / seconds / 1e6).toFixed(2)}M points/s; ` +
+      `then a checkpoint of them: ${checkpointMs.toFixed(0)} ms`,
   );
 }
 await Deno.remove(dir2, { recursive: true });
