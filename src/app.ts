@@ -1,6 +1,7 @@
 // Wiring: builds every component from the config, and holds the start order and the stop order
 // in one readable place.
 
+import { resolve, sep } from "node:path";
 import type { Config } from "./config/config.ts";
 import { CarbonlinkServer } from "./api/carbonlink.ts";
 import { CarbonServer } from "./api/carbonserver.ts";
@@ -20,7 +21,6 @@ import { PrometheusServer } from "./stats/prometheus.ts";
 import type { StatSource } from "./stats/sample.ts";
 import { SelfMetrics } from "./stats/self_metrics.ts";
 import { Head, type HeadWal } from "./appender/head.ts";
-import { resolve, sep } from "node:path";
 
 const log = new Logger("app");
 
