@@ -112,7 +112,7 @@ export {
   SNAP_MIN_TS,
   SNAP_SERIES,
   SNAP_SIZE,
-  WAL_PAGE,
+  WAL_PAGE_SIZE,
 } from "./layout";
 
 let nameScratch: usize = 0;

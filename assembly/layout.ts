@@ -129,4 +129,3 @@ export const WAL_FRAG_MIDDLE: u32 = 3;
 export const WAL_FRAG_LAST: u32 = 4;
 export const WAL_REC_SERIES: u32 = 1;
 export const WAL_REC_SAMPLES: u32 = 2;
-export const WAL_PAGE: i32 = 32768; // WAL_PAGE_SIZE for the JS side

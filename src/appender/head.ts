@@ -60,6 +60,12 @@ export class Head implements Appendable {
    * is applied. Call before any producer appends.
    */
   openWal(opts: HeadWalOptions): HeadWal {
+    const page = this.#codec.pageSize;
+    if (opts.segmentSize % page !== 0) {
+      throw new RangeError(
+        `Invalid wal.segment-size: ${opts.segmentSize} is not a multiple of ${page} (the page)`,
+      );
+    }
     const wal = Wal.open(opts);
     const replay = new Replay(opts.dir, this.#codec);
     replay.run();

@@ -6,9 +6,7 @@
 
 import { join } from "node:path";
 
-/** Bytes per page: fragments never cross a page boundary (Prometheus' wlog). */
-export const PAGE_BYTES = 32 * 1024;
-/** Bytes read per chunk when a segment is read back (a whole number of pages). */
+/** Bytes read per chunk when a segment is read back (a whole number of 32 KiB pages). */
 export const READ_CHUNK_BYTES = 4 * 2 ** 20;
 
 const SEGMENT_NAME = /^\d{8}$/;

@@ -10,7 +10,6 @@ import {
   checkpointName,
   lastCheckpoint,
   listSegments,
-  PAGE_BYTES,
   segmentName,
   staleCheckpoints,
   syncDir,
@@ -72,11 +71,6 @@ export class Wal implements StatSource {
    * written until startWriting(): replay reads the directory first.
    */
   static open(opts: WalOptions): Wal {
-    if (opts.segmentSize % PAGE_BYTES !== 0) {
-      throw new RangeError(
-        `Invalid wal.segment-size: ${opts.segmentSize} is not a multiple of ${PAGE_BYTES}`,
-      );
-    }
     Deno.mkdirSync(opts.dir, { recursive: true });
     const wal = new Wal(opts);
     const cp = lastCheckpoint(opts.dir);

@@ -97,7 +97,7 @@ const CONSTANTS = [
   "SNAP_MIN_TS",
   "SNAP_SERIES",
   "SNAP_SIZE",
-  "WAL_PAGE",
+  "WAL_PAGE_SIZE",
 ] as const;
 
 /** The layout constants by name. */

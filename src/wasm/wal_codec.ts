@@ -41,7 +41,7 @@ export class WalCodec {
 
   /** Bytes per page (32 KiB), from the module. */
   get pageSize(): number {
-    return this.#wasm.layout.WAL_PAGE;
+    return this.#wasm.layout.WAL_PAGE_SIZE;
   }
 
   /**

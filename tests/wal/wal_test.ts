@@ -6,11 +6,13 @@ import { assert, assertEquals } from "../_util/assert.ts";
 import { rng } from "../_util/rng.ts";
 import { dumpCache } from "../_util/cache_dump.ts";
 import { Head, type HeadWalOptions } from "../../src/appender/head.ts";
-import { listSegments, PAGE_BYTES } from "../../src/wal/segments.ts";
+import { listSegments } from "../../src/wal/segments.ts";
 import { WalCodec } from "../../src/wasm/wal_codec.ts";
 import { WasmInstance } from "../../src/wasm/instance.ts";
 
 const MAX_POINTS = 1_000_000;
+/** The format's page (Prometheus' wlog): fragments never cross one. */
+const PAGE_BYTES = 32 * 1024;
 
 function walOptions(dir: string, more: Partial<HeadWalOptions> = {}): HeadWalOptions {
   return {
