@@ -185,19 +185,27 @@ export class Head implements Appendable {
         wal.failed(dropped, err);
         return this.#ingest.abandon("wal_write");
       }
-      if (wal.sinceCheckpoint >= this.#walOpts!.checkpointSize && !this.#checkpointDue) {
-        this.#checkpointDue = true;
-        setTimeout(() => this.checkpoint(), 0);
-      }
+      if (wal.sinceCheckpoint >= this.#walOpts!.checkpointSize) this.#checkpointSoon();
     }
     return this.#ingest.commit();
   }
 
-  /** Writes the open batch to the log: one write, in a new segment if it does not fit. */
+  /** Checkpoints once the current task is done (a batch may be open until then). */
+  #checkpointSoon(): void {
+    if (this.#checkpointDue) return;
+    this.#checkpointDue = true;
+    setTimeout(() => this.checkpoint(), 0);
+  }
+
+  /**
+   * Writes the open batch to the log: one write, in a new segment if it does not fit (a full
+   * segment also calls for a checkpoint, which lets the segments before it go).
+   */
   #log(wal: Wal): void {
     let bytes = this.#codec.encodeBatch(wal.offset, wal.segmentSize);
     if (bytes === null) {
       wal.cut();
+      this.#checkpointSoon();
       bytes = this.#codec.encodeBatch(0, wal.segmentSize);
       if (bytes === null) {
         throw new RangeError(`A batch is larger than wal.segment-size ${wal.segmentSize}`);

@@ -40,6 +40,7 @@ export class Wal implements StatSource {
   #index = -1;
   #offset = 0;
   #dirty = false;
+  #closed = false;
   #syncTimer?: ReturnType<typeof setInterval>;
   #readers = new Map<string, ReaderPosition>();
   #errorLog = new RateLimiter(10, 10_000);
@@ -123,6 +124,7 @@ export class Wal implements StatSource {
    * is cut back to where it was, so no torn bytes stay, and the error is rethrown.
    */
   append(bytes: Uint8Array): void {
+    if (this.#closed) throw new Error("Cannot write to a closed WAL");
     const start = this.#offset;
     if (!this.#file) {
       // a cut failed to open the next segment (a full disk?): try again now
@@ -223,6 +225,7 @@ export class Wal implements StatSource {
    * the segments stay).
    */
   checkpoint(next: () => Uint8Array | null, dropped: () => number): boolean {
+    if (this.#closed) return false;
     const t0 = performance.now();
     const covered = this.#index;
     const final = join(this.dir, checkpointName(covered));
@@ -318,6 +321,7 @@ export class Wal implements StatSource {
 
   /** Stops the fsync timer, fsyncs and closes the live segment. */
   close(): void {
+    this.#closed = true;
     clearInterval(this.#syncTimer);
     this.#closeSegment();
   }

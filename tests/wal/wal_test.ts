@@ -68,7 +68,7 @@ Deno.test("WAL: every committed point comes back after a crash, with its series 
       a.head.drain.seriesRef(a.head.drain.lookup(n))
     );
     const before = dumpCache(a.head.drain);
-    // crash: no close, no checkpoint
+    a.wal.close(); // the process is gone: no checkpoint, nothing more written
     const b = await openHead(dir);
     assertEquals(dumpCache(b.head.drain), before);
     assertEquals(b.replay.result.points, 5);
@@ -80,7 +80,6 @@ Deno.test("WAL: every committed point comes back after a crash, with its series 
     const fresh = b.head.drain.seriesRef(b.head.drain.lookup("d.new"));
     assert.ok(refs.every((r) => fresh > r), "new refs continue above the replayed ones");
     b.wal.close();
-    a.wal.close();
   });
 });
 
@@ -96,9 +95,9 @@ Deno.test("WAL: a rolled-back batch writes nothing; a failed series' points are 
     a.head.drain.setFailed(a.head.drain.lookup("kept"), true);
     assertEquals(commit(a.head, [["kept", 3, 3]]).accepted, 0);
     assertEquals(a.wal.offset, offset, "no admitted point, nothing logged");
+    a.wal.close(); // the process is gone: no checkpoint, nothing more written
     const b = await openHead(dir);
     assertEquals(dumpCache(b.head.drain), new Map([["kept", [[1, 1]]]]));
-    a.wal.close();
     b.wal.close();
   });
 });
@@ -117,12 +116,12 @@ Deno.test("WAL: a checkpoint keeps what is not persisted and deletes the segment
     assert.ok(a.head.checkpoint());
     assertEquals(listSegments(dir).map((s) => s.index), [first + 1]);
     commit(a.head, [["p.after", 30, 4]]);
+    a.wal.close(); // the process is gone: no checkpoint, nothing more written
     const b = await openHead(dir);
     assertEquals(
       dumpCache(b.head.drain),
       new Map([["p.after", [[30, 4]]], ["p.late", [[20, 3]]], ["p.wait", [[10, 2]]]]),
     );
-    a.wal.close();
     b.wal.close();
   });
 });
@@ -195,9 +194,9 @@ Deno.test("WAL: a batch larger than a page is split in fragments and a new segme
     assert.ok(a.wal.segment > 0, "segments were cut");
     for (const s of listSegments(dir)) assert.ok(s.size <= 2 * PAGE_BYTES, `${s.index}: ${s.size}`);
     const before = dumpCache(a.head.drain);
+    a.wal.close(); // the process is gone: no checkpoint, nothing more written
     const b = await openHead(dir, { segmentSize: 2 * PAGE_BYTES });
     assertEquals(dumpCache(b.head.drain), before);
-    a.wal.close();
     b.wal.close();
   });
 });
@@ -256,7 +255,7 @@ Deno.test("WAL: max-size caps a checkpoint; what it leaves out is counted", asyn
     a.wal.stat((s) => samples.set(s.name, s.value));
     const dropped = samples.get("carbonado_wal_cap_dropped_points_total")!;
     assert.ok(dropped > 0, "points left out of the checkpoint are counted");
-    a.wal.close();
+    a.wal.close(); // the process is gone: no checkpoint, nothing more written
     const b = await openHead(dir, opts);
     assertEquals(b.replay.result.points, 150_000 - dropped);
     b.wal.close();
@@ -300,7 +299,6 @@ Deno.test("WAL: random append, commit, rollback, checkpoint and crash against a 
     const model = new Map<string, Map<number, number>>(); // what a reader must see
     const order = new Map<string, number[]>(); // timestamps in order of first arrival
     let cur = await openHead(dir, { segmentSize: 4 * PAGE_BYTES });
-    const opened = [cur];
     const expected = () => {
       const out = new Map<string, [number, number][]>();
       for (const name of [...model.keys()].sort()) {
@@ -339,15 +337,15 @@ Deno.test("WAL: random append, commit, rollback, checkpoint and crash against a 
       } else if (r < 0.7) {
         assert.ok(cur.head.checkpoint());
       } else if (r < 0.8) {
-        cur = await openHead(dir, { segmentSize: 4 * PAGE_BYTES }); // crash and restart
-        opened.push(cur);
+        cur.wal.close(); // crash: the process is gone, nothing more is written (no checkpoint)
+        cur = await openHead(dir, { segmentSize: 4 * PAGE_BYTES });
         assertEquals(dumpCache(cur.head.drain), expected(), `after restart at step ${step}`);
       }
     }
+    cur.wal.close();
     cur = await openHead(dir, { segmentSize: 4 * PAGE_BYTES });
-    opened.push(cur);
     assertEquals(dumpCache(cur.head.drain), expected());
-    for (const o of opened) o.wal.close();
+    cur.wal.close();
   });
 });
 
@@ -392,7 +390,7 @@ Deno.test({
       a.wal.stat((s) => samples.set(s.name, s.value));
       assertEquals(samples.get("carbonado_wal_write_failures_total"), 1);
       assertEquals(a.head.drain.counters().cachedPoints, accepted, "the cache got what was logged");
-      a.wal.close();
+      a.wal.close(); // the process is gone: no checkpoint, nothing more written
       const b = await openHead(disk!, { segmentSize: 4 * 2 ** 20 });
       assertEquals(b.replay.result.points, accepted, "everything logged before replays");
       assertEquals(b.replay.result.corruptions + b.replay.result.tornTails, 0);
