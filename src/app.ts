@@ -20,6 +20,8 @@ import { PrometheusServer } from "./stats/prometheus.ts";
 import type { StatSource } from "./stats/sample.ts";
 import { SelfMetrics } from "./stats/self_metrics.ts";
 import { Head } from "./appender/head.ts";
+import { loadAssets } from "./ui/assets.ts";
+import { UiServer } from "./ui/ui_server.ts";
 
 const log = new Logger("app");
 
@@ -46,10 +48,20 @@ export class App {
   /** Names and values for the query side: files and cache together. */
   readonly store: MetricStore;
   readonly stats: StatSource[] = [];
+  /** Every warning given at start (config keys ignored, ...), shown on the status page. */
+  readonly warnings: string[];
+  /** The status page and metric browser, on the carbonserver listener. */
+  readonly ui?: UiServer;
 
-  private constructor(config: Config, head: Head, hostname: string, rules: RuleFiles) {
+  private constructor(
+    config: Config,
+    head: Head,
+    rules: RuleFiles,
+    opts: { hostname: string; warnings: readonly string[] },
+  ) {
     this.config = config;
     this.head = head;
+    this.warnings = [...opts.warnings];
     const cache = head.drain;
     this.stats.push(new CacheStats(cache, config.cache.maxSize));
     const glob: GlobOptions = {
@@ -98,8 +110,22 @@ export class App {
       this.stats.push(this.persister);
     }
     if (config.carbonserver.enabled) {
-      this.carbonserver = new CarbonServer(this.store, config.carbonserver);
-      this.stats.push(this.carbonserver);
+      const assets = loadAssets();
+      for (const warning of assets.warnings) log.warn(warning);
+      this.warnings.push(...assets.warnings);
+      const ui = this.ui = new UiServer({
+        config,
+        warnings: this.warnings,
+        sources: this.stats,
+        store: this.store,
+        files: assets.files,
+        hostname: opts.hostname,
+      });
+      this.carbonserver = new CarbonServer(this.store, {
+        ...config.carbonserver,
+        ui: (req, url) => ui.handle(req, url),
+      });
+      this.stats.push(this.carbonserver, ui);
     }
     if (config.prometheus.enabled) {
       this.prometheus = new PrometheusServer(config.prometheus, this.stats);
@@ -109,7 +135,7 @@ export class App {
         graphPrefix: config.common.graphPrefix,
         interval: config.common.metricInterval,
         endpoint: config.common.metricEndpoint,
-        hostname,
+        hostname: opts.hostname,
       },
       this.stats,
       head,
@@ -122,16 +148,23 @@ export class App {
   }
 
   /**
-   * Loads the wasm cache and builds the components (nothing listens yet). Throws on a bad
+   * Loads the wasm cache and builds the components (nothing listens yet). `warnings` are those
+   * already given (by the config loader), kept for the status page. Throws on a bad
    * storage-schemas.conf or storage-aggregation.conf.
    */
-  static async create(config: Config, hostname = Deno.hostname()): Promise<App> {
+  static async create(
+    config: Config,
+    opts: { hostname?: string; warnings?: readonly string[] } = {},
+  ): Promise<App> {
     const rules = readRuleFiles(config.whisper.schemasFile, config.whisper.aggregationFile);
     const head = await Head.load({
       maxPoints: config.cache.maxSize,
       maxLineLen: config.tcp.maxLineSize,
     });
-    return new App(config, head, hostname, rules);
+    return new App(config, head, rules, {
+      hostname: opts.hostname ?? Deno.hostname(),
+      warnings: opts.warnings ?? [],
+    });
   }
 
   /** Starts writing and listening; returns every listener's bound address by name. */

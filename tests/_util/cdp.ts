@@ -1,0 +1,290 @@
+// A small Chrome DevTools Protocol client for the browser tests, the screenshots and the UI
+// benchmark: starts Debian's headless Chromium on a free debugging port (read back from the
+// DevToolsActivePort file of a fresh profile), opens pages over Deno's WebSocket, and collects
+// every console error, uncaught exception and failed load a page reports. No npm package, no
+// browser download.
+
+/** Where Debian's chromium package installs the browser. */
+export const CHROMIUM = "/usr/bin/chromium";
+
+/** True when Chromium is installed; the tests that need it are skipped otherwise. */
+export function hasChromium(): boolean {
+  try {
+    return Deno.statSync(CHROMIUM).isFile;
+  } catch {
+    return false;
+  }
+}
+
+const FLAGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+  "--disable-extensions",
+  "--disable-default-apps",
+  "--mute-audio",
+  "--remote-debugging-port=0",
+];
+
+type Json = Record<string, unknown>;
+type Pending = { resolve: (v: Json) => void; reject: (e: Error) => void; method: string };
+
+/** A running headless Chromium and its browser-level DevTools connection. */
+export class Chromium {
+  #child: Deno.ChildProcess;
+  #profile: string;
+  #ws: WebSocket;
+  #nextId = 1;
+  #pending = new Map<number, Pending>();
+  #sessions = new Map<string, Page>();
+  #stderr: Promise<string>;
+  #closed: Promise<void>;
+
+  private constructor(
+    child: Deno.ChildProcess,
+    profile: string,
+    ws: WebSocket,
+    stderr: Promise<string>,
+  ) {
+    this.#child = child;
+    this.#profile = profile;
+    this.#ws = ws;
+    this.#stderr = stderr;
+    this.#closed = new Promise((resolve) => ws.addEventListener("close", () => resolve()));
+    ws.addEventListener("message", (e) => this.#receive(JSON.parse(e.data as string)));
+  }
+
+  /** Starts Chromium with a new profile directory and connects to it. */
+  static async launch(): Promise<Chromium> {
+    const profile = await Deno.makeTempDir({ prefix: "carbonado-chromium-" });
+    const child = new Deno.Command(CHROMIUM, {
+      args: [...FLAGS, `--user-data-dir=${profile}`, "about:blank"],
+      stdin: "null",
+      stdout: "null",
+      stderr: "piped",
+    }).spawn();
+    // Keep only the end of stderr (dbus complaints): it is shown if the start fails.
+    const stderr = (async () => {
+      let tail = "";
+      for await (const chunk of child.stderr.pipeThrough(new TextDecoderStream())) {
+        tail = (tail + chunk).slice(-4000);
+      }
+      return tail;
+    })();
+    let exited = false;
+    child.status.then(() => exited = true);
+    const portFile = `${profile}/DevToolsActivePort`;
+    let lines: string[] = [];
+    while (lines.length < 2) {
+      if (exited) throw new Error(`chromium exited before listening:\n${await stderr}`);
+      try {
+        lines = Deno.readTextFileSync(portFile).split("\n").filter((l) => l !== "");
+      } catch (err) {
+        if (!(err instanceof Deno.errors.NotFound)) throw err;
+      }
+      if (lines.length < 2) await new Promise((r) => setTimeout(r, 20));
+    }
+    const ws = new WebSocket(`ws://127.0.0.1:${lines[0]}${lines[1]}`);
+    await new Promise<void>((resolve, reject) => {
+      ws.addEventListener("open", () => resolve(), { once: true });
+      ws.addEventListener("error", () => reject(new Error("cannot connect to chromium")), {
+        once: true,
+      });
+    });
+    return new Chromium(child, profile, ws, stderr);
+  }
+
+  /** Sends a command (to a page when `sessionId` is given) and returns its result. */
+  send(method: string, params: Json = {}, sessionId?: string): Promise<Json> {
+    const id = this.#nextId++;
+    return new Promise((resolve, reject) => {
+      this.#pending.set(id, { resolve, reject, method });
+      this.#ws.send(JSON.stringify({ id, method, params, sessionId }));
+    });
+  }
+
+  /** Opens a new tab of `width` x `height` CSS pixels, with the page events it needs enabled. */
+  async newPage(
+    opts: { width: number; height: number; mobile?: boolean; dark?: boolean },
+  ): Promise<Page> {
+    const { targetId } = await this.send("Target.createTarget", { url: "about:blank" });
+    const { sessionId } = await this.send("Target.attachToTarget", { targetId, flatten: true });
+    const page = new Page(this, sessionId as string, targetId as string);
+    this.#sessions.set(sessionId as string, page);
+    await Promise.all([
+      page.send("Page.enable"),
+      page.send("Runtime.enable"),
+      page.send("Log.enable"),
+      page.send("Network.enable"),
+    ]);
+    await page.setViewport(opts);
+    return page;
+  }
+
+  /** Closes the browser and removes its profile. */
+  async close(): Promise<void> {
+    try {
+      await this.send("Browser.close");
+    } catch {
+      // already gone
+    }
+    this.#ws.close();
+    await this.#closed;
+    await this.#child.status;
+    await this.#stderr;
+    await Deno.remove(this.#profile, { recursive: true });
+  }
+
+  #receive(msg: Json): void {
+    if (typeof msg.id === "number") {
+      const pending = this.#pending.get(msg.id);
+      if (!pending) return;
+      this.#pending.delete(msg.id);
+      const error = msg.error as { message: string } | undefined;
+      if (error) pending.reject(new Error(`${pending.method}: ${error.message}`));
+      else pending.resolve(msg.result as Json);
+      return;
+    }
+    const page = this.#sessions.get(msg.sessionId as string);
+    page?.event(msg.method as string, msg.params as Json);
+  }
+}
+
+/** One tab. */
+export class Page {
+  readonly #browser: Chromium;
+  readonly sessionId: string;
+  readonly targetId: string;
+  /** Console errors, uncaught exceptions and failed requests, as text. */
+  readonly errors: string[] = [];
+  #loaded: (() => void)[] = [];
+
+  constructor(browser: Chromium, sessionId: string, targetId: string) {
+    this.#browser = browser;
+    this.sessionId = sessionId;
+    this.targetId = targetId;
+  }
+
+  send(method: string, params: Json = {}): Promise<Json> {
+    return this.#browser.send(method, params, this.sessionId);
+  }
+
+  /** Called by Chromium for each event of this page. */
+  event(method: string, params: Json): void {
+    switch (method) {
+      case "Runtime.consoleAPICalled": {
+        if (params.type !== "error" && params.type !== "assert") break;
+        const args = params.args as { value?: unknown; description?: string }[];
+        this.errors.push(
+          `console.${params.type}: ${args.map((a) => a.description ?? a.value).join(" ")}`,
+        );
+        break;
+      }
+      case "Runtime.exceptionThrown": {
+        const d = params.exceptionDetails as { text: string; exception?: { description?: string } };
+        this.errors.push(`uncaught: ${d.exception?.description ?? d.text}`);
+        break;
+      }
+      case "Log.entryAdded": {
+        const entry = params.entry as { level: string; text: string; url?: string };
+        if (entry.level === "error") this.errors.push(`log: ${entry.text} ${entry.url ?? ""}`);
+        break;
+      }
+      case "Network.loadingFailed": {
+        if (params.canceled) break;
+        this.errors.push(`load failed: ${params.errorText} (${params.type})`);
+        break;
+      }
+      case "Page.loadEventFired":
+        for (const resolve of this.#loaded.splice(0)) resolve();
+        break;
+    }
+  }
+
+  /** Sets the viewport size, touch and mobile emulation, and the colour scheme. */
+  async setViewport(
+    opts: { width: number; height: number; mobile?: boolean; dark?: boolean },
+  ): Promise<void> {
+    await this.send("Emulation.setDeviceMetricsOverride", {
+      width: opts.width,
+      height: opts.height,
+      deviceScaleFactor: 1,
+      mobile: opts.mobile ?? false,
+    });
+    await this.send("Emulation.setEmulatedMedia", {
+      features: [{ name: "prefers-color-scheme", value: opts.dark ? "dark" : "light" }],
+    });
+  }
+
+  /** Loads `url` and waits for its load event (none comes when only the hash changes). */
+  async goto(url: string): Promise<void> {
+    const loaded = new Promise<void>((resolve) => this.#loaded.push(resolve));
+    const result = await this.send("Page.navigate", { url });
+    if (result.errorText) throw new Error(`cannot load ${url}: ${result.errorText}`);
+    if (result.loaderId !== undefined) await loaded;
+    else this.#loaded.length = 0;
+  }
+
+  /** Evaluates an expression in the page (awaiting a promise) and returns its JSON value. */
+  async evaluate<T>(expression: string): Promise<T> {
+    const result = await this.send("Runtime.evaluate", {
+      expression,
+      awaitPromise: true,
+      returnByValue: true,
+    });
+    const details = result.exceptionDetails as {
+      exception?: { description?: string };
+      text: string;
+    };
+    if (details) {
+      throw new Error(`evaluate failed: ${details.exception?.description ?? details.text}`);
+    }
+    return (result.result as { value: T }).value;
+  }
+
+  /**
+   * Evaluates `expression` until it gives a truthy value, and returns that value; throws after
+   * `timeoutMs` with the last value seen.
+   */
+  async waitFor<T>(expression: string, what: string, timeoutMs = 20_000): Promise<T> {
+    const deadline = Date.now() + timeoutMs;
+    let last: T;
+    while (!(last = await this.evaluate<T>(expression))) {
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    return last;
+  }
+
+  /** Clicks the centre of the element `selector` finds, with real mouse events. */
+  async click(selector: string): Promise<void> {
+    const box = await this.evaluate<{ x: number; y: number } | null>(`(() => {
+      const el = document.querySelector(${JSON.stringify(selector)});
+      if (!el) return null;
+      el.scrollIntoView({ block: "center" });
+      const r = el.getBoundingClientRect();
+      return { x: r.left + r.width / 2, y: r.top + r.height / 2 };
+    })()`);
+    if (!box) throw new Error(`nothing matches ${selector}`);
+    for (const type of ["mousePressed", "mouseReleased"]) {
+      await this.send("Input.dispatchMouseEvent", {
+        type,
+        x: box.x,
+        y: box.y,
+        button: "left",
+        clickCount: 1,
+      });
+    }
+  }
+
+  /** A PNG of the viewport. */
+  async screenshot(): Promise<Uint8Array> {
+    const { data } = await this.send("Page.captureScreenshot", { format: "png" });
+    return Uint8Array.from(atob(data as string), (c) => c.charCodeAt(0));
+  }
+}
