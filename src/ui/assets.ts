@@ -30,8 +30,18 @@ export interface Assets {
   warnings: string[];
 }
 
+/** Where {@linkcode loadAssets} reads from (tests point it elsewhere). */
+export interface AssetSources {
+  /** The page's own files. */
+  staticDir?: URL;
+  /** Resolves an npm specifier from deno.json's imports to a file URL. */
+  resolve?: (specifier: string) => string;
+}
+
 /** Reads src/ui/static/ and uPlot's files; a missing uPlot is a warning (the page says so). */
-export function loadAssets(staticDir = new URL("./static/", import.meta.url)): Assets {
+export function loadAssets(sources: AssetSources = {}): Assets {
+  const staticDir = sources.staticDir ?? new URL("./static/", import.meta.url);
+  const resolve = sources.resolve ?? ((specifier: string) => import.meta.resolve(specifier));
   const files = new Map<string, Asset>();
   const warnings: string[] = [];
   for (const entry of Deno.readDirSync(staticDir)) {
@@ -44,7 +54,7 @@ export function loadAssets(staticDir = new URL("./static/", import.meta.url)): A
   for (const [name, specifier] of Object.entries(VENDOR)) {
     let url: URL | undefined;
     try {
-      url = new URL(import.meta.resolve(specifier));
+      url = new URL(resolve(specifier));
       const ext = name.slice(name.lastIndexOf("."));
       files.set(`/ui/vendor/${name}`, { body: Deno.readFileSync(url), type: TYPES[ext] });
     } catch (err) {

@@ -32,8 +32,11 @@ const SECRET_WORDS = new Set([
   "token",
 ]);
 
-/** `scheme://user:password@host` → `scheme://user:********@host` (URLs carry credentials). */
-const URL_USERINFO = /^([a-z][a-z0-9+.-]*:\/\/)([^/?#@\s:]*)(?::[^/?#@\s]*)?@/i;
+/**
+ * `scheme://user:password@host` → `scheme://user:********@host`, and a lone `scheme://token@host`
+ * → `scheme://********@host` (URLs carry credentials).
+ */
+const URL_USERINFO = /^([a-z][a-z0-9+.-]*:\/\/)([^/?#@\s:]*)(:[^/?#@\s]*)?@/i;
 
 const SPECS = new Map<string, KeySpec>();
 for (const spec of SCHEMA) {
@@ -62,7 +65,7 @@ export function maskValue(key: string, value: unknown): unknown {
   if (typeof value === "string") {
     return value.replace(
       URL_USERINFO,
-      (_m, scheme, user) => `${scheme}${user ? user + ":" : ""}${MASK}@`,
+      (_m, scheme, user, password) => `${scheme}${password ? user + ":" : ""}${MASK}@`,
     );
   }
   if (Array.isArray(value)) return value.map((v) => maskValue("", v));

@@ -119,6 +119,10 @@ export class LineChart {
   #build(labels, data) {
     this.plot?.destroy();
     this.labels = labels.slice();
+    if (uPlot === undefined) {
+      this.el.textContent = "Charts unavailable: uPlot was not served (see the warnings at start).";
+      return;
+    }
     const fg = cssVar("--muted"), grid = cssVar("--grid");
     const unit = this.unit;
     const axis = {
