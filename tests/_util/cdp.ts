@@ -248,14 +248,21 @@ export class Page {
   }
 
   /**
-   * Evaluates `expression` until it gives a truthy value, and returns that value; throws after
-   * `timeoutMs` with the last value seen.
+   * Evaluates `expression` until it gives a truthy value, and returns that value. After
+   * `timeoutMs` it throws, with the value of `explain` (an expression showing the state) if given.
    */
-  async waitFor<T>(expression: string, what: string, timeoutMs = 20_000): Promise<T> {
-    const deadline = Date.now() + timeoutMs;
+  async waitFor<T>(
+    expression: string,
+    what: string,
+    opts: { timeoutMs?: number; explain?: string } = {},
+  ): Promise<T> {
+    const deadline = Date.now() + (opts.timeoutMs ?? 20_000);
     let last: T;
     while (!(last = await this.evaluate<T>(expression))) {
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+      if (Date.now() > deadline) {
+        const state = opts.explain ? `: ${JSON.stringify(await this.evaluate(opts.explain))}` : "";
+        throw new Error(`timed out waiting for ${what}${state}`);
+      }
       await new Promise((r) => setTimeout(r, 50));
     }
     return last;

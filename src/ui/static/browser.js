@@ -8,7 +8,7 @@
 // whose children are tag names, then values, then the series carrying that tag=value, each
 // charted by its full tagged name (see docs/ui.md).
 
-import { formatValue, LineChart } from "./charts.js";
+import { formatSpan, LineChart } from "./charts.js";
 
 /** The ranges offered, in seconds. */
 const RANGES = [
@@ -195,19 +195,18 @@ export class MetricBrowser {
       return;
     }
     const rows = series.map((s) => {
-      const archive = s.archive === null ? null : s.archives[s.archive];
       const archives = s.archives.map((a, i) =>
-        `${i === s.archive ? "▸" : ""}${formatValue(a.secondsPerPoint, "s")}:${
-          formatValue(a.retention, "s")
-        }`
+        `${i === s.archive ? "▸" : ""}${formatSpan(a.secondsPerPoint)}:${formatSpan(a.retention)}`
       ).join(", ");
       return el(
         "tr",
         {},
         el("td", {}, el("code", { textContent: s.name })),
-        el("td", { textContent: archive ? formatValue(s.step, "s") : "–" }),
+        el("td", { textContent: s.archive === null ? "–" : formatSpan(s.step) }),
         el("td", {
-          textContent: archive ? `#${s.archive} of ${s.archives.length}` : "outside retention",
+          textContent: s.archive === null
+            ? "outside retention"
+            : `#${s.archive} of ${s.archives.length}`,
         }),
         el("td", { textContent: archives }),
         el("td", { textContent: s.onDisk ? "on disk" : "cache only, no file yet" }),

@@ -51,6 +51,14 @@ function formatSeconds(s) {
   return `${Math.floor(s / 86400)}d ${Math.round((s % 86400) / 3600)}h`;
 }
 
+const SPANS = [[31536000, "y"], [86400, "d"], [3600, "h"], [60, "m"]];
+
+/** Seconds as Graphite writes retentions: the largest whole unit, `10s`, `1m`, `6h`, `30d`, `1y`. */
+export function formatSpan(seconds) {
+  const [div, unit] = SPANS.find(([d]) => seconds >= d && seconds % d === 0) ?? [1, "s"];
+  return `${seconds / div}${unit}`;
+}
+
 function round(v) {
   const a = Math.abs(v);
   if (a >= 100 || Number.isInteger(v)) return String(Math.round(v));
@@ -89,10 +97,16 @@ export class LineChart {
     resizer.observe(el);
   }
 
-  /** Draws `data` ([xs, ...ys]); the chart is rebuilt when the lines' labels change. */
+  /**
+   * Draws `data` ([xs, ...ys]); the chart is rebuilt when the lines' labels change. Unless the
+   * cursor is over the chart, the legend shows the latest values.
+   */
   update(labels, data) {
     if (this.plot === null || !sameLabels(labels, this.labels)) this.#build(labels, data);
     else this.plot.setData(data);
+    if (this.plot && this.plot.cursor.left < 0 && data[0].length > 0) {
+      this.plot.setLegend({ idx: data[0].length - 1 });
+    }
   }
 
   /** The data drawn: [xs, ...ys] (read by the browser tests). */

@@ -137,7 +137,7 @@ export class StatusPage {
   }
 }
 
-/** The charts of one panel: its own first, then one per family left. */
+/** The charts of one panel: its own first, then one per family left (`extra`: under "more"). */
 function planCharts(def, names, history) {
   const plans = [];
   const shown = new Set();
@@ -147,11 +147,13 @@ function planCharts(def, names, history) {
     chart.metrics.forEach((m) => shown.add(m));
     plans.push(chartPlan(chart.title, chart.metrics, chart.kind, chart.unit, history));
   }
+  // With charts of its own, a panel folds the rest under "more"; without, it shows them all.
+  const extra = plans.length > 0;
   for (const name of names) {
     if (shown.has(name)) continue;
     const first = history.series.get(history.families.get(name)[0]);
     const title = first.help.replace(/\.$/, "") + (first.type === "counter" ? ", per second" : "");
-    plans.push(chartPlan(title, [name], undefined, undefined, history));
+    plans.push({ ...chartPlan(title, [name], undefined, undefined, history), extra });
   }
   return plans;
 }
@@ -242,6 +244,9 @@ class PanelView {
   constructor(def, onOpen) {
     this.charts = new Map();
     this.grid = el("div", { className: "charts" });
+    this.moreGrid = el("div", { className: "charts" });
+    this.moreTitle = el("summary", {});
+    this.more = el("details", { className: "more", hidden: true }, this.moreTitle, this.moreGrid);
     this.tableBox = el("div", { className: "table-box" });
     this.root = el(
       "details",
@@ -249,8 +254,11 @@ class PanelView {
       el("summary", {}, el("h2", { textContent: def.title })),
       this.tableBox,
       this.grid,
+      this.more,
     );
-    this.root.addEventListener("toggle", () => this.root.open && onOpen());
+    for (const fold of [this.root, this.more]) {
+      fold.addEventListener("toggle", () => fold.open && onOpen());
+    }
     this.table = null;
   }
 
@@ -282,8 +290,11 @@ class PanelView {
         this.charts.set(plan.id, view);
       }
       view.plan = plan;
-      this.grid.append(view.figure);
+      (plan.extra ? this.moreGrid : this.grid).append(view.figure);
     }
+    const extra = charts.filter((c) => c.extra).length;
+    this.more.hidden = extra === 0;
+    this.moreTitle.textContent = `${extra} more chart${extra === 1 ? "" : "s"}`;
     this.table = table;
   }
 
@@ -291,6 +302,7 @@ class PanelView {
     if (!this.root.open) return;
     const xs = history.xs();
     for (const { chart, plan } of this.charts.values()) {
+      if (plan.extra && !this.more.open) continue;
       chart.update(plan.lines.map((l) => l.label), [
         xs,
         ...plan.lines.map((l) => lineData(l, history, xs)),
