@@ -97,16 +97,11 @@ export class LineChart {
     resizer.observe(el);
   }
 
-  /**
-   * Draws `data` ([xs, ...ys]); the chart is rebuilt when the lines' labels change. Unless the
-   * cursor is over the chart, the legend shows the latest values.
-   */
+  /** Draws `data` ([xs, ...ys]); the chart is rebuilt when the lines' labels change. */
   update(labels, data) {
     if (this.plot === null || !sameLabels(labels, this.labels)) this.#build(labels, data);
     else this.plot.setData(data);
-    if (this.plot && this.plot.cursor.left < 0 && data[0].length > 0) {
-      this.plot.setLegend({ idx: data[0].length - 1 });
-    }
+    this.#showLatest();
   }
 
   /** The data drawn: [xs, ...ys] (read by the browser tests). */
@@ -116,12 +111,25 @@ export class LineChart {
 
   /** Rebuilds with the current colours (after a change of colour scheme). */
   restyle() {
-    if (this.plot) this.#build(this.labels, this.plot.data);
+    if (this.plot === null) return;
+    const data = this.plot.data;
+    this.plot.destroy();
+    this.plot = null;
+    this.update(this.labels, data);
   }
 
   resize() {
     const width = Math.max(this.el.clientWidth, 100);
-    if (this.plot && this.plot.width !== width) this.plot.setSize({ width, height: this.height });
+    if (this.plot && this.plot.width !== width) {
+      this.plot.setSize({ width, height: this.height });
+      this.#showLatest();
+    }
+  }
+
+  /** The legend shows the latest values, unless the cursor is over the chart. */
+  #showLatest() {
+    const n = this.plot?.data[0].length ?? 0;
+    if (n > 0 && this.plot.cursor.left < 0) this.plot.setLegend({ idx: n - 1 });
   }
 
   destroy() {
