@@ -1,5 +1,5 @@
 // Takes the status page screenshots shown in the README (docs/ui/*.png): starts the daemon on
-// free ports with a 1-second schema, backfills an hour of a few demo series for the metric
+// free ports with 1-second and 10-second schemas, backfills an hour of a few demo series for the metric
 // browser, sends varying live traffic (a few bad lines among it) for 40 s while the page
 // records, then captures the page with headless Chromium at desktop (1366x768) and phone
 // (390x844) sizes, light and dark.
@@ -21,7 +21,11 @@ if (!hasChromium()) {
 
 const dataDir = await Deno.makeTempDir();
 const schemas = `${dataDir}/storage-schemas.conf`;
-await Deno.writeTextFile(schemas, "[all]\npattern = .*\nretentions = 10s:1d,1m:30d\n");
+await Deno.writeTextFile(
+  schemas,
+  "[demo]\npattern = ^demo\\.\nretentions = 10s:1d,1m:30d\n\n" +
+    "[all]\npattern = .*\nretentions = 1s:10m,1m:1d\n",
+);
 const daemon = await startDaemon({
   dataDir: `${dataDir}/whisper`,
   env: {
@@ -49,22 +53,31 @@ const base = `http://${daemon.listeners.carbonserver}`;
 const page = await browser.newPage({ width: 1366, height: 768 });
 await page.goto(`${base}/?interval=1000`);
 
-// Live traffic whose rate rises and falls, new series now and then, a few bad lines.
-for (let tick = 0; tick < RECORD_SECONDS * 10; tick++) {
-  const t = Math.floor(Date.now() / 1000);
-  const rate = Math.round(3000 + 2000 * Math.sin(tick / 60));
-  let text = "";
-  for (let m = 0; m < rate / 10; m++) {
-    text += `app.svc-${m % 40}.latency.p${m % 5} ${m % 97} ${t}\n`;
+// Live traffic whose rate rises and falls, new series now and then, a few bad lines; it goes on
+// while the screenshots are taken.
+let sending = true;
+const traffic = (async () => {
+  for (let tick = 0; sending; tick++) {
+    // Each second `rate` of the app series send one point, a tenth of them every 100 ms.
+    const t = Math.floor(Date.now() / 1000);
+    const rate = Math.round(3000 + 2000 * Math.sin(tick / 60));
+    let text = "";
+    for (let m = Math.floor((tick % 10) * rate / 10); m < ((tick % 10) + 1) * rate / 10; m++) {
+      text += `app.svc-${m % 50}.worker-${Math.floor(m / 50)}.latency ${m % 97} ${t}\n`;
+    }
+    if (tick % 10 === 0) text += `app.new.series-${tick} 1 ${t}\n`;
+    if (tick % 25 === 0) text += "a line without a value\n";
+    await send(text);
+    await new Promise((r) => setTimeout(r, 100));
   }
-  if (tick % 10 === 0) text += `app.new.series-${tick} 1 ${t}\n`;
-  if (tick % 25 === 0) text += "a line without a value\n";
-  await send(text);
-  await new Promise((r) => setTimeout(r, 100));
-}
-conn.close();
+  conn.close();
+})();
+await new Promise((r) => setTimeout(r, RECORD_SECONDS * 1000));
 
+/** Waits for the page's next update (charts resized and redrawn), then takes a screenshot. */
 async function shot(p: Page, name: string): Promise<void> {
+  const n = await p.evaluate<number>("carbonadoUi.timings.length");
+  await p.waitFor(`carbonadoUi.timings.length > ${n}`, "the next update");
   await p.evaluate("new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)))");
   await Deno.writeFile(new URL(name, OUT), await p.screenshot());
   console.log(`docs/ui/${name}`);
@@ -90,6 +103,8 @@ await shot(page, "metrics-desktop.png");
 await page.setViewport({ width: 390, height: 844, mobile: true, dark: true });
 await shot(page, "metrics-phone-dark.png");
 
+sending = false;
+await traffic;
 if (page.errors.length > 0) console.error("page errors:", page.errors);
 await browser.close();
 await daemon.stop();

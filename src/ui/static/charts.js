@@ -122,7 +122,7 @@ export class LineChart {
     const width = Math.max(this.el.clientWidth, 100);
     if (this.plot && this.plot.width !== width) {
       this.plot.setSize({ width, height: this.height });
-      this.#showLatest();
+      queueMicrotask(() => this.#showLatest()); // after uPlot's own redraw, which clears it
     }
   }
 
@@ -167,7 +167,10 @@ export class LineChart {
           })),
         ],
         axes: [
-          axis,
+          {
+            ...axis,
+            values: (_u, splits, _i, _space, incr) => splits.map((t) => timeLabel(t, incr)),
+          },
           { ...axis, size: 64, values: (_u, splits) => splits.map((v) => formatValue(v, unit)) },
         ],
         scales: { y: { range: (_u, min, max) => yRange(min, max) } },
@@ -177,6 +180,16 @@ export class LineChart {
       this.el,
     );
   }
+}
+
+/** One line per tick, as precise as the ticks' spacing needs: `14:05:30`, `14:05`, `12-03 14:00`. */
+function timeLabel(seconds, incr) {
+  const d = new Date(seconds * 1000);
+  const two = (n) => String(n).padStart(2, "0");
+  const hm = `${two(d.getHours())}:${two(d.getMinutes())}`;
+  if (incr < 60) return `${hm}:${two(d.getSeconds())}`;
+  if (incr < 86400) return hm;
+  return `${two(d.getMonth() + 1)}-${two(d.getDate())}`;
 }
 
 /** From 0 (or the lowest value, when negative) to a little above the highest. */
