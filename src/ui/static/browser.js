@@ -9,6 +9,7 @@
 // charted by its full tagged name (see docs/ui.md).
 
 import { formatSpan, LineChart } from "./charts.js";
+import { el } from "./dom.js";
 
 /** The ranges offered, in seconds. */
 const RANGES = [
@@ -47,13 +48,6 @@ const plainNames = {
 
 /** The roots of the tree (see the header comment). */
 const SOURCES = [plainNames];
-
-function el(tag, props = {}, ...children) {
-  const node = document.createElement(tag);
-  Object.assign(node, props);
-  node.append(...children);
-  return node;
-}
 
 /** The browser tab: tree, query form, chart and series table. */
 export class MetricBrowser {

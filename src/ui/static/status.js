@@ -4,6 +4,7 @@
 // for the benchmark (tests/bench/ui_e2e.ts).
 
 import { formatValue, LineChart } from "./charts.js";
+import { el } from "./dom.js";
 import { History } from "./history.js";
 import { PANELS, VITALS } from "./panels.js";
 
@@ -21,13 +22,6 @@ function unitOf(name, type) {
   if (/_bytes(_total)?$/.test(name)) return type === "counter" ? "bytes/s" : "bytes";
   if (/_seconds(_total)?$/.test(name)) return "s";
   return type === "counter" ? "/s" : "";
-}
-
-function el(tag, props = {}, ...children) {
-  const node = document.createElement(tag);
-  Object.assign(node, props);
-  node.append(...children);
-  return node;
 }
 
 /** Polls the daemon and draws the status page into the elements of index.html. */
