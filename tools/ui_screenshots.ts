@@ -8,7 +8,7 @@
 
 import { CHROMIUM, Chromium, hasChromium, type Page } from "../tests/_util/cdp.ts";
 import { startDaemon } from "../tests/_util/daemon.ts";
-import { writeAll } from "../src/receiver/stream_server.ts";
+import { writeAll } from "../src/net/stream_server.ts";
 
 const OUT = new URL("../docs/ui/", import.meta.url);
 const RECORD_SECONDS = 40;

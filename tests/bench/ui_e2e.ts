@@ -10,7 +10,7 @@
 import { parseArgs } from "node:util";
 import { CHROMIUM, Chromium, hasChromium } from "../_util/cdp.ts";
 import { fetchText, promValue, startDaemon } from "../_util/daemon.ts";
-import { writeAll } from "../../src/receiver/stream_server.ts";
+import { writeAll } from "../../src/net/stream_server.ts";
 import { report, splitLines } from "./e2e_util.ts";
 import { plaintextDataset } from "./plaintext_datasets.ts";
 

@@ -59,7 +59,7 @@ Deno.test("WriteoutQueue is rebuilt only once drained and at most every 100 ms",
 });
 
 Deno.test("WriteoutQueue reports the oldest point timestamp of the series left in it", () => {
-  cache.reset(10_000);
+  head.reset(10_000);
   const queue = new WriteoutQueue(cache, "max", () => 1000);
   const oldest = () => {
     const found: number[] = [];

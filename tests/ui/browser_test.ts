@@ -10,7 +10,7 @@ import { assert, assertEquals } from "../_util/assert.ts";
 import { CHROMIUM, Chromium, hasChromium, type Page } from "../_util/cdp.ts";
 import { fetchText, startDaemon } from "../_util/daemon.ts";
 import { waitFor } from "../_util/net.ts";
-import { writeAll } from "../../src/receiver/stream_server.ts";
+import { writeAll } from "../../src/net/stream_server.ts";
 
 const available = hasChromium();
 if (!available) {

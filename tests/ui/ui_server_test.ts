@@ -7,6 +7,7 @@ import { assert, assertEquals } from "../_util/assert.ts";
 import { feed } from "../_util/cache_dump.ts";
 import { fetchText, startDaemon } from "../_util/daemon.ts";
 import { MetricStore } from "../../src/api/metric_store.ts";
+import { Head } from "../../src/appender/head.ts";
 import { VERSION } from "../../src/cli.ts";
 import { defaultConfig } from "../../src/config/config.ts";
 import { CacheNames } from "../../src/index/cache_names.ts";
@@ -18,10 +19,10 @@ import { loadAssets } from "../../src/ui/assets.ts";
 import { UiServer } from "../../src/ui/ui_server.ts";
 import { parseRetentionDefs } from "../../src/whisper/archive_list.ts";
 import { create } from "../../src/whisper/create.ts";
-import { WasmCache } from "../../src/wasm/wasm_cache.ts";
 
 const NOW = 1_800_000_000 - (1_800_000_000 % 60);
-const cache = await WasmCache.load({ maxPoints: 10_000, maxLineLen: 262_144 });
+const head = await Head.load({ maxPoints: 10_000, maxLineLen: 262_144 });
+const cache = head.drain;
 const assets = loadAssets();
 
 const SAMPLE: Sample = {
@@ -33,7 +34,7 @@ const SAMPLE: Sample = {
 };
 
 async function withUi(fn: (ui: UiServer, clock: { ms: number }) => Promise<void>): Promise<void> {
-  cache.reset(10_000);
+  head.reset(10_000);
   const dir = await Deno.makeTempDir();
   await Deno.mkdir(`${dir}/srv`, { recursive: true });
   create(`${dir}/srv/disk.wsp`, parseRetentionDefs("60s:1h,5m:1d"), { aggregationMethod: "sum" });
@@ -75,9 +76,8 @@ function get(ui: UiServer, path: string, method = "GET"): Response {
 }
 
 function ingest(text: string): void {
-  const stream = new PlainStream(cache);
+  const stream = new PlainStream(head.appender(), head.maxLineLen);
   feed(stream, new TextEncoder().encode(text));
-  stream.close();
 }
 
 Deno.test("loadAssets() reads the page and uPlot's files from the installed npm package", () => {
