@@ -133,7 +133,21 @@ export const PANELS = [
       },
     ],
   },
-  { id: "wal", title: "Write-ahead log", prefixes: ["carbonado_wal_"] },
+  {
+    id: "wal",
+    title: "Write-ahead log",
+    prefixes: ["carbonado_wal_"],
+    charts: [
+      { title: "WAL bytes written", metrics: ["carbonado_wal_bytes_total"] },
+      {
+        title: "WAL fsync, mean latency",
+        kind: "ratio",
+        metrics: ["carbonado_wal_fsync_duration_seconds_total", "carbonado_wal_fsyncs_total"],
+        unit: "s",
+      },
+      { title: "WAL current segment", metrics: ["carbonado_wal_segment_current"] },
+    ],
+  },
   {
     id: "remote",
     title: "Remote write",
