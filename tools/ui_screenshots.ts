@@ -6,7 +6,8 @@
 //
 //   deno task screenshots            (needs Debian's chromium)
 
-import { CHROMIUM, Chromium, hasChromium, type Page } from "../tests/_util/cdp.ts";
+import { type BrowserPage, waitInPage } from "../tests/_util/browser_page.ts";
+import { CHROMIUM, Chromium, hasChromium } from "../tests/_util/cdp.ts";
 import { startDaemon } from "../tests/_util/daemon.ts";
 import { writeAll } from "../src/net/stream_server.ts";
 
@@ -75,9 +76,9 @@ const traffic = (async () => {
 await new Promise((r) => setTimeout(r, RECORD_SECONDS * 1000));
 
 /** Waits for the page's next update (charts resized and redrawn), then takes a screenshot. */
-async function shot(p: Page, name: string): Promise<void> {
+async function shot(p: BrowserPage, name: string): Promise<void> {
   const n = await p.evaluate<number>("carbonadoUi.timings.length");
-  await p.waitFor(`carbonadoUi.timings.length > ${n}`, "the next update");
+  await waitInPage(p, `carbonadoUi.timings.length > ${n}`, "the next update");
   await p.evaluate("new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)))");
   await Deno.writeFile(new URL(name, OUT), await p.screenshot());
   console.log(`docs/ui/${name}`);
@@ -94,11 +95,15 @@ await shot(page, "status-phone-dark.png");
 
 await page.setViewport({ width: 1366, height: 768 });
 await page.goto(`${base}/?interval=1000#metrics?target=demo.*.requests&range=3600`);
-await page.waitFor("carbonadoUi.browser.chart.data.length === 4", "the demo chart");
+await waitInPage(page, "carbonadoUi.browser.chart.data.length === 4", "the demo chart");
 await page.click('.node[data-path="demo"]');
-await page.waitFor(`!!document.querySelector('.node[data-path="demo.web-01"]')`, "the tree");
+await waitInPage(page, `!!document.querySelector('.node[data-path="demo.web-01"]')`, "the tree");
 await page.click('.node[data-path="demo.web-01"]');
-await page.waitFor(`!!document.querySelector('.node[data-path="demo.web-01.requests"]')`, "a leaf");
+await waitInPage(
+  page,
+  `!!document.querySelector('.node[data-path="demo.web-01.requests"]')`,
+  "a leaf",
+);
 await shot(page, "metrics-desktop.png");
 await page.setViewport({ width: 390, height: 844, mobile: true, dark: true });
 await shot(page, "metrics-phone-dark.png");

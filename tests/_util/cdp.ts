@@ -4,6 +4,15 @@
 // every console error, uncaught exception and failed load a page reports. No npm package, no
 // browser download.
 
+import {
+  type Browser,
+  type BrowserPage,
+  centreOf,
+  DEAD_PROXY,
+  fromBase64,
+  type Viewport,
+} from "./browser_page.ts";
+
 /** Where Debian's chromium package installs the browser. */
 export const CHROMIUM = "/usr/bin/chromium";
 
@@ -29,13 +38,14 @@ const FLAGS = [
   "--disable-default-apps",
   "--mute-audio",
   "--remote-debugging-port=0",
+  `--proxy-server=http://${DEAD_PROXY.host}:${DEAD_PROXY.port}`,
 ];
 
 type Json = Record<string, unknown>;
 type Pending = { resolve: (v: Json) => void; reject: (e: Error) => void; method: string };
 
 /** A running headless Chromium and its browser-level DevTools connection. */
-export class Chromium {
+export class Chromium implements Browser {
   #child: Deno.ChildProcess;
   #profile: string;
   #ws: WebSocket;
@@ -108,10 +118,8 @@ export class Chromium {
     });
   }
 
-  /** Opens a new tab of `width` x `height` CSS pixels, with the page events it needs enabled. */
-  async newPage(
-    opts: { width: number; height: number; mobile?: boolean; dark?: boolean },
-  ): Promise<Page> {
+  /** Opens a new tab of the viewport's size, with the page events it needs enabled. */
+  async newPage(viewport: Viewport): Promise<Page> {
     const { targetId } = await this.send("Target.createTarget", { url: "about:blank" });
     const { sessionId } = await this.send("Target.attachToTarget", { targetId, flatten: true });
     const page = new Page(this, sessionId as string, targetId as string);
@@ -122,7 +130,7 @@ export class Chromium {
       page.send("Log.enable"),
       page.send("Network.enable"),
     ]);
-    await page.setViewport(opts);
+    await page.setViewport(viewport);
     return page;
   }
 
@@ -156,12 +164,13 @@ export class Chromium {
 }
 
 /** One tab. */
-export class Page {
+export class Page implements BrowserPage {
   readonly #browser: Chromium;
   readonly sessionId: string;
   readonly targetId: string;
   /** Console errors, uncaught exceptions and failed requests, as text. */
   readonly errors: string[] = [];
+  readonly emulatesColorScheme = true;
   #loaded: (() => void)[] = [];
 
   constructor(browser: Chromium, sessionId: string, targetId: string) {
@@ -207,9 +216,7 @@ export class Page {
   }
 
   /** Sets the viewport size, touch and mobile emulation, and the colour scheme. */
-  async setViewport(
-    opts: { width: number; height: number; mobile?: boolean; dark?: boolean },
-  ): Promise<void> {
+  async setViewport(opts: Viewport): Promise<void> {
     await this.send("Emulation.setDeviceMetricsOverride", {
       width: opts.width,
       height: opts.height,
@@ -247,36 +254,9 @@ export class Page {
     return (result.result as { value: T }).value;
   }
 
-  /**
-   * Evaluates `expression` until it gives a truthy value, and returns that value. After
-   * `timeoutMs` it throws, with the value of `explain` (an expression showing the state) if given.
-   */
-  async waitFor<T>(
-    expression: string,
-    what: string,
-    opts: { timeoutMs?: number; explain?: string } = {},
-  ): Promise<T> {
-    const deadline = Date.now() + (opts.timeoutMs ?? 20_000);
-    let last: T;
-    while (!(last = await this.evaluate<T>(expression))) {
-      if (Date.now() > deadline) {
-        const state = opts.explain ? `: ${JSON.stringify(await this.evaluate(opts.explain))}` : "";
-        throw new Error(`timed out waiting for ${what}${state}`);
-      }
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    return last;
-  }
-
   /** Clicks the centre of the element `selector` finds, with real mouse events. */
   async click(selector: string): Promise<void> {
-    const box = await this.evaluate<{ x: number; y: number } | null>(`(() => {
-      const el = document.querySelector(${JSON.stringify(selector)});
-      if (!el) return null;
-      el.scrollIntoView({ block: "center" });
-      const r = el.getBoundingClientRect();
-      return { x: r.left + r.width / 2, y: r.top + r.height / 2 };
-    })()`);
+    const box = await this.evaluate<{ x: number; y: number } | null>(centreOf(selector));
     if (!box) throw new Error(`nothing matches ${selector}`);
     for (const type of ["mousePressed", "mouseReleased"]) {
       await this.send("Input.dispatchMouseEvent", {
@@ -292,6 +272,6 @@ export class Page {
   /** A PNG of the viewport. */
   async screenshot(): Promise<Uint8Array> {
     const { data } = await this.send("Page.captureScreenshot", { format: "png" });
-    return Uint8Array.from(atob(data as string), (c) => c.charCodeAt(0));
+    return fromBase64(data as string);
   }
 }

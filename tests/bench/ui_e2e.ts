@@ -8,6 +8,7 @@
 //   deno task bench:ui [--rate 1000000] [--seconds 20]
 
 import { parseArgs } from "node:util";
+import { waitInPage } from "../_util/browser_page.ts";
 import { CHROMIUM, Chromium, hasChromium } from "../_util/cdp.ts";
 import { fetchText, promValue, startDaemon } from "../_util/daemon.ts";
 import { writeAll } from "../../src/net/stream_server.ts";
@@ -93,7 +94,7 @@ const timingsSince = async (from: number) =>
 const timingCount = () => page.evaluate<number>("carbonadoUi.timings.length");
 
 // Idle: the page alone, once its first updates have built the charts.
-await page.waitFor("carbonadoUi.timings.length >= 3", "the page's first updates");
+await waitInPage(page, "carbonadoUi.timings.length >= 3", "the page's first updates");
 const idleFrom = await timingCount();
 const idleEnd = Date.now() + Number(values.idle) * 1000;
 const idleDirect = await probe(() => Date.now() > idleEnd);

@@ -20,6 +20,35 @@ const PALETTE = [
   "#8c8c8c",
 ];
 
+/** Tick spacings of the time axis, in seconds: whole seconds at least, so no label repeats. */
+const TIME_INCRS = [
+  1,
+  2,
+  5,
+  10,
+  15,
+  30,
+  60,
+  120,
+  300,
+  600,
+  900,
+  1800,
+  3600,
+  7200,
+  10800,
+  21600,
+  43200,
+  86400,
+  172800,
+  604800,
+  1209600,
+  2592000,
+  7776000,
+  15552000,
+  31536000,
+];
+
 const SI = [[1e12, "T"], [1e9, "G"], [1e6, "M"], [1e3, "k"]];
 const BINARY = [[2 ** 40, "TiB"], [2 ** 30, "GiB"], [2 ** 20, "MiB"], [2 ** 10, "KiB"]];
 
@@ -169,6 +198,7 @@ export class LineChart {
         axes: [
           {
             ...axis,
+            incrs: TIME_INCRS,
             values: (_u, splits, _i, _space, incr) => splits.map((t) => timeLabel(t, incr)),
           },
           { ...axis, size: 64, values: (_u, splits) => splits.map((v) => formatValue(v, unit)) },
