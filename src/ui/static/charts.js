@@ -151,14 +151,22 @@ export class LineChart {
     const width = Math.max(this.el.clientWidth, 100);
     if (this.plot && this.plot.width !== width) {
       this.plot.setSize({ width, height: this.height });
-      queueMicrotask(() => this.#showLatest()); // after uPlot's own redraw, which clears it
+      this.#showLatest();
     }
   }
 
-  /** The legend shows the latest values, unless the cursor is over the chart. */
+  /**
+   * The legend shows the latest values drawn, unless the cursor is over the chart. Deferred to
+   * after uPlot's own redraw (a microtask queued before this one), which resets the legend.
+   */
   #showLatest() {
-    const n = this.plot?.data[0].length ?? 0;
-    if (n > 0 && this.plot.cursor.left < 0) this.plot.setLegend({ idx: n - 1 });
+    queueMicrotask(() => {
+      if (this.plot === null || this.plot.cursor.left >= 0) return;
+      const ys = this.plot.data.slice(1);
+      let idx = this.plot.data[0].length - 1;
+      while (idx > 0 && ys.every((y) => y[idx] === null)) idx--;
+      if (idx >= 0) this.plot.setLegend({ idx });
+    });
   }
 
   destroy() {
