@@ -38,7 +38,8 @@ export class StatusPage {
     /** @type {Map<string, PanelView>} */
     this.panels = new Map();
     this.planVersion = -1;
-    this.first = true;
+    /** The daemon's start time: a new one (a restart) shows its config and warnings anew. */
+    this.startTime = null;
   }
 
   /** Starts polling; each update is scheduled when the previous one has finished. */
@@ -86,8 +87,8 @@ export class StatusPage {
     const t2 = performance.now();
     showError(null);
     this.history.push(status.now, status.samples);
-    if (this.first) {
-      this.first = false;
+    if (status.startTime !== this.startTime) {
+      this.startTime = status.startTime;
       showStatic(status);
     }
     document.getElementById("about").textContent = `${status.version} · ${status.host} · up ${
