@@ -12,17 +12,20 @@ import {
   fromBase64,
   type Viewport,
 } from "./browser_page.ts";
+import {
+  type BrowserProcess,
+  closeBrowser,
+  isInstalled,
+  type Json,
+  RpcConnection,
+} from "./browser_process.ts";
 
 /** Where Debian's firefox-esr package installs the browser. */
 export const FIREFOX = "/usr/bin/firefox-esr";
 
 /** True when Firefox is installed; the tests that need it are skipped otherwise. */
 export function hasFirefox(): boolean {
-  try {
-    return Deno.statSync(FIREFOX).isFile;
-  } catch {
-    return false;
-  }
+  return isInstalled(FIREFOX);
 }
 
 /** Profile preferences: no traffic but loopback, no updates, telemetry or first-run pages. */
@@ -56,32 +59,14 @@ const PREFS: Record<string, string | number | boolean> = {
   "services.settings.server": "http://127.0.0.1:9/",
 };
 
-type Json = Record<string, unknown>;
-type Pending = { resolve: (v: Json) => void; reject: (e: Error) => void; method: string };
-
 /** A running headless Firefox and its BiDi session. */
 export class Firefox implements Browser {
-  #child: Deno.ChildProcess;
-  #profile: string;
-  #ws: WebSocket;
-  #nextId = 1;
-  #pending = new Map<number, Pending>();
+  #process: BrowserProcess;
+  #rpc!: RpcConnection;
   #pages = new Map<string, BidiPage>();
-  #stderr: Promise<void>;
-  #closed: Promise<void>;
 
-  private constructor(
-    child: Deno.ChildProcess,
-    profile: string,
-    ws: WebSocket,
-    stderr: Promise<void>,
-  ) {
-    this.#child = child;
-    this.#profile = profile;
-    this.#ws = ws;
-    this.#stderr = stderr;
-    this.#closed = new Promise((resolve) => ws.addEventListener("close", () => resolve()));
-    ws.addEventListener("message", (e) => this.#receive(JSON.parse(e.data as string)));
+  private constructor(process: BrowserProcess) {
+    this.#process = process;
   }
 
   /** Starts Firefox with a new profile, connects and opens a BiDi session. */
@@ -109,14 +94,12 @@ export class Firefox implements Browser {
     const stderr = (async () => {
       while (!(await lines.read()).done) { /* drained */ }
     })();
-    const ws = new WebSocket(`${match[1]}/session`);
-    await new Promise<void>((resolve, reject) => {
-      ws.addEventListener("open", () => resolve(), { once: true });
-      ws.addEventListener("error", () => reject(new Error("cannot connect to firefox")), {
-        once: true,
-      });
+    const firefox = new Firefox({ child, stderr, profile });
+    firefox.#rpc = await RpcConnection.open(`${match[1]}/session`, (msg) => {
+      const params = msg.params as Json;
+      const context = (params.source as Json | undefined)?.context ?? params.context;
+      firefox.#pages.get(context as string)?.event(msg.method as string, params);
     });
-    const firefox = new Firefox(child, profile, ws, stderr);
     await firefox.send("session.new", { capabilities: {} });
     await firefox.send("session.subscribe", { events: ["log.entryAdded"] });
     return firefox;
@@ -124,11 +107,7 @@ export class Firefox implements Browser {
 
   /** Sends a command and returns its result. */
   send(method: string, params: Json = {}): Promise<Json> {
-    const id = this.#nextId++;
-    return new Promise((resolve, reject) => {
-      this.#pending.set(id, { resolve, reject, method });
-      this.#ws.send(JSON.stringify({ id, method, params }));
-    });
+    return this.#rpc.send(method, params);
   }
 
   async newPage(viewport: Viewport): Promise<BidiPage> {
@@ -139,31 +118,8 @@ export class Firefox implements Browser {
     return page;
   }
 
-  async close(): Promise<void> {
-    try {
-      await this.send("browser.close");
-    } catch {
-      // already gone
-    }
-    this.#ws.close();
-    await this.#closed;
-    await this.#child.status;
-    await this.#stderr;
-    await Deno.remove(this.#profile, { recursive: true });
-  }
-
-  #receive(msg: Json): void {
-    if (typeof msg.id === "number") {
-      const pending = this.#pending.get(msg.id);
-      if (!pending) return;
-      this.#pending.delete(msg.id);
-      if (msg.type === "error") pending.reject(new Error(`${pending.method}: ${msg.message}`));
-      else pending.resolve(msg.result as Json);
-      return;
-    }
-    const params = msg.params as Json;
-    const context = (params.source as Json | undefined)?.context ?? params.context;
-    this.#pages.get(context as string)?.event(msg.method as string, params);
+  close(): Promise<void> {
+    return closeBrowser(this.#rpc, "browser.close", this.#process);
   }
 }
 

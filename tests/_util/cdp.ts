@@ -12,17 +12,20 @@ import {
   fromBase64,
   type Viewport,
 } from "./browser_page.ts";
+import {
+  type BrowserProcess,
+  closeBrowser,
+  isInstalled,
+  type Json,
+  RpcConnection,
+} from "./browser_process.ts";
 
 /** Where Debian's chromium package installs the browser. */
 export const CHROMIUM = "/usr/bin/chromium";
 
 /** True when Chromium is installed; the tests that need it are skipped otherwise. */
 export function hasChromium(): boolean {
-  try {
-    return Deno.statSync(CHROMIUM).isFile;
-  } catch {
-    return false;
-  }
+  return isInstalled(CHROMIUM);
 }
 
 const FLAGS = [
@@ -41,32 +44,14 @@ const FLAGS = [
   `--proxy-server=http://${DEAD_PROXY.host}:${DEAD_PROXY.port}`,
 ];
 
-type Json = Record<string, unknown>;
-type Pending = { resolve: (v: Json) => void; reject: (e: Error) => void; method: string };
-
 /** A running headless Chromium and its browser-level DevTools connection. */
 export class Chromium implements Browser {
-  #child: Deno.ChildProcess;
-  #profile: string;
-  #ws: WebSocket;
-  #nextId = 1;
-  #pending = new Map<number, Pending>();
+  #process: BrowserProcess;
+  #rpc!: RpcConnection;
   #sessions = new Map<string, Page>();
-  #stderr: Promise<string>;
-  #closed: Promise<void>;
 
-  private constructor(
-    child: Deno.ChildProcess,
-    profile: string,
-    ws: WebSocket,
-    stderr: Promise<string>,
-  ) {
-    this.#child = child;
-    this.#profile = profile;
-    this.#ws = ws;
-    this.#stderr = stderr;
-    this.#closed = new Promise((resolve) => ws.addEventListener("close", () => resolve()));
-    ws.addEventListener("message", (e) => this.#receive(JSON.parse(e.data as string)));
+  private constructor(process: BrowserProcess) {
+    this.#process = process;
   }
 
   /** Starts Chromium with a new profile directory and connects to it. */
@@ -99,23 +84,21 @@ export class Chromium implements Browser {
       }
       if (lines.length < 2) await new Promise((r) => setTimeout(r, 20));
     }
-    const ws = new WebSocket(`ws://127.0.0.1:${lines[0]}${lines[1]}`);
-    await new Promise<void>((resolve, reject) => {
-      ws.addEventListener("open", () => resolve(), { once: true });
-      ws.addEventListener("error", () => reject(new Error("cannot connect to chromium")), {
-        once: true,
-      });
-    });
-    return new Chromium(child, profile, ws, stderr);
+    const chromium = new Chromium({ child, stderr, profile });
+    chromium.#rpc = await RpcConnection.open(
+      `ws://127.0.0.1:${lines[0]}${lines[1]}`,
+      (msg) =>
+        chromium.#sessions.get(msg.sessionId as string)?.event(
+          msg.method as string,
+          msg.params as Json,
+        ),
+    );
+    return chromium;
   }
 
   /** Sends a command (to a page when `sessionId` is given) and returns its result. */
   send(method: string, params: Json = {}, sessionId?: string): Promise<Json> {
-    const id = this.#nextId++;
-    return new Promise((resolve, reject) => {
-      this.#pending.set(id, { resolve, reject, method });
-      this.#ws.send(JSON.stringify({ id, method, params, sessionId }));
-    });
+    return this.#rpc.send(method, params, sessionId === undefined ? {} : { sessionId });
   }
 
   /** Opens a new tab of the viewport's size, with the page events it needs enabled. */
@@ -135,31 +118,8 @@ export class Chromium implements Browser {
   }
 
   /** Closes the browser and removes its profile. */
-  async close(): Promise<void> {
-    try {
-      await this.send("Browser.close");
-    } catch {
-      // already gone
-    }
-    this.#ws.close();
-    await this.#closed;
-    await this.#child.status;
-    await this.#stderr;
-    await Deno.remove(this.#profile, { recursive: true });
-  }
-
-  #receive(msg: Json): void {
-    if (typeof msg.id === "number") {
-      const pending = this.#pending.get(msg.id);
-      if (!pending) return;
-      this.#pending.delete(msg.id);
-      const error = msg.error as { message: string } | undefined;
-      if (error) pending.reject(new Error(`${pending.method}: ${error.message}`));
-      else pending.resolve(msg.result as Json);
-      return;
-    }
-    const page = this.#sessions.get(msg.sessionId as string);
-    page?.event(msg.method as string, msg.params as Json);
+  close(): Promise<void> {
+    return closeBrowser(this.#rpc, "Browser.close", this.#process);
   }
 }
 
