@@ -21,6 +21,8 @@ import { PrometheusServer } from "./stats/prometheus.ts";
 import type { StatSource } from "./stats/sample.ts";
 import { SelfMetrics } from "./stats/self_metrics.ts";
 import { Head, type HeadWal } from "./appender/head.ts";
+import { loadAssets } from "./ui/assets.ts";
+import { UiServer } from "./ui/ui_server.ts";
 
 const log = new Logger("app");
 
@@ -49,17 +51,22 @@ export class App {
   /** Names and values for the query side: files and cache together. */
   readonly store: MetricStore;
   readonly stats: StatSource[] = [];
+  /** Every warning given at start (config keys ignored, ...), shown on the status page. */
+  readonly warnings: string[];
+  /** The status page and metric browser, on the carbonserver listener. */
+  readonly ui?: UiServer;
 
   private constructor(
     config: Config,
     head: Head,
-    hostname: string,
     rules: RuleFiles,
-    wal?: HeadWal,
+    opts: { hostname: string; warnings: readonly string[]; wal?: HeadWal },
   ) {
     this.config = config;
     this.head = head;
-    this.wal = wal;
+    this.wal = opts.wal;
+    this.warnings = [...opts.warnings];
+    const wal = opts.wal;
     const cache = head.drain;
     this.stats.push(new CacheStats(cache, config.cache.maxSize));
     if (wal) this.stats.push(wal.wal, wal.replay);
@@ -109,8 +116,22 @@ export class App {
       this.stats.push(this.persister);
     }
     if (config.carbonserver.enabled) {
-      this.carbonserver = new CarbonServer(this.store, config.carbonserver);
-      this.stats.push(this.carbonserver);
+      const assets = loadAssets();
+      for (const warning of assets.warnings) log.warn(warning);
+      this.warnings.push(...assets.warnings);
+      const ui = this.ui = new UiServer({
+        config,
+        warnings: this.warnings,
+        sources: this.stats,
+        store: this.store,
+        files: assets.files,
+        hostname: opts.hostname,
+      });
+      this.carbonserver = new CarbonServer(this.store, {
+        ...config.carbonserver,
+        ui: (req, url) => ui.handle(req, url),
+      });
+      this.stats.push(this.carbonserver, ui);
     }
     if (config.prometheus.enabled) {
       this.prometheus = new PrometheusServer(config.prometheus, this.stats);
@@ -120,7 +141,7 @@ export class App {
         graphPrefix: config.common.graphPrefix,
         interval: config.common.metricInterval,
         endpoint: config.common.metricEndpoint,
-        hostname,
+        hostname: opts.hostname,
       },
       this.stats,
       head,
@@ -133,10 +154,14 @@ export class App {
   }
 
   /**
-   * Loads the wasm cache and builds the components (nothing listens yet). Throws on a bad
+   * Loads the wasm cache and builds the components (nothing listens yet). `warnings` are those
+   * already given (by the config loader), kept for the status page. Throws on a bad
    * storage-schemas.conf or storage-aggregation.conf.
    */
-  static async create(config: Config, hostname = Deno.hostname()): Promise<App> {
+  static async create(
+    config: Config,
+    opts: { hostname?: string; warnings?: readonly string[] } = {},
+  ): Promise<App> {
     const rules = readRuleFiles(config.whisper.schemasFile, config.whisper.aggregationFile);
     const head = await Head.load({
       maxPoints: config.cache.maxSize,
@@ -147,7 +172,11 @@ export class App {
       checkWalDir(config.wal.dir, config.whisper.dataDir);
       wal = head.openWal(config.wal); // replays before any receiver exists
     }
-    return new App(config, head, hostname, rules, wal);
+    return new App(config, head, rules, {
+      hostname: opts.hostname ?? Deno.hostname(),
+      warnings: opts.warnings ?? [],
+      wal,
+    });
   }
 
   /** Starts writing and listening; returns every listener's bound address by name. */
