@@ -1,0 +1,190 @@
+// Protobuf encoding of remote_write 1.0's `prometheus.WriteRequest` (prompb remote.proto and
+// types.proto; peers.md C.6): a series' labels are encoded once, when the series is first seen,
+// and copied into every request that carries it; the samples of one request are grouped into
+// one TimeSeries per series, in the order the series first appear, each series' samples in
+// the order given (time order: the sender filters out the rest). Deterministic, so a batch
+// rebuilt after a restart is byte-identical.
+//
+//   WriteRequest { repeated TimeSeries timeseries = 1; }
+//   TimeSeries   { repeated Label labels = 1; repeated Sample samples = 2; }
+//   Label        { string name = 1; string value = 2; }
+//   Sample       { double value = 1; int64 timestamp = 2; }   (milliseconds)
+
+const TAG_TIMESERIES = 0x0a; // field 1, length-delimited
+const TAG_LABEL = 0x0a; // field 1, length-delimited
+const TAG_SAMPLE = 0x12; // field 2, length-delimited
+const TAG_NAME = 0x0a;
+const TAG_VALUE = 0x12;
+const TAG_SAMPLE_VALUE = 0x09; // field 1, 64-bit
+const TAG_SAMPLE_TIMESTAMP = 0x10; // field 2, varint
+
+const utf8 = new TextEncoder();
+
+/** Samples as columns: `series[i]` at `t[i]` milliseconds holds `v[i]`. */
+export interface SampleColumns {
+  readonly series: readonly EncodableSeries[];
+  readonly t: Float64Array;
+  readonly v: Float64Array;
+}
+
+/** What the encoder needs of a series: its encoded labels, and scratch space for grouping. */
+export interface EncodableSeries {
+  /** The `labels` fields of its TimeSeries, from {@linkcode encodeLabels}. */
+  readonly labels: Uint8Array;
+  /** Scratch: the request being encoded when the fields below were last set. */
+  stamp: number;
+  /** Scratch: bytes of the TimeSeries body in the request being encoded. */
+  size: number;
+  /** Scratch: where its next sample goes. */
+  pos: number;
+}
+
+/**
+ * The labels as the `labels` fields of a TimeSeries, ready to copy.
+ *
+ * @throws {RangeError} unless the labels are sorted by name (byte order), with unique,
+ *   non-empty names and non-empty values, as the 1.0 spec requires
+ */
+export function encodeLabels(labels: readonly (readonly [string, string])[]): Uint8Array {
+  const parts: Uint8Array[] = [];
+  let size = 0;
+  let previous = "";
+  for (const [name, value] of labels) {
+    if (name === "" || value === "") {
+      throw new RangeError(`Invalid label ${JSON.stringify(name)}: empty name or value`);
+    }
+    if (parts.length > 0 && compareBytes(previous, name) >= 0) {
+      throw new RangeError(`Invalid labels: ${JSON.stringify(name)} is out of order or repeated`);
+    }
+    previous = name;
+    const n = utf8.encode(name);
+    const v = utf8.encode(value);
+    const inner = 1 + uvarintLen(n.length) + n.length + 1 + uvarintLen(v.length) + v.length;
+    const part = new Uint8Array(1 + uvarintLen(inner) + inner);
+    let p = 0;
+    part[p++] = TAG_LABEL;
+    p = putUvarint(part, p, inner);
+    part[p++] = TAG_NAME;
+    p = putUvarint(part, p, n.length);
+    part.set(n, p);
+    p += n.length;
+    part[p++] = TAG_VALUE;
+    p = putUvarint(part, p, v.length);
+    part.set(v, p);
+    parts.push(part);
+    size += part.length;
+  }
+  const out = new Uint8Array(size);
+  let o = 0;
+  for (const part of parts) {
+    out.set(part, o);
+    o += part.length;
+  }
+  return out;
+}
+
+/** Compares two strings by their UTF-8 bytes (the order the spec sorts label names in). */
+export function compareBytes(a: string, b: string): number {
+  // UTF-16 order equals UTF-8 byte order except around surrogates; compare code points
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    const x = a.codePointAt(i)!;
+    const y = b.codePointAt(i)!;
+    if (x !== y) return x < y ? -1 : 1;
+    if (x > 0xffff) i++;
+  }
+  return a.length - b.length;
+}
+
+/**
+ * Encodes requests into one reused buffer: the view `encode()` returns is valid until the
+ * next call.
+ */
+export class WriteRequestEncoder {
+  #buf = new Uint8Array(1 << 16);
+  #view = new DataView(this.#buf.buffer);
+  #stamp = 0;
+  #order: EncodableSeries[] = [];
+
+  /** The WriteRequest of samples `from` to `to` (exclusive) of `columns`. */
+  encode(columns: SampleColumns, range: { from: number; to: number }): Uint8Array {
+    const { series, t, v } = columns;
+    const stamp = ++this.#stamp;
+    const order = this.#order;
+    order.length = 0;
+    for (let i = range.from; i < range.to; i++) {
+      const s = series[i];
+      if (s.stamp !== stamp) {
+        s.stamp = stamp;
+        s.size = s.labels.length;
+        order.push(s);
+      }
+      s.size += 2 + sampleSize(t[i]);
+    }
+    let total = 0;
+    for (const s of order) total += 1 + uvarintLen(s.size) + s.size;
+    if (this.#buf.length < total) {
+      this.#buf = new Uint8Array(Math.max(total, this.#buf.length * 2));
+      this.#view = new DataView(this.#buf.buffer);
+    }
+    const buf = this.#buf;
+    const view = this.#view;
+    let o = 0;
+    for (const s of order) {
+      buf[o++] = TAG_TIMESERIES;
+      o = putUvarint(buf, o, s.size);
+      buf.set(s.labels, o);
+      s.pos = o + s.labels.length;
+      o += s.size;
+    }
+    for (let i = range.from; i < range.to; i++) {
+      const s = series[i];
+      let p = s.pos;
+      const ts = t[i];
+      buf[p++] = TAG_SAMPLE;
+      buf[p++] = sampleSize(ts);
+      buf[p++] = TAG_SAMPLE_VALUE;
+      view.setFloat64(p, v[i], true);
+      p += 8;
+      buf[p++] = TAG_SAMPLE_TIMESTAMP;
+      s.pos = putVarint64(buf, p, ts);
+    }
+    return buf.subarray(0, total);
+  }
+}
+
+/** Bytes of a Sample message body holding timestamp `t`. */
+function sampleSize(t: number): number {
+  return 1 + 8 + 1 + (t < 0 ? 10 : uvarintLen(t));
+}
+
+/** Bytes of `v` (a non-negative safe integer) as a varint. */
+function uvarintLen(v: number): number {
+  let n = 1;
+  while (v >= 0x80) {
+    v = Math.floor(v / 128);
+    n++;
+  }
+  return n;
+}
+
+function putUvarint(buf: Uint8Array, p: number, v: number): number {
+  while (v >= 0x80) {
+    buf[p++] = (v % 128) | 0x80;
+    v = Math.floor(v / 128);
+  }
+  buf[p++] = v;
+  return p;
+}
+
+/** An int64 as protobuf writes it: negatives as their 64-bit two's complement (10 bytes). */
+function putVarint64(buf: Uint8Array, p: number, v: number): number {
+  if (v >= 0) return putUvarint(buf, p, v);
+  let u = BigInt.asUintN(64, BigInt(v));
+  while (u >= 0x80n) {
+    buf[p++] = Number(u & 0x7fn) | 0x80;
+    u >>= 7n;
+  }
+  buf[p++] = Number(u);
+  return p;
+}
