@@ -2,6 +2,7 @@
 // camelCased. Names, kinds and defaults of every key live in one table, schema.ts; loading from
 // TOML and the environment lives in load.ts.
 
+import type { RemoteWriteConfig } from "./remote_write.ts";
 import { SCHEMA } from "./schema.ts";
 
 /** One `[[logging]]` entry. */
@@ -64,6 +65,8 @@ export interface Config {
     checkpointInterval: number;
     checkpointSize: number;
   };
+  /** `[[remote-write]]` entries (carbonado only). */
+  remoteWrite: RemoteWriteConfig[];
   logging: LoggingConfig[];
 }
 
@@ -74,12 +77,17 @@ export interface Config {
 export function defaultConfig(): Config {
   const config: Record<string, Record<string, unknown>> = {};
   const logger: Record<string, unknown> = {};
+  const top: Record<string, unknown> = {};
   for (const spec of SCHEMA) {
     if (spec.field === undefined) continue;
+    if (spec.section === "") {
+      top[spec.field] = structuredClone(spec.default);
+      continue;
+    }
     const target = spec.section === "logging" ? logger : (config[spec.section] ??= {});
     target[spec.field] = structuredClone(spec.default);
   }
-  return { ...config, logging: [logger] } as unknown as Config;
+  return { ...config, ...top, logging: [logger] } as unknown as Config;
 }
 
 /** A listen address split for `Deno.listen`: `":2003"` listens on every interface. */

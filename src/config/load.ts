@@ -6,6 +6,15 @@
 import { parse, TomlError } from "smol-toml";
 import { type Config, defaultConfig, type LoggingConfig, parseListen } from "./config.ts";
 import { formatDuration, parseDuration } from "./duration.ts";
+import {
+  checkRemoteWrite,
+  defaultRemoteWrite,
+  findRemoteWriteEnv,
+  findRemoteWriteKey,
+  REMOTE_WRITE_ENV,
+  REMOTE_WRITE_SECTION,
+  type RemoteWriteConfig,
+} from "./remote_write.ts";
 import { findEnv, findKey, findSection, type KeySpec } from "./schema.ts";
 
 /** Where `loadConfig` reads from. */
@@ -66,6 +75,7 @@ export function parseConfig(text: string, options: LoadOptions = {}): LoadResult
   loader.readToml(text);
   loader.readEnv(options.env ?? Deno.env.toObject());
   loader.checkListeners();
+  loader.checkRemoteWrite();
   return { config: loader.config, warnings: loader.warnings() };
 }
 
@@ -128,8 +138,15 @@ class Loader {
       .sort();
     const legacy: Partial<LoggingConfig> = {};
     const later: [KeySpec, string, string][] = [];
+    const remote: [number, KeySpec, string, string][] = [];
     for (const name of names) {
       const raw = env[name]!;
+      const listed = REMOTE_WRITE_ENV.exec(name);
+      const entrySpec = listed ? findRemoteWriteEnv(listed[2]) : undefined;
+      if (listed && entrySpec) {
+        remote.push([Number(listed[1]), entrySpec, name, raw]);
+        continue;
+      }
       const spec = findEnv(name);
       if (spec === undefined) {
         this.#unknownEnv.add(name);
@@ -148,6 +165,26 @@ class Loader {
     for (const [spec, name, raw] of later) {
       const target = spec.section === "logging" ? this.config.logging[0] : this.#section(spec);
       (target as unknown as Table)[spec.field!] = this.#coerceEnv(spec, name, raw);
+    }
+    // CARBONADO_REMOTE_WRITE_<N>_<KEY> sets entry N; an N past the file's entries adds entries
+    const entries = this.config.remoteWrite;
+    for (const [index, spec, name, raw] of remote) {
+      while (entries.length <= index) entries.push(defaultRemoteWrite());
+      (entries[index] as unknown as Table)[spec.field!] = this.#coerceEnv(spec, name, raw);
+    }
+  }
+
+  /** Checks each [[remote-write]] entry as a whole; remote_write reads the log, so it must be on. */
+  checkRemoteWrite(): void {
+    const entries = this.config.remoteWrite;
+    checkRemoteWrite(
+      entries,
+      (i, key) => `${this.#prefix()}: ${REMOTE_WRITE_SECTION}[${i}].${key}`,
+    );
+    if (entries.length > 0 && !this.config.wal.enabled) {
+      throw new RangeError(
+        `${this.#prefix()}: [[remote-write]] reads the write-ahead log: set wal.enabled = true`,
+      );
     }
   }
 
@@ -225,7 +262,9 @@ class Loader {
   }
 
   #readKey(spec: KeySpec, value: unknown, legacy: Partial<LoggingConfig>): void {
-    if (spec.kind === "tables" && isTable(value) && Object.keys(value).length > 0) {
+    if (spec.kind === "section-list") {
+      this.#readRemoteWrite(value);
+    } else if (spec.kind === "tables" && isTable(value) && Object.keys(value).length > 0) {
       for (const sub of Object.keys(value)) this.#unimplemented.add(`${spec.name}.${sub}`);
     } else if (spec.deprecatedFor !== undefined) {
       this.#deprecated.add(spec.name);
@@ -261,6 +300,29 @@ class Loader {
         }
       }
       return logger as unknown as LoggingConfig;
+    });
+  }
+
+  /** `[[remote-write]]`: an array of tables (or one `[remote-write]` table), each one remote. */
+  #readRemoteWrite(value: unknown): void {
+    const entries = isTable(value) ? [value] : value;
+    if (!Array.isArray(entries) || !entries.every(isTable)) {
+      throw new TypeError(
+        `${this.#prefix()}: ${REMOTE_WRITE_SECTION} = ${show(value)}: ` +
+          `expected [[${REMOTE_WRITE_SECTION}]] tables`,
+      );
+    }
+    this.config.remoteWrite = entries.map((entry, i) => {
+      const out = defaultRemoteWrite() as unknown as Table;
+      for (const [key, v] of Object.entries(entry)) {
+        const spec = findRemoteWriteKey(key);
+        if (spec === undefined) {
+          this.#unknown.add(`${REMOTE_WRITE_SECTION}.${key}`);
+        } else {
+          out[spec.field!] = this.#coerceFile(spec, `${REMOTE_WRITE_SECTION}[${i}].${spec.key}`, v);
+        }
+      }
+      return out as unknown as RemoteWriteConfig;
     });
   }
 
@@ -351,9 +413,40 @@ function coerce(spec: KeySpec, value: unknown, fromEnv: boolean): unknown {
       }
       return checkMin(spec, ms) ?? ms;
     }
+    case "string-list": {
+      const list = fromEnv ? tomlValue(value) : value;
+      if (!Array.isArray(list) || !list.every((x) => typeof x === "string")) {
+        return typeError(' is not a list of strings like ["a.*", "b"]');
+      }
+      return list;
+    }
+    case "table": {
+      const table = fromEnv ? tomlValue(value) : value;
+      if (!isTable(table) || !Object.values(table).every((x) => typeof x === "string")) {
+        return typeError(' is not a table of strings like { "X-Scope-OrgID" = "t1" }');
+      }
+      return { ...table };
+    }
+    case "table-list": {
+      const list = fromEnv ? tomlValue(value) : value;
+      if (!Array.isArray(list) || !list.every(isTable)) {
+        return typeError(' is not a list of tables like [{ match = "a.*", name = "a" }]');
+      }
+      return structuredClone(list);
+    }
     default:
       if (typeof value !== "string") return typeError(" is not a string");
       return checkString(spec, value);
+  }
+}
+
+/** An environment value holding a TOML value (a list or an inline table), or undefined. */
+function tomlValue(text: unknown): unknown {
+  if (typeof text !== "string") return undefined;
+  try {
+    return parse(`v = ${text}`).v;
+  } catch {
+    return undefined;
   }
 }
 
@@ -375,6 +468,10 @@ function checkString(spec: KeySpec, value: string): unknown {
       return value === "" ? reject("expected a non-empty path") : value;
     case "url-path":
       return value.startsWith("/") ? value : reject('expected an HTTP path starting with "/"');
+    case "url":
+      return /^https?:\/\/[^/]/.test(value) && URL.canParse(value)
+        ? value
+        : reject("expected an http:// or https:// URL");
     case "listen":
       return isListen(value)
         ? value

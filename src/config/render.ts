@@ -4,6 +4,7 @@
 
 import { type Config, defaultConfig } from "./config.ts";
 import { formatDuration } from "./duration.ts";
+import { REMOTE_WRITE_KEYS, REMOTE_WRITE_SECTION } from "./remote_write.ts";
 import { type KeySpec, SCHEMA, SECTIONS } from "./schema.ts";
 
 const COMMENT_WIDTH = 100;
@@ -39,6 +40,7 @@ export function renderConfig(config: Config): string {
       out.push("");
     });
   }
+  out.push(...remoteWrite(config));
   const sections = SECTIONS.filter((section) =>
     !SCHEMA.some((s) => s.section === section && s.implemented)
   ).map((s) => `[${s}]`);
@@ -52,6 +54,36 @@ export function renderConfig(config: Config): string {
 /** `renderConfig(defaultConfig())`: the text `--print-default-config` prints. */
 export function defaultConfigToml(): string {
   return renderConfig(defaultConfig());
+}
+
+const REMOTE_WRITE_EXAMPLE =
+  `[[${REMOTE_WRITE_SECTION}]] (none by default): every accepted point is \
+also sent to a Prometheus remote_write receiver (VictoriaMetrics, Prometheus, Mimir), read from \
+the WAL; add one entry per remote. Its keys, with their defaults (url is required), can also \
+come from CARBONADO_REMOTE_WRITE_<N>_<KEY> (N from 0; lists and tables as TOML values):`;
+
+/** The `[[remote-write]]` entries, or a commented-out example of one when there are none. */
+function remoteWrite(config: Config): string[] {
+  const out: string[] = [];
+  if (config.remoteWrite.length === 0) {
+    out.push(comment(REMOTE_WRITE_EXAMPLE));
+    out.push(`# [[${REMOTE_WRITE_SECTION}]]`);
+    for (const spec of REMOTE_WRITE_KEYS) {
+      out.push(describe(spec), `# ${spec.key} = ${value(spec, spec.default)}`);
+    }
+    out.push("");
+    return out;
+  }
+  config.remoteWrite.forEach((entry, i) => {
+    out.push(`[[${REMOTE_WRITE_SECTION}]]`);
+    for (const spec of REMOTE_WRITE_KEYS) {
+      if (i === 0) out.push(describe(spec));
+      const v = (entry as unknown as Record<string, unknown>)[spec.field!];
+      out.push(`${spec.key} = ${value(spec, v)}`);
+    }
+    out.push("");
+  });
+  return out;
 }
 
 function describe(spec: KeySpec): string {
@@ -79,7 +111,19 @@ function ignoredNote(specs: readonly KeySpec[]): string[] {
 
 function value(spec: KeySpec, v: unknown): string {
   if (spec.kind === "duration") return JSON.stringify(formatDuration(v as number));
+  return tomlValue(v);
+}
+
+/** A value as TOML writes it inline: strings, numbers, booleans, arrays, inline tables. */
+function tomlValue(v: unknown): string {
   if (typeof v === "string") return JSON.stringify(v);
+  if (Array.isArray(v)) return `[${v.map(tomlValue).join(", ")}]`;
+  if (typeof v === "object" && v !== null) {
+    const pairs = Object.entries(v).map(([k, x]) =>
+      `${/^[A-Za-z0-9_-]+$/.test(k) ? k : JSON.stringify(k)} = ${tomlValue(x)}`
+    );
+    return pairs.length === 0 ? "{}" : `{ ${pairs.join(", ")} }`;
+  }
   return String(v);
 }
 

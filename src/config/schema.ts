@@ -16,10 +16,14 @@ import type { Config, LoggingConfig } from "./config.ts";
  * - `listen`: a `host:port` listen address, checked with `parseListen`.
  * - `endpoint`: `local`, `tcp://host:port` or `udp://host:port` (go-carbon's metric-endpoint).
  * - `url-path`: an HTTP path starting with `/`.
- * - `int-list`, `string-list`: arrays (only unimplemented keys use them).
- * - `table`: a table of free-form keys (`[prometheus.labels]`).
+ * - `url`: an `http://` or `https://` URL.
+ * - `int-list`, `string-list`: arrays (an environment value is a TOML array: `["a.*", "b"]`).
+ * - `table`: a table of free-form keys (`[prometheus.labels]`); string values where implemented
+ *   (an environment value is a TOML inline table: `{ "X-Scope-OrgID" = "t1" }`).
  * - `tables`: named sub-tables of free-form keys (`[receiver.<name>]`).
  * - `table-list`: an array of tables (`[[carbonserver.api-per-path-rate-limiters]]`).
+ * - `section-list`: an array of tables whose keys have specs of their own (`[[remote-write]]`,
+ *   keys in remote_write.ts).
  */
 export type Kind =
   | "string"
@@ -33,11 +37,13 @@ export type Kind =
   | "listen"
   | "endpoint"
   | "url-path"
+  | "url"
   | "int-list"
   | "string-list"
   | "table"
   | "tables"
-  | "table-list";
+  | "table-list"
+  | "section-list";
 
 /** One config key. */
 export interface KeySpec {
@@ -112,7 +118,7 @@ function build(
   const section = dot < 0 ? "" : name.slice(0, dot);
   const key = name.slice(dot + 1);
   const free = options.kind === "table" || options.kind === "tables" ||
-    options.kind === "table-list";
+    options.kind === "table-list" || options.kind === "section-list";
   return { section, key, name, env: free ? "" : envName(section, key), ...options };
 }
 
@@ -600,6 +606,17 @@ export const SCHEMA: readonly KeySpec[] = [
     min: 64 * 1024,
     carbonadoOnly: true,
     doc: "Checkpoint as well once this many bytes were logged since the last checkpoint",
+  }),
+
+  // [[remote-write]] (carbonado only): each entry one remote; its keys are in remote_write.ts
+  build("remote-write", {
+    kind: "section-list",
+    field: "remoteWrite",
+    implemented: true,
+    default: [],
+    carbonadoOnly: true,
+    doc: "Prometheus remote_write destinations (VictoriaMetrics, Prometheus, Mimir) fed from " +
+      "the WAL",
   }),
 
   // [pprof]

@@ -133,7 +133,7 @@ export class WriteRequestEncoder {
     for (const s of order) {
       buf[o++] = TAG_TIMESERIES;
       o = putUvarint(buf, o, s.size);
-      buf.set(s.labels, o);
+      copyInto(buf, o, s.labels);
       s.pos = o + s.labels.length;
       o += s.size;
     }
@@ -153,6 +153,15 @@ export class WriteRequestEncoder {
   }
 }
 
+/** `src` into `buf` at `at`: a plain loop beats `set()`'s call for the short arrays labels are. */
+function copyInto(buf: Uint8Array, at: number, src: Uint8Array): void {
+  if (src.length > 64) {
+    buf.set(src, at);
+    return;
+  }
+  for (let i = 0; i < src.length; i++) buf[at + i] = src[i];
+}
+
 /** Bytes of a Sample message body holding timestamp `t`. */
 function sampleSize(t: number): number {
   return 1 + 8 + 1 + (t < 0 ? 10 : uvarintLen(t));
@@ -169,6 +178,16 @@ function uvarintLen(v: number): number {
 }
 
 function putUvarint(buf: Uint8Array, p: number, v: number): number {
+  if (v >= 0x1000_0000) {
+    // millisecond timestamps: the low 28 bits in 32-bit arithmetic, then the rest
+    const hi = Math.floor(v / 0x1000_0000);
+    const lo = v - hi * 0x1000_0000;
+    buf[p++] = (lo & 0x7f) | 0x80;
+    buf[p++] = ((lo >>> 7) & 0x7f) | 0x80;
+    buf[p++] = ((lo >>> 14) & 0x7f) | 0x80;
+    buf[p++] = ((lo >>> 21) & 0x7f) | 0x80;
+    v = hi;
+  }
   while (v >= 0x80) {
     buf[p++] = (v % 128) | 0x80;
     v = Math.floor(v / 128);

@@ -4,6 +4,7 @@
 
 import type { Config } from "../config/config.ts";
 import { formatDuration } from "../config/duration.ts";
+import { REMOTE_WRITE_KEYS } from "../config/remote_write.ts";
 import { type KeySpec, SCHEMA } from "../config/schema.ts";
 
 /** What a masked value is replaced with. */
@@ -42,6 +43,12 @@ const SPECS = new Map<string, KeySpec>();
 for (const spec of SCHEMA) {
   if (spec.field !== undefined) SPECS.set(`${spec.section}.${spec.field}`, spec);
 }
+/** Top-level keys by field: `remoteWrite` is shown as `remote-write`. */
+const TOP_KEYS = new Map(
+  SCHEMA.filter((s) => s.section === "" && s.field !== undefined).map((s) => [s.field!, s.key]),
+);
+// the entries of a list section are shown under its field name (config.remoteWrite[i])
+for (const spec of REMOTE_WRITE_KEYS) SPECS.set(`remoteWrite.${spec.field}`, spec);
 
 /**
  * True when a key names a secret: one of its words (split at dashes, underscores, dots and
@@ -82,7 +89,7 @@ export function maskValue(key: string, value: unknown): unknown {
 export function configView(config: Config): Record<string, unknown> {
   const view: Record<string, unknown> = {};
   for (const [section, value] of Object.entries(config)) {
-    view[section] = Array.isArray(value)
+    view[TOP_KEYS.get(section) ?? section] = Array.isArray(value)
       ? value.map((table) => sectionView(section, table))
       : sectionView(section, value);
   }

@@ -157,7 +157,8 @@ function read(config: Config, spec: KeySpec): unknown {
   return (target as Record<string, unknown>)[spec.field!];
 }
 
-const FIELDS = SCHEMA.filter((s) => s.field !== undefined);
+// [[remote-write]] entries have keys of their own: tests/config/remote_write_test.ts
+const FIELDS = SCHEMA.filter((s) => s.field !== undefined && s.kind !== "section-list");
 
 Deno.test("every key with a Config field is read from the file", async () => {
   for (const spec of FIELDS) {

@@ -52,6 +52,7 @@ Deno.test("defaultConfig() keeps the defaults other modules were written against
       checkpointInterval: 300_000,
       checkpointSize: 256 * 2 ** 20,
     },
+    remoteWrite: [],
     logging: [{ logger: "", file: "stdout", level: "info", encoding: "json" }],
   });
 });
@@ -194,6 +195,7 @@ Deno.test("SCHEMA marks as implemented exactly the keys with a Config field, plu
     "wal.flush-on-stop",
     "wal.checkpoint-interval",
     "wal.checkpoint-size",
+    "remote-write",
     "prometheus.listen",
   ]);
 });
@@ -201,7 +203,10 @@ Deno.test("SCHEMA marks as implemented exactly the keys with a Config field, plu
 Deno.test("every scalar key has its own CARBONADO_<SECTION>_<KEY> variable", () => {
   const seen = new Set<string>();
   for (const spec of SCHEMA) {
-    if (spec.kind === "table" || spec.kind === "tables" || spec.kind === "table-list") {
+    if (
+      spec.kind === "table" || spec.kind === "tables" || spec.kind === "table-list" ||
+      spec.kind === "section-list"
+    ) {
       assert.equal(spec.env, "", spec.name);
       continue;
     }
@@ -238,6 +243,7 @@ Deno.test("each default has its key's kind and passes its key's own limits", () 
         break;
       case "int-list":
       case "table-list":
+      case "section-list":
         assert.ok(Array.isArray(d), spec.name);
         break;
       case "table":
