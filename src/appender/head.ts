@@ -139,7 +139,7 @@ export class Head implements Appendable {
    * API of the log's other readers (a remote_write sender, relay queues). Synchronous.
    */
   walRecords(file: SegmentFile, offset = 0): PositionedRecord[] {
-    return readRecords(this.#codec, file, offset);
+    return readRecords(this.#codec, file, { offset });
   }
 
   /** Checkpoints (when the cache is empty or `always`), fsyncs and closes the log. */

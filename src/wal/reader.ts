@@ -34,26 +34,34 @@ export interface PositionedRecord {
 }
 
 const decoder = new TextDecoder();
-const RECORD_SERIES = 1;
-const RECORD_SAMPLES = 2;
+/** Record type of Prometheus' Series record. */
+export const RECORD_SERIES = 1;
+/** Record type of Prometheus' Samples (v1) record. */
+export const RECORD_SAMPLES = 2;
+
+/** What {@linkcode visitRecord} calls for each entry of a record. */
+export interface RecordVisitor {
+  series(ref: number, name: string): void;
+  sample(ref: number, t: number, value: number): void;
+}
 
 /**
- * Decodes one record (Prometheus' tsdb/record: Series, Samples v1); other types come back as
- * `unknown`. References above 2^53 lose precision (carbonado's never get there).
+ * Walks one record (Prometheus' tsdb/record: Series, Samples v1) without building objects, and
+ * returns its type; entries of other types are not visited. References above 2^53 lose
+ * precision (carbonado's never get there).
  *
  * @throws {RangeError} when the record is cut short
  */
-export function decodeRecord(bytes: Uint8Array): WalRecord {
+export function visitRecord(bytes: Uint8Array, visitor: RecordVisitor): number {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const end = bytes.length;
   let p = 1;
-  const need = (n: number) => {
-    if (p + n > bytes.length) throw new RangeError(`Cannot decode a WAL record: cut at ${p}`);
-  };
+  const cut = () => new RangeError(`Cannot decode a WAL record: cut at ${p}`);
   const uvarint = () => {
     let v = 0;
     let scale = 1;
     while (true) {
-      need(1);
+      if (p >= end) throw cut();
       const b = bytes[p++];
       v += (b & 0x7f) * scale;
       if (b < 0x80) return v;
@@ -65,74 +73,123 @@ export function decodeRecord(bytes: Uint8Array): WalRecord {
     return u % 2 === 0 ? u / 2 : -(u + 1) / 2;
   };
   const u64 = () => {
-    need(8);
-    const v = Number(view.getBigUint64(p));
+    if (p + 8 > end) throw cut();
+    const v = view.getUint32(p) * 0x1_0000_0000 + view.getUint32(p + 4);
     p += 8;
     return v;
   };
   const type = bytes[0];
   if (type === RECORD_SERIES) {
-    const series: WalSeries[] = [];
-    while (p < bytes.length) {
+    while (p < end) {
       const ref = u64();
       let name = "";
       for (let labels = uvarint(); labels > 0; labels--) {
         const kLen = uvarint();
-        need(kLen);
-        const key = decoder.decode(bytes.subarray(p, p + kLen));
+        if (p + kLen > end) throw cut();
+        const isName = kLen === 8 && bytes[p] === 0x5f && bytes[p + 1] === 0x5f &&
+          decoder.decode(bytes.subarray(p, p + 8)) === "__name__";
         p += kLen;
         const vLen = uvarint();
-        need(vLen);
-        if (key === "__name__") name = decoder.decode(bytes.subarray(p, p + vLen));
+        if (p + vLen > end) throw cut();
+        if (isName) name = decoder.decode(bytes.subarray(p, p + vLen));
         p += vLen;
       }
-      series.push({ ref, name });
+      visitor.series(ref, name);
     }
-    return { type: "series", series };
-  }
-  if (type === RECORD_SAMPLES) {
-    const samples: WalSample[] = [];
+  } else if (type === RECORD_SAMPLES) {
     const ref0 = u64();
     const t0 = u64();
-    while (p < bytes.length) {
+    while (p < end) {
       const ref = ref0 + varint();
       const t = t0 + varint();
-      need(8);
+      if (p + 8 > end) throw cut();
       const value = view.getFloat64(p);
       p += 8;
-      samples.push({ ref, t, value });
+      visitor.sample(ref, t, value);
     }
-    return { type: "samples", samples };
   }
-  return { type: "unknown", code: type };
+  return type;
 }
 
 /**
- * Reads the records of one segment (or a checkpoint's segment) from `offset`, a page boundary
- * or the end of a record a previous read returned. Damaged fragments are skipped as at replay.
+ * Decodes one record (Prometheus' tsdb/record: Series, Samples v1); other types come back as
+ * `unknown`.
+ *
+ * @throws {RangeError} when the record is cut short
  */
-export function readRecords(
+export function decodeRecord(bytes: Uint8Array): WalRecord {
+  const series: WalSeries[] = [];
+  const samples: WalSample[] = [];
+  const type = visitRecord(bytes, {
+    series: (ref, name) => series.push({ ref, name }),
+    sample: (ref, t, value) => samples.push({ ref, t, value }),
+  });
+  if (type === RECORD_SERIES) return { type: "series", series };
+  if (type === RECORD_SAMPLES) return { type: "samples", samples };
+  return { type: "unknown", code: type };
+}
+
+/** A record's bytes (a copy) and the file offset just past it. */
+export interface RawRecord {
+  end: number;
+  bytes: Uint8Array;
+}
+
+/** The part of a segment a read covers. */
+export interface RecordRange {
+  /** A page boundary or the end of a record a previous read returned (default 0). */
+  offset?: number;
+  /** Read no further than this file offset (a live segment's committed end). */
+  end?: number;
+  /** Read about this many bytes at most; a record cut by the limit is left for the next read. */
+  maxBytes?: number;
+}
+
+/** What a read of a segment found besides its records. */
+export interface ReadResult {
+  records: RawRecord[];
+  /** Damaged fragments skipped (as at replay). */
+  damaged: number;
+  /** The read stopped inside a record (the limit, or a torn tail). */
+  torn: boolean;
+}
+
+/**
+ * Reads the complete records of one segment (or a checkpoint's segment) in `range`, undecoded.
+ * Damaged fragments are skipped as at replay.
+ */
+export function readRawRecords(
   codec: WalCodec,
   file: SegmentFile,
-  offset = 0,
-): PositionedRecord[] {
-  const out: PositionedRecord[] = [];
+  range: RecordRange = {},
+): ReadResult {
+  const records: RawRecord[] = [];
   codec.scanBegin();
   codec.segmentBegin();
   try {
-    readSegment(
-      file.path,
-      (size) => codec.chunkBuffer(size),
-      (len, at) => {
+    readSegment(file.path, {
+      ...range,
+      fill: (size) => codec.chunkBuffer(size),
+      take: (len, at) => {
         codec.replayChunk(len, at);
-        for (const r of codec.recordsRead()) {
-          out.push({ end: r.end, record: decodeRecord(r.bytes) });
-        }
+        for (const r of codec.recordsRead()) records.push(r);
       },
-      offset,
-    );
+    });
+    const scan = codec.segmentScan();
+    return { records, damaged: scan.damageCount, torn: scan.torn };
   } finally {
     codec.replayFinish();
   }
-  return out;
+}
+
+/** Reads and decodes the complete records of one segment in `range` (see readRawRecords). */
+export function readRecords(
+  codec: WalCodec,
+  file: SegmentFile,
+  range: RecordRange = {},
+): PositionedRecord[] {
+  return readRawRecords(codec, file, range).records.map((r) => ({
+    end: r.end,
+    record: decodeRecord(r.bytes),
+  }));
 }

@@ -80,10 +80,9 @@ export class Replay implements StatSource {
     try {
       for (const { file, label } of files) {
         codec.segmentBegin();
-        readSegment(
-          file.path,
-          (size) => codec.chunkBuffer(size),
-          (len, at) => {
+        readSegment(file.path, {
+          fill: (size) => codec.chunkBuffer(size),
+          take: (len, at) => {
             codec.replayChunk(len, at);
             const t = now();
             if (t - lastLog >= PROGRESS_MS) {
@@ -100,7 +99,7 @@ export class Replay implements StatSource {
               });
             }
           },
-        );
+        });
         done += file.size;
         this.#repair(file, label);
         this.result.segments++;

@@ -64,33 +64,48 @@ export function staleCheckpoints(dir: string, index: number): string[] {
   return out;
 }
 
+/** What {@linkcode readSegment} reads and where the bytes go. */
+export interface SegmentRead {
+  /** Returns a buffer to read the next chunk into (at most `size` bytes are used). */
+  fill: (size: number) => Uint8Array;
+  /** Takes the `len` bytes read into the buffer, which start at file offset `fileOffset`. */
+  take: (len: number, fileOffset: number) => void;
+  /** Where to start: a page boundary or the end of a record (default 0). */
+  offset?: number;
+  /** Stop at this file offset (the committed end of a live segment); default: the file's end. */
+  end?: number;
+  /** Stop after about this many bytes (whole chunks); default: no limit. */
+  maxBytes?: number;
+}
+
 /**
- * Reads a segment in chunks from `offset` (a page boundary or the end of a record): `fill` gets a
- * buffer to read into and returns it, `take` is called with the bytes read and their file
- * offset. Synchronous, so that a buffer in wasm memory stays valid throughout.
+ * Reads a segment in chunks and returns the offset reached. Chunks end on multiples of
+ * READ_CHUNK_BYTES (whole pages), so a fragment is never split between two chunks even when
+ * the read starts inside a page. Synchronous, so that a buffer in wasm memory stays valid.
  */
-export function readSegment(
-  path: string,
-  fill: (size: number) => Uint8Array,
-  take: (len: number, fileOffset: number) => void,
-  offset = 0,
-): number {
+export function readSegment(path: string, read: SegmentRead): number {
+  const offset = read.offset ?? 0;
+  const end = read.end ?? Infinity;
+  const budget = read.maxBytes ?? Infinity;
   const file = Deno.openSync(path, { read: true });
   try {
     if (offset > 0) file.seekSync(offset, Deno.SeekMode.Start);
     let at = offset;
-    while (true) {
-      const buf = fill(READ_CHUNK_BYTES);
+    while (at < end && at - offset < budget) {
+      const chunkEnd = Math.min(end, (Math.floor(at / READ_CHUNK_BYTES) + 1) * READ_CHUNK_BYTES);
+      const want = chunkEnd - at;
+      const buf = read.fill(want).subarray(0, want);
       let len = 0;
-      while (len < buf.length) {
+      while (len < want) {
         const n = file.readSync(buf.subarray(len));
         if (n === null) break;
         len += n;
       }
-      if (len > 0) take(len, at);
+      if (len > 0) read.take(len, at);
       at += len;
-      if (len < buf.length) return at;
+      if (len < want) return at;
     }
+    return at;
   } finally {
     file.close();
   }

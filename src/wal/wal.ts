@@ -31,6 +31,13 @@ export interface WalOptions {
 /** A reader of the log: the first segment index it still needs. */
 export type ReaderPosition = () => number;
 
+/**
+ * Told the log's committed end (segment, offset) after every write and when a new segment
+ * starts: how a reader tailing the live segment is woken instead of polling. Called
+ * synchronously on the writer's path: keep it to a few stores.
+ */
+export type EndListener = (segment: number, offset: number) => void;
+
 /** The log's writer. */
 export class Wal implements StatSource {
   readonly dir: string;
@@ -43,6 +50,7 @@ export class Wal implements StatSource {
   #closed = false;
   #syncTimer?: ReturnType<typeof setInterval>;
   #readers = new Map<string, ReaderPosition>();
+  #endListeners: EndListener[] = [];
   #errorLog = new RateLimiter(10, 10_000);
   #sinceCheckpoint = 0;
   #checkpointIndex = -1;
@@ -116,6 +124,11 @@ export class Wal implements StatSource {
     this.#offset = 0;
     this.#segments++;
     syncDir(this.dir);
+    this.#tellEnd();
+  }
+
+  #tellEnd(): void {
+    for (const listener of this.#endListeners) listener(this.#index, this.#offset);
   }
 
   /**
@@ -162,6 +175,7 @@ export class Wal implements StatSource {
     this.#bytes += bytes.length;
     this.#sinceCheckpoint += bytes.length;
     this.#writes++;
+    this.#tellEnd();
   }
 
   /** Counts points dropped because their batch could not be written, and logs (rate-limited). */
@@ -210,6 +224,12 @@ export class Wal implements StatSource {
       this.#file.close();
       this.#file = undefined;
     }
+  }
+
+  /** Adds a listener told the committed end after each write and each new segment. */
+  onEnd(listener: EndListener): void {
+    this.#endListeners.push(listener);
+    if (this.#index >= 0) listener(this.#index, this.#offset);
   }
 
   /** Registers a reader: segments it still needs are kept (up to the size cap). */
