@@ -120,3 +120,13 @@ export function syncDir(dir: string): void {
     d.close();
   }
 }
+
+/** syncDir() without blocking the thread (for writers that have other work meanwhile). */
+export async function syncDirAsync(dir: string): Promise<void> {
+  const d = await Deno.open(dir, { read: true });
+  try {
+    await d.sync();
+  } finally {
+    d.close();
+  }
+}
