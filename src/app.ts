@@ -17,6 +17,7 @@ import { parseRules } from "./persister/whisper_writer.ts";
 import { PickleReceiver } from "./receiver/pickle.ts";
 import { TcpReceiver } from "./receiver/tcp.ts";
 import { UdpReceiver } from "./receiver/udp.ts";
+import { RemoteWrite, STOP_GRACE_MS } from "./remote/remote_write.ts";
 import { PrometheusServer } from "./stats/prometheus.ts";
 import type { StatSource } from "./stats/sample.ts";
 import { SelfMetrics } from "./stats/self_metrics.ts";
@@ -55,6 +56,8 @@ export class App {
   readonly warnings: string[];
   /** The status page and metric browser, on the carbonserver listener. */
   readonly ui?: UiServer;
+  /** [[remote-write]] senders, fed from the WAL by a worker thread. */
+  readonly remoteWrite?: RemoteWrite;
 
   private constructor(
     config: Config,
@@ -70,6 +73,14 @@ export class App {
     const cache = head.drain;
     this.stats.push(new CacheStats(cache, config.cache.maxSize));
     if (wal) this.stats.push(wal.wal, wal.replay);
+    if (wal && config.remoteWrite.length > 0) {
+      this.remoteWrite = new RemoteWrite({
+        remotes: config.remoteWrite,
+        wal: wal.wal,
+        logging: config.logging,
+      });
+      this.stats.push(this.remoteWrite);
+    }
     const glob: GlobOptions = {
       maxGlobs: config.carbonserver.maxGlobs,
       failOnMaxGlobs: config.carbonserver.failOnMaxGlobs,
@@ -182,6 +193,7 @@ export class App {
   /** Starts writing and listening; returns every listener's bound address by name. */
   start(): Record<string, string> {
     this.head.start();
+    this.remoteWrite?.start();
     this.index?.start();
     this.persister?.start();
     this.prometheus?.start();
@@ -239,6 +251,9 @@ export class App {
       }
       await this.persister.stop();
     }
+    // remotes that answer get what the log holds while the cache was written out; then their
+    // state is persisted (a remote that is down keeps its backlog in the log)
+    await this.remoteWrite?.stop(Math.min(STOP_GRACE_MS, this.config.common.shutdownTimeout));
     // a checkpoint when the cache was written out, or when the next start is to replay it
     this.head.closeWal(!flush);
     await this.index?.stop();

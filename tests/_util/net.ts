@@ -15,6 +15,14 @@ export async function sendTcp(port: number, data: string | Uint8Array): Promise<
   }
 }
 
+/** A free TCP port on 127.0.0.1 (for peers started by a test, which cannot bind port 0). */
+export function freePort(): number {
+  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = l.addr.port;
+  l.close();
+  return port;
+}
+
 /** Polls `check` every 5 ms until it returns true; throws after `timeoutMs`. */
 export async function waitFor(
   check: () => boolean | Promise<boolean>,

@@ -5,21 +5,13 @@
 
 import { assert, assertEquals } from "../_util/assert.ts";
 import { fetchText, promValue, startDaemon } from "../_util/daemon.ts";
-import { sendTcp, waitFor } from "../_util/net.ts";
+import { freePort, sendTcp, waitFor } from "../_util/net.ts";
 import { parseRetentionDefs } from "../../src/whisper/archive_list.ts";
 import { create } from "../../src/whisper/create.ts";
 import { updateMany } from "../../src/whisper/whisper_file.ts";
 
 const GRAPHITE_WEB = "/usr/lib/python3/dist-packages/graphite/settings.py";
 const installed = await Deno.stat(GRAPHITE_WEB).then(() => true, () => false);
-
-/** A free TCP port on 127.0.0.1. */
-function freePort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = l.addr.port;
-  l.close();
-  return port;
-}
 
 /** Runs graphite-web's development server with the given settings until `fn` is done. */
 async function withGraphiteWeb(

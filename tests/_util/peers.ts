@@ -1,0 +1,151 @@
+// Debian's remote_write receivers, started by tests on free ports with temporary directories:
+// VictoriaMetrics 1.79 and Prometheus 2.42 (--web.enable-remote-write-receiver). Each can be
+// stopped and started again on the same port and data, and read back: VictoriaMetrics through
+// /api/v1/export (after /internal/force_flush), Prometheus through a range-vector query, which
+// returns the raw samples.
+
+import { freePort, waitFor } from "./net.ts";
+
+export const VICTORIA_METRICS = "/usr/bin/victoria-metrics";
+export const PROMETHEUS = "/usr/bin/prometheus";
+
+/** True when the binary is installed (tests that need it skip loudly otherwise). */
+export async function installed(path: string): Promise<boolean> {
+  return await Deno.stat(path).then(() => true, () => false);
+}
+
+/** A sample read back. */
+export interface PeerSample {
+  t: number;
+  v: number;
+}
+
+/** A receiver under test. */
+export interface Peer {
+  /** The remote_write URL. */
+  url: string;
+  /** Samples of every series whose name matches `regex`, by name (labels beyond it ignored). */
+  read(regex: string): Promise<Map<string, PeerSample[]>>;
+  stop(): Promise<void>;
+  start(): Promise<void>;
+  /** Stops it and removes its data. */
+  close(): Promise<void>;
+}
+
+async function ready(url: string, what: string): Promise<void> {
+  await waitFor(
+    async () => {
+      try {
+        const res = await fetch(url);
+        await res.body?.cancel();
+        return res.ok;
+      } catch {
+        return false;
+      }
+    },
+    30_000,
+    what,
+  );
+}
+
+function process(cmd: string, args: string[]): Deno.ChildProcess {
+  return new Deno.Command(cmd, { args, stdout: "null", stderr: "null" }).spawn();
+}
+
+/** Starts VictoriaMetrics on a free port with a temporary data directory. */
+export async function startVictoriaMetrics(): Promise<Peer> {
+  const dir = await Deno.makeTempDir({ prefix: "vm-" });
+  const port = freePort();
+  const base = `http://127.0.0.1:${port}`;
+  let child: Deno.ChildProcess | undefined;
+  const peer: Peer = {
+    url: `${base}/api/v1/write`,
+    async start() {
+      child = process(VICTORIA_METRICS, [
+        `-storageDataPath=${dir}`,
+        `-httpListenAddr=127.0.0.1:${port}`,
+        "-loggerLevel=ERROR",
+      ]);
+      await ready(`${base}/health`, "VictoriaMetrics to start");
+    },
+    async stop() {
+      child?.kill("SIGTERM");
+      await child?.status;
+      child = undefined;
+    },
+    async close() {
+      await peer.stop();
+      await Deno.remove(dir, { recursive: true });
+    },
+    async read(regex) {
+      await (await fetch(`${base}/internal/force_flush`)).body?.cancel();
+      const q = new URLSearchParams({ "match[]": `{__name__=~"${regex}"}` });
+      const text = await (await fetch(`${base}/api/v1/export?${q}`)).text();
+      const out = new Map<string, PeerSample[]>();
+      for (const line of text.split("\n")) {
+        if (line.trim() === "") continue;
+        const row = JSON.parse(line) as {
+          metric: Record<string, string>;
+          values: number[];
+          timestamps: number[];
+        };
+        const list = out.get(row.metric.__name__) ?? [];
+        row.values.forEach((v, i) => list.push({ t: row.timestamps[i], v }));
+        out.set(row.metric.__name__, list.sort((a, b) => a.t - b.t));
+      }
+      return out;
+    },
+  };
+  await peer.start();
+  return peer;
+}
+
+/** Starts Prometheus (remote-write receiver on, nothing scraped) on a free port. */
+export async function startPrometheus(): Promise<Peer> {
+  const dir = await Deno.makeTempDir({ prefix: "prom-" });
+  const config = `${dir}/prometheus.yml`;
+  await Deno.writeTextFile(config, "global: {}\n");
+  const port = freePort();
+  const base = `http://127.0.0.1:${port}`;
+  let child: Deno.ChildProcess | undefined;
+  const peer: Peer = {
+    url: `${base}/api/v1/write`,
+    async start() {
+      child = process(PROMETHEUS, [
+        `--config.file=${config}`,
+        `--storage.tsdb.path=${dir}/data`,
+        `--web.listen-address=127.0.0.1:${port}`,
+        "--web.enable-remote-write-receiver",
+        "--log.level=error",
+      ]);
+      await ready(`${base}/-/ready`, "Prometheus to start");
+    },
+    async stop() {
+      child?.kill("SIGTERM");
+      await child?.status;
+      child = undefined;
+    },
+    async close() {
+      await peer.stop();
+      await Deno.remove(dir, { recursive: true });
+    },
+    async read(regex) {
+      const q = new URLSearchParams({
+        query: `{__name__=~"${regex}"}[1d]`,
+        time: String(Date.now() / 1000),
+      });
+      const body = await (await fetch(`${base}/api/v1/query?${q}`)).json() as {
+        data: { result: { metric: Record<string, string>; values: [number, string][] }[] };
+      };
+      const out = new Map<string, PeerSample[]>();
+      for (const r of body.data.result) {
+        const list = out.get(r.metric.__name__) ?? [];
+        for (const [t, v] of r.values) list.push({ t: Math.round(t * 1000), v: Number(v) });
+        out.set(r.metric.__name__, list.sort((a, b) => a.t - b.t));
+      }
+      return out;
+    },
+  };
+  await peer.start();
+  return peer;
+}
