@@ -176,8 +176,19 @@ export class RemoteWriter {
    */
   async start(): Promise<void> {
     this.#store.open();
-    const snap = this.#tryRead("snapshot", () => this.#store.readSnapshot());
-    const saved = this.#tryRead("position.json", () => this.#store.readPosition());
+    let snap = this.#tryRead("snapshot", () => this.#store.readSnapshot());
+    let saved = this.#tryRead("position.json", () => this.#store.readPosition());
+    const live = this.#opts.log.end().segment;
+    if (snap && snap.position.segment > live) {
+      // the log was started afresh (its directory emptied): this state belongs to another log
+      log.warn("the remote's state is ahead of the WAL: starting from the oldest data kept", {
+        remote: this.name,
+        state: formatPosition(snap.position),
+        liveSegment: live,
+      });
+      snap = null;
+      saved = null;
+    }
     let start: WalPosition;
     if (snap) {
       start = snap.position;

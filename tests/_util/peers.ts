@@ -52,14 +52,21 @@ function process(cmd: string, args: string[]): Deno.ChildProcess {
   return new Deno.Command(cmd, { args, stdout: "null", stderr: "null" }).spawn();
 }
 
-/** Starts VictoriaMetrics on a free port with a temporary data directory. */
-export async function startVictoriaMetrics(): Promise<Peer> {
-  const dir = await Deno.makeTempDir({ prefix: "vm-" });
+/**
+ * Starts VictoriaMetrics on a free port with a temporary data directory (under `opts.root`
+ * when given: benchmarks put it on a tmpfs); `opts.start: false` only prepares it.
+ */
+export async function startVictoriaMetrics(
+  opts: { root?: string; start?: boolean } = {},
+): Promise<Peer & { base: string; pid(): number }> {
+  const dir = await Deno.makeTempDir({ prefix: "vm-", dir: opts.root });
   const port = freePort();
   const base = `http://127.0.0.1:${port}`;
   let child: Deno.ChildProcess | undefined;
-  const peer: Peer = {
+  const peer = {
     url: `${base}/api/v1/write`,
+    base,
+    pid: () => child!.pid,
     async start() {
       child = process(VICTORIA_METRICS, [
         `-storageDataPath=${dir}`,
@@ -77,7 +84,7 @@ export async function startVictoriaMetrics(): Promise<Peer> {
       await peer.stop();
       await Deno.remove(dir, { recursive: true });
     },
-    async read(regex) {
+    async read(regex: string) {
       await (await fetch(`${base}/internal/force_flush`)).body?.cancel();
       const q = new URLSearchParams({ "match[]": `{__name__=~"${regex}"}` });
       const text = await (await fetch(`${base}/api/v1/export?${q}`)).text();
@@ -96,7 +103,7 @@ export async function startVictoriaMetrics(): Promise<Peer> {
       return out;
     },
   };
-  await peer.start();
+  if (opts.start !== false) await peer.start();
   return peer;
 }
 

@@ -151,8 +151,26 @@ export const PANELS = [
   {
     id: "remote",
     title: "Remote write",
-    prefixes: ["carbonado_remote_", "prometheus_remote_storage_"],
-    table: "remote",
+    prefixes: ["carbonado_remote_"],
+    table: "remote_name",
+    charts: [
+      { title: "Samples sent, by remote", metrics: ["carbonado_remote_storage_samples_total"] },
+      {
+        title: "Samples dropped (by reason) and refused",
+        metrics: [
+          "carbonado_remote_storage_samples_dropped_total",
+          "carbonado_remote_storage_samples_failed_total",
+        ],
+      },
+      {
+        title: "Lag: newest timestamp read minus newest accepted",
+        metrics: ["carbonado_remote_storage_lag_seconds"],
+        unit: "s",
+      },
+      { title: "WAL backlog kept for the remote", metrics: ["carbonado_remote_wal_backlog_bytes"] },
+      { title: "Samples retried", metrics: ["carbonado_remote_storage_samples_retried_total"] },
+      { title: "Shards", metrics: ["carbonado_remote_storage_shards"] },
+    ],
   },
   {
     id: "relay",
