@@ -46,6 +46,8 @@ export class NameMapper {
   #include: CompiledGlob[];
   #exclude: CompiledGlob[];
   #rules: CompiledRule[];
+  /** No include, exclude or rule: an untagged name maps straight to its `__name__`. */
+  #plain: boolean;
 
   /** @throws {RangeError} on a bad glob (the message names the pattern) */
   constructor(opts: NameMapperOptions) {
@@ -57,6 +59,7 @@ export class NameMapper {
       name: r.name,
       labels: Object.entries(r.labels),
     }));
+    this.#plain = this.#include.length + this.#exclude.length + this.#rules.length === 0;
   }
 
   /**
@@ -72,6 +75,9 @@ export class NameMapper {
   labels(name: string): Label[] | null {
     const semi = name.indexOf(";");
     const path = semi < 0 ? name : name.slice(0, semi);
+    if (semi < 0 && this.#plain) {
+      return [["__name__", this.#style === "raw" ? path : sanitizeMetricName(path)]];
+    }
     const parts = path.split(".");
     if (this.#include.length > 0 && !this.#include.some((g) => matchParts(g, parts))) return null;
     if (this.#exclude.some((g) => matchParts(g, parts))) return null;
@@ -134,7 +140,18 @@ export function sanitizeLabelName(name: string): string {
   return sanitize(name, false);
 }
 
+const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
+const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
+const ASCII = /^[\x00-\x7f]*$/;
+
 function sanitize(name: string, colon: boolean): string {
+  if ((colon ? METRIC_NAME : LABEL_NAME).test(name)) return name;
+  if (ASCII.test(name)) {
+    // one byte per character: a regex replace does it
+    const out = name.replace(colon ? /[^a-zA-Z0-9_:]/g : /[^a-zA-Z0-9_]/g, "_");
+    const first = out.charCodeAt(0);
+    return first >= 0x30 && first <= 0x39 ? "_" + out : out;
+  }
   let out = "";
   let changed = false;
   for (let i = 0; i < name.length; i++) {
@@ -165,5 +182,5 @@ function isLowSurrogate(c: number): boolean {
 
 /** True for a label name the 1.0 spec accepts (`[a-zA-Z_][a-zA-Z0-9_]*`). */
 export function isLabelName(name: string): boolean {
-  return /^[a-zA-Z_][a-zA-Z0-9_]*$/.test(name);
+  return LABEL_NAME.test(name);
 }

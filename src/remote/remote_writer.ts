@@ -44,6 +44,8 @@ export const READ_BYTES = 1 << 20;
 export const SNAPSHOT_INTERVAL_MS = 60_000;
 /** How often the shard count is reconsidered (Prometheus: 10 s). */
 export const RESHARD_INTERVAL_MS = 10_000;
+/** ... and while the queues are full, so that a backlog gets shards within a second or two. */
+export const RESHARD_BUSY_INTERVAL_MS = 1000;
 /** How often max-backlog and max-backlog-age are checked, and the backlog gauge updated. */
 export const BACKLOG_CHECK_MS = 1000;
 /** WAL bytes per sample, to turn a backlog in bytes into samples for resharding (bench:wal). */
@@ -67,6 +69,15 @@ export interface RemoteWriterOptions {
   /** Publishes the first segment this remote still needs (read by the WAL's truncation). */
   hold: (segment: number) => void;
 }
+
+/** The counters a record's samples are tallied into. */
+const TALLIED = [
+  SLOT.samplesIn,
+  SLOT.droppedUnknownSeries,
+  SLOT.droppedExcluded,
+  SLOT.droppedBacklog,
+  SLOT.droppedOutOfOrder,
+] as const;
 
 /** What happens to a sample as a record is consumed. */
 type Mode = "send" | "replay" | "drop";
@@ -97,7 +108,10 @@ export class RemoteWriter {
   #mode: Mode = "send";
   #target: Block | null = null;
   #segment = 0;
+  #now = 0;
   #visitor: RecordVisitor;
+  /** What the record being consumed came to, by counter slot (plus its newest timestamp). */
+  #tally: Record<number, number> & { highest: number } = { highest: -Infinity };
   // persistence
   #requested = 0;
   #completed = 0;
@@ -115,7 +129,7 @@ export class RemoteWriter {
   #halt = new AbortController();
   #lastBacklogCheck = 0;
   #lastReshard = 0;
-  #reshardBase = { at: 0, samplesIn: 0, sent: 0, seconds: 0 };
+  #reshardBase = { at: 0, backlog: 0, sent: 0, seconds: 0 };
 
   constructor(opts: RemoteWriterOptions) {
     this.#opts = opts;
@@ -135,32 +149,34 @@ export class RemoteWriter {
     this.#queue = this.#newQueue();
     this.#shards = opts.config.minShards;
     const c = this.#counters;
+    // per sample: plain fields only; counters are written once per record (#consume)
+    const tally = this.#tally;
     this.#visitor = {
       series: (ref, name) => this.#table.add(ref, name, this.#segment),
       sample: (ref, t, v) => {
-        if (this.#mode === "send") {
-          c.add(SLOT.samplesIn, 1);
-          if (t / 1000 > c.get(SLOT.highestIn)) c.set(SLOT.highestIn, t / 1000);
-        }
+        tally[SLOT.samplesIn]++;
+        if (t > tally.highest) tally.highest = t;
         const out = this.#table.lookup(ref);
-        if (out === undefined || out === null) {
-          if (this.#mode === "send") {
-            c.add(out === null ? SLOT.droppedExcluded : SLOT.droppedUnknownSeries, 1);
-          }
+        if (out === undefined) {
+          tally[SLOT.droppedUnknownSeries]++;
+          return;
+        }
+        if (out === null) {
+          tally[SLOT.droppedExcluded]++;
           return;
         }
         if (this.#mode === "drop") {
-          c.add(SLOT.droppedBacklog, 1);
+          tally[SLOT.droppedBacklog]++;
           return;
         }
         if (!this.#cfg.acceptsOutOfOrder) {
           if (t <= out.newest) {
-            if (this.#mode === "send") c.add(SLOT.droppedOutOfOrder, 1);
+            tally[SLOT.droppedOutOfOrder]++;
             return;
           }
           out.newest = t;
         }
-        this.#target?.add(out, t, v, performance.now());
+        this.#target?.add(out, t, v, this.#now);
       },
     };
   }
@@ -330,6 +346,10 @@ export class RemoteWriter {
     this.#mode = mode;
     this.#target = block;
     this.#segment = r.end.segment;
+    this.#now = performance.now();
+    const tally = this.#tally;
+    for (const slot of TALLIED) tally[slot] = 0;
+    tally.highest = -Infinity;
     try {
       visitRecord(r.bytes, this.#visitor);
     } catch (err) {
@@ -339,6 +359,15 @@ export class RemoteWriter {
         err,
       });
     }
+    // a replay re-reads what was counted before the restart; a drop counts its own reason only
+    if (mode === "replay") return;
+    const c = this.#counters;
+    if (mode === "drop") {
+      c.add(SLOT.droppedBacklog, tally[SLOT.droppedBacklog]);
+      return;
+    }
+    for (const slot of TALLIED) c.add(slot, tally[slot]);
+    if (tally.highest / 1000 > c.get(SLOT.highestIn)) c.set(SLOT.highestIn, tally.highest / 1000);
   }
 
   /** Reads up to `target` (a record end) without sending: the table catches up. */
@@ -390,10 +419,12 @@ export class RemoteWriter {
       await this.#checkBacklog();
       this.#gauges();
     }
-    if (now - this.#lastReshard >= RESHARD_INTERVAL_MS) this.#reshard(now);
     const pending = this.#pendingSamples();
     const capacity = this.#cfg.capacity * this.#shards;
-    if (pending >= 2 * capacity) {
+    const full = pending >= 2 * capacity;
+    const every = full ? RESHARD_BUSY_INTERVAL_MS : RESHARD_INTERVAL_MS;
+    if (now - this.#lastReshard >= every) this.#reshard(now);
+    if (full) {
       await this.#queue.changed(1000, this.#halt.signal);
       return;
     }
@@ -691,20 +722,23 @@ export class RemoteWriter {
     const seconds = (now - base.at) / 1000;
     const sent = c.get(SLOT.samplesSent) - base.sent;
     const busy = c.get(SLOT.sendSeconds) - base.seconds;
-    const inRate = (c.get(SLOT.samplesIn) - base.samplesIn) / seconds;
+    const backlog = c.get(SLOT.backlogBytes) / WAL_BYTES_PER_SAMPLE;
+    // what came into the log: what was sent plus what the backlog grew by
+    const inRate = Math.max(0, (sent + backlog - base.backlog) / seconds);
     this.#lastReshard = now;
     this.#reshardBase = {
       at: now,
-      samplesIn: c.get(SLOT.samplesIn),
+      backlog,
       sent: c.get(SLOT.samplesSent),
       seconds: c.get(SLOT.sendSeconds),
     };
     if (base.at === 0 || sent === 0 || this.#queue.failing) return;
     const perSample = busy / sent;
-    const backlog = c.get(SLOT.backlogBytes) / WAL_BYTES_PER_SAMPLE;
     const wanted = Math.ceil(perSample * (inRate + backlog / 10) * 1.1);
     const desired = Math.min(this.#cfg.maxShards, Math.max(this.#cfg.minShards, wanted));
     c.set(SLOT.shardsDesired, desired);
+    const behind = backlog > inRate * 10; // Prometheus: never fewer shards while > 10 s behind
+    if (desired < this.#shards && behind) return;
     if (Math.abs(desired - this.#shards) > 0.3 * this.#shards) {
       log.info("resharding", { remote: this.name, from: this.#shards, to: desired });
       this.#shards = desired;

@@ -68,8 +68,9 @@ export class SeriesTable {
       this.#refs.set(ref, { name, since, out: null });
       return;
     }
-    let key = "";
-    for (const [k, v] of labels) key += `${k}\u0000${v}\u0000`;
+    // the name alone when it is the only label (names hold no NUL byte)
+    let key = labels.length === 1 ? labels[0][1] : "";
+    if (labels.length > 1) { for (const [k, v] of labels) key += `${k}\u0000${v}\u0000`; }
     let out = this.#byKey.get(key);
     if (out === undefined) {
       out = new OutSeries(encodeLabels(labels), key);

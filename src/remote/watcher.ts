@@ -104,6 +104,8 @@ export class WalWatcher {
       const file = this.#file(p);
       if (file === null) {
         const next = this.#afterMissing(p);
+        // the live segment not created yet: nothing to read for now
+        if (comparePositions(next, p) <= 0) return { records: [], skipped };
         skipped.push({ from: p, to: next, reason: "missing", bytes: 0 });
         this.#position = next;
         continue;
