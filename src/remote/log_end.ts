@@ -58,15 +58,16 @@ export class LogEndReader {
   /** Resolves when the end is published again, after `ms`, or when `signal` aborts. */
   changed(ms: number, signal: AbortSignal): Promise<void> {
     const a = this.#i32;
-    const seq = Atomics.load(a, SEQ);
-    const wait = Atomics.waitAsync(a, SEQ, seq, ms);
-    if (!wait.async) return Promise.resolve();
-    if (signal.aborted) return Promise.resolve();
+    const wait = Atomics.waitAsync(a, SEQ, Atomics.load(a, SEQ), ms);
+    if (!wait.async || signal.aborted) return Promise.resolve();
     return new Promise((resolve) => {
       const done = () => {
+        clearTimeout(timer);
         signal.removeEventListener("abort", done);
         resolve();
       };
+      // a timer as well: a pending waitAsync alone does not keep Deno's event loop alive
+      const timer = setTimeout(done, ms);
       signal.addEventListener("abort", done);
       wait.value.then(done);
     });

@@ -146,10 +146,33 @@ function resolveSpec(config: RemoteWriteConfig, i: number): RemoteSpec {
     ? read("bearer-token-file", config.bearerTokenFile).trim()
     : config.bearerToken;
   const tls: TlsOptions = { insecureSkipVerify: config.tlsInsecureSkipVerify };
-  if (config.tlsCaFile) tls.caCerts = [read("tls-ca-file", config.tlsCaFile)];
+  if (config.tlsCaFile) {
+    const pem = read("tls-ca-file", config.tlsCaFile);
+    if (!pem.includes("-----BEGIN CERTIFICATE-----")) {
+      throw new TypeError(
+        `Invalid remote-write[${i}].tls-ca-file "${config.tlsCaFile}": no PEM certificate in it`,
+      );
+    }
+    tls.caCerts = [pem];
+  }
   if (config.tlsCertFile) {
     tls.cert = read("tls-cert-file", config.tlsCertFile);
     tls.key = read("tls-key-file", config.tlsKeyFile);
+  }
+  if (tls.caCerts || tls.cert) {
+    // parse the PEM now, so that a bad file stops the start instead of the sender
+    try {
+      Deno.createHttpClient(
+        tls.cert
+          ? { caCerts: tls.caCerts, cert: tls.cert, key: tls.key! }
+          : { caCerts: tls.caCerts },
+      ).close();
+    } catch (err) {
+      const key = tls.cert ? "tls-cert-file" : "tls-ca-file";
+      throw new TypeError(`Invalid remote-write[${i}].${key}: ${(err as Error).message}`, {
+        cause: err,
+      });
+    }
   }
   return {
     config,
