@@ -142,11 +142,11 @@ export function sanitizeLabelName(name: string): string {
 
 const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
 const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
-const ASCII = /^[\x00-\x7f]*$/;
+const NON_ASCII = /[\u0080-\uffff]/;
 
 function sanitize(name: string, colon: boolean): string {
   if ((colon ? METRIC_NAME : LABEL_NAME).test(name)) return name;
-  if (ASCII.test(name)) {
+  if (!NON_ASCII.test(name)) {
     // one byte per character: a regex replace does it
     const out = name.replace(colon ? /[^a-zA-Z0-9_:]/g : /[^a-zA-Z0-9_]/g, "_");
     const first = out.charCodeAt(0);

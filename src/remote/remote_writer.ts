@@ -148,7 +148,6 @@ export class RemoteWriter {
     });
     this.#queue = this.#newQueue();
     this.#shards = opts.config.minShards;
-    const c = this.#counters;
     // per sample: plain fields only; counters are written once per record (#consume)
     const tally = this.#tally;
     this.#visitor = {
