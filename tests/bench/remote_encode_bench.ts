@@ -1,0 +1,64 @@
+// The remote_write sender's CPU per sample, in pieces: WriteRequest encoding and snappy of a
+// 2000-sample request whose samples are 2000 distinct series (the shape 100k series each sending
+// once a minute give: labels dominate), and the same with 200 series of 10 samples; labels of a
+// new series. Decides whether these parts would earn a move to wasm (docs/benchmarks.md).
+//
+//   deno bench tests/bench/remote_encode_bench.ts
+
+import { NameMapper } from "../../src/remote/names.ts";
+import { SnappyEncoder } from "../../src/remote/snappy_encode.ts";
+import {
+  type EncodableSeries,
+  encodeLabels,
+  type SampleColumns,
+  WriteRequestEncoder,
+} from "../../src/remote/write_request.ts";
+
+const N = 2000;
+const T = 1_700_000_000_000;
+
+function request(series: number): SampleColumns {
+  const all: EncodableSeries[] = [];
+  for (let m = 0; m < series; m++) {
+    const name = `sys.host-${String(m % 10_000).padStart(4, "0")}.cpu.cpu-${m % 8}.user`;
+    all.push({ labels: encodeLabels([["__name__", name]]), stamp: 0, size: 0, pos: 0 });
+  }
+  const cols = { series: [] as EncodableSeries[], t: new Float64Array(N), v: new Float64Array(N) };
+  for (let i = 0; i < N; i++) {
+    cols.series.push(all[i % series]);
+    cols.t[i] = T + Math.floor(i / series) * 60_000;
+    cols.v[i] = ((i * 7919) % 100_000) / 1000;
+  }
+  return cols;
+}
+
+const wide = request(N);
+const narrow = request(200);
+const encoder = new WriteRequestEncoder();
+const snappy = new SnappyEncoder();
+const wideBytes = encoder.encode(wide, { from: 0, to: N }).slice();
+const narrowBytes = encoder.encode(narrow, { from: 0, to: N }).slice();
+
+Deno.bench("encode 2000 samples of 2000 series", { group: "encode", baseline: true }, () => {
+  encoder.encode(wide, { from: 0, to: N });
+});
+Deno.bench("encode 2000 samples of 200 series", { group: "encode" }, () => {
+  encoder.encode(narrow, { from: 0, to: N });
+});
+Deno.bench(
+  `snappy ${wideBytes.length} bytes (2000 series)`,
+  { group: "snappy", baseline: true },
+  () => {
+    snappy.encode(wideBytes);
+  },
+);
+Deno.bench(`snappy ${narrowBytes.length} bytes (200 series)`, { group: "snappy" }, () => {
+  snappy.encode(narrowBytes);
+});
+
+const mapper = new NameMapper({ names: "sanitized", include: [], exclude: [], mapping: [] });
+let k = 0;
+Deno.bench("labels of a new series (sanitized name, encoded)", { group: "series" }, () => {
+  const labels = mapper.labels(`sys.host-${k++ % 10_000}.cpu.cpu-7.user`)!;
+  encodeLabels(labels);
+});
