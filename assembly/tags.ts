@@ -1,0 +1,357 @@
+// Tagged names as carbon 1.1.7 stores them (lib/carbon/util.py TaggedSeries.parse(...).path,
+// applied by its cache to every name received): `path;k=v;...` and the OpenMetrics form
+// `path{k="v",...}` become the path with its leading `~` stripped, then the `;k=v` strings
+// sorted as byte strings (UTF-8 order = Python's code point order), the last of duplicate keys
+// kept and an explicit `name` tag dropped. A name that breaks carbon's rules is kept as it came
+// (carbon logs it and stores it raw). src/tags/tagged_name.ts is the TS reference.
+//
+// Carbon's rules: the path is not empty (nor only `~`); a key is not empty and holds none of
+// `; ! ^ =`; a value is not empty, holds no `;` and does not start with `~`. In the OpenMetrics
+// form there is exactly one `{`, the name ends with `"}`, a value is a run of `\"`, `\\` or any
+// byte but `"` and `\`, unescaped as Python's `.replace('\\"', '"').replace('\\\\', '\\')`, and
+// tags are separated by `,` or `:,` (carbon's regex spells the separator `(:?,|$)`).
+
+import { alloc } from "./alloc";
+import { Char, INPUT_PADDING, MAX_NAME_LEN } from "./layout";
+
+/** Most tags a name can hold: each `;k=v` takes at least four bytes. */
+const MAX_TAGS: i32 = MAX_NAME_LEN / 4 + 1;
+// A tag entry (16 bytes): where its `k=v` text sits in tagText, the key's length, the text's
+// length, and its position in the name (the last duplicate wins).
+const ENT_TEXT: i32 = 0;
+const ENT_KEY_LEN: i32 = 4;
+const ENT_LEN: i32 = 8;
+const ENT_ORDER: i32 = 12;
+const ENT_SIZE: i32 = 16;
+
+/** The canonical name written by canonicalize(). */
+export let canon: usize = 0;
+export let canonLen: usize = 0;
+/** `k=v` texts of the name being canonicalized (values unescaped). */
+let tagText: usize = 0;
+let tagTextLen: usize = 0;
+let entries: usize = 0;
+let tagCount: i32 = 0;
+let sorted: usize = 0;
+let sortTmp: usize = 0;
+
+/** Allocates the scratch regions (init()). */
+export function tagsInit(): void {
+  canon = alloc(<usize>MAX_NAME_LEN + INPUT_PADDING);
+  tagText = alloc(<usize>MAX_NAME_LEN + INPUT_PADDING);
+  entries = alloc(<usize>MAX_TAGS * ENT_SIZE);
+  sorted = alloc(<usize>MAX_TAGS << 2);
+  sortTmp = alloc(<usize>MAX_TAGS << 2);
+}
+
+/** True when every byte of [ptr, ptr + len) is below 0x80. */
+// @ts-ignore: decorator
+@inline function isAscii(ptr: usize, len: usize): bool {
+  let p = ptr;
+  const end = ptr + len;
+  while (p + 8 <= end) {
+    if ((load<u64>(p) & 0x8080808080808080) != 0) return false;
+    p += 8;
+  }
+  while (p < end) {
+    if (load<u8>(p) >= 0x80) return false;
+    p++;
+  }
+  return true;
+}
+
+/**
+ * True when [ptr, ptr + len) is well-formed UTF-8 as Python's strict decoder wants it: no
+ * overlong forms, no surrogates, nothing above U+10FFFF. ASCII takes the word-at-a-time path.
+ */
+export function validUtf8(ptr: usize, len: usize): bool {
+  if (isAscii(ptr, len)) return true;
+  let p = ptr;
+  const end = ptr + len;
+  while (p < end) {
+    const c = <u32>load<u8>(p);
+    if (c < 0x80) {
+      p++;
+      continue;
+    }
+    if (c < 0xc2) return false; // a continuation byte, or an overlong two-byte form
+    if (c < 0xe0) {
+      if (p + 1 >= end || (<u32>load<u8>(p, 1) & 0xc0) != 0x80) return false;
+      p += 2;
+      continue;
+    }
+    if (c < 0xf0) {
+      if (p + 2 >= end) return false;
+      const c1 = <u32>load<u8>(p, 1);
+      if ((c1 & 0xc0) != 0x80 || (<u32>load<u8>(p, 2) & 0xc0) != 0x80) return false;
+      if (c == 0xe0 && c1 < 0xa0) return false; // overlong
+      if (c == 0xed && c1 >= 0xa0) return false; // a surrogate
+      p += 3;
+      continue;
+    }
+    if (c < 0xf5) {
+      if (p + 3 >= end) return false;
+      const c1 = <u32>load<u8>(p, 1);
+      if ((c1 & 0xc0) != 0x80 || (<u32>load<u8>(p, 2) & 0xc0) != 0x80) return false;
+      if ((<u32>load<u8>(p, 3) & 0xc0) != 0x80) return false;
+      if (c == 0xf0 && c1 < 0x90) return false; // overlong
+      if (c == 0xf4 && c1 >= 0x90) return false; // above U+10FFFF
+      p += 4;
+      continue;
+    }
+    return false;
+  }
+  return true;
+}
+
+/** True when the name has tags to put in order, or a leading `~` to strip. */
+export function hasTagSyntax(ptr: usize, len: usize): bool {
+  if (len > 0 && load<u8>(ptr) == Char.TILDE) return true;
+  for (let p = ptr; p < ptr + len; p++) {
+    const c = load<u8>(p);
+    if (c == Char.SEMICOLON || c == Char.LBRACE) return true;
+  }
+  return false;
+}
+
+/**
+ * Writes the canonical form of the name at [ptr, ptr + len) (at most MAX_NAME_LEN bytes) to
+ * `canon`/`canonLen` and returns true, or returns false when carbon would keep the name as it
+ * came (invalid tags). The canonical form is never longer than the name.
+ */
+export function canonicalize(ptr: usize, len: usize): bool {
+  tagCount = 0;
+  tagTextLen = 0;
+  if (
+    len >= 2 && load<u8>(ptr + len - 1) == Char.RBRACE && load<u8>(ptr + len - 2) == Char.QUOTE
+  ) {
+    const brace = indexOf(ptr, len, Char.LBRACE);
+    if (brace >= 0) return openMetrics(ptr, len, <usize>brace);
+  }
+  return carbonTags(ptr, len);
+}
+
+function indexOf(ptr: usize, len: usize, c: u32): isize {
+  for (let i: usize = 0; i < len; i++) if (<u32>load<u8>(ptr + i) == c) return <isize>i;
+  return -1;
+}
+
+/** `path;k=v;...`: the path ends at the first `;`, each segment splits at its first `=`. */
+function carbonTags(ptr: usize, len: usize): bool {
+  const semi = indexOf(ptr, len, Char.SEMICOLON);
+  const pathLen: usize = semi < 0 ? len : <usize>semi;
+  if (pathLen == 0) return false;
+  let p = pathLen;
+  while (p < len) {
+    const seg = p + 1;
+    let segEnd = seg;
+    while (segEnd < len && load<u8>(ptr + segEnd) != Char.SEMICOLON) segEnd++;
+    let eq = seg;
+    while (eq < segEnd && load<u8>(ptr + eq) != Char.EQUALS) eq++;
+    if (eq == segEnd || eq == seg) return false;
+    const text = tagText + tagTextLen;
+    memory.copy(text, ptr + seg, segEnd - seg);
+    if (!addTag(text, eq - seg, segEnd - seg)) return false;
+    p = segEnd;
+  }
+  return finish(ptr, pathLen);
+}
+
+/** `path{k="v",...}"`: the caller saw the closing `"}` and the `{` at `brace`. */
+function openMetrics(ptr: usize, len: usize, brace: usize): bool {
+  const end = len - 1; // before the `}`
+  if (brace == 0 || indexOf(ptr + brace + 1, end - brace - 1, Char.LBRACE) >= 0) return false;
+  let p = brace + 1;
+  while (p < end) {
+    const key = p;
+    while (p < end && load<u8>(ptr + p) != Char.EQUALS) p++;
+    if (p == key || p + 1 >= end || load<u8>(ptr + p + 1) != Char.QUOTE) return false;
+    const keyLen = p - key;
+    p += 2;
+    const value = p;
+    while (p < end) {
+      const c = load<u8>(ptr + p);
+      if (c == Char.BACKSLASH) {
+        if (p + 1 >= end) break;
+        const next = load<u8>(ptr + p + 1);
+        if (next != Char.QUOTE && next != Char.BACKSLASH) break;
+        p += 2;
+      } else if (c == Char.QUOTE) {
+        break;
+      } else {
+        p++;
+      }
+    }
+    if (p == value || p >= end || load<u8>(ptr + p) != Char.QUOTE) return false;
+    const text = tagText + tagTextLen;
+    memory.copy(text, ptr + key, keyLen);
+    store<u8>(text + keyLen, Char.EQUALS);
+    let valueLen = p - value;
+    memory.copy(text + keyLen + 1, ptr + value, valueLen);
+    valueLen = unescape(text + keyLen + 1, valueLen, Char.QUOTE);
+    valueLen = unescape(text + keyLen + 1, valueLen, Char.BACKSLASH);
+    p++;
+    if (p < end) {
+      const c = load<u8>(ptr + p);
+      if (c == Char.COMMA) {
+        p++;
+      } else if (c == Char.COLON && p + 1 < end && load<u8>(ptr + p + 1) == Char.COMMA) {
+        p += 2;
+      } else {
+        return false;
+      }
+    }
+    if (!addTag(text, keyLen, keyLen + 1 + valueLen)) return false;
+  }
+  return finish(ptr, brace);
+}
+
+/** Replaces each `\` + `c` by `c` in place, left to right (Python's str.replace); new length. */
+function unescape(ptr: usize, len: usize, c: u32): usize {
+  let r: usize = 0;
+  let w: usize = 0;
+  while (r < len) {
+    const b = <u32>load<u8>(ptr + r);
+    if (b == Char.BACKSLASH && r + 1 < len && <u32>load<u8>(ptr + r + 1) == c) {
+      store<u8>(ptr + w, <u8>c);
+      r += 2;
+    } else {
+      store<u8>(ptr + w, <u8>b);
+      r++;
+    }
+    w++;
+  }
+  return w;
+}
+
+/** Checks the `k=v` text just written at `text` and records it; false breaks carbon's rules. */
+function addTag(text: usize, keyLen: usize, len: usize): bool {
+  for (let i: usize = 0; i < keyLen; i++) {
+    const c = load<u8>(text + i);
+    if (c == Char.SEMICOLON || c == Char.BANG || c == Char.CARET || c == Char.EQUALS) {
+      return false;
+    }
+  }
+  const valueLen = len - keyLen - 1;
+  if (valueLen == 0 || load<u8>(text + keyLen + 1) == Char.TILDE) return false;
+  if (indexOf(text + keyLen + 1, valueLen, Char.SEMICOLON) >= 0) return false;
+  const e = entries + <usize>tagCount * ENT_SIZE;
+  store<u32>(e, <u32>(text - tagText), ENT_TEXT);
+  store<u32>(e, <u32>keyLen, ENT_KEY_LEN);
+  store<u32>(e, <u32>len, ENT_LEN);
+  store<u32>(e, <u32>tagCount, ENT_ORDER);
+  store<u32>(sorted + (<usize>tagCount << 2), <u32>tagCount);
+  tagCount++;
+  tagTextLen += len;
+  return true;
+}
+
+// @ts-ignore: decorator
+@inline function entry(i: u32): usize {
+  return entries + <usize>i * ENT_SIZE;
+}
+
+/** Byte order of two entries' `k=v` texts (their order in the name breaks ties). */
+function before(a: u32, b: u32): bool {
+  const ea = entry(a);
+  const eb = entry(b);
+  const pa = tagText + <usize>load<u32>(ea, ENT_TEXT);
+  const pb = tagText + <usize>load<u32>(eb, ENT_TEXT);
+  const la = <usize>load<u32>(ea, ENT_LEN);
+  const lb = <usize>load<u32>(eb, ENT_LEN);
+  const n = min(la, lb);
+  for (let i: usize = 0; i < n; i++) {
+    const ca = load<u8>(pa + i);
+    const cb = load<u8>(pb + i);
+    if (ca != cb) return ca < cb;
+  }
+  if (la != lb) return la < lb;
+  return load<u32>(ea, ENT_ORDER) < load<u32>(eb, ENT_ORDER);
+}
+
+/** Bottom-up merge sort of `sorted` (tagCount u32 entry numbers); never quadratic. */
+function sortTags(): void {
+  const n = <usize>tagCount;
+  if (n < 2) return;
+  let src = sorted;
+  let dst = sortTmp;
+  for (let width: usize = 1; width < n; width <<= 1) {
+    for (let lo: usize = 0; lo < n; lo += width << 1) {
+      const mid = min(lo + width, n);
+      const hi = min(lo + (width << 1), n);
+      let i = lo;
+      let j = mid;
+      let k = lo;
+      while (i < mid && j < hi) {
+        const a = load<u32>(src + (i << 2));
+        const b = load<u32>(src + (j << 2));
+        if (before(b, a)) {
+          store<u32>(dst + (k << 2), b);
+          j++;
+        } else {
+          store<u32>(dst + (k << 2), a);
+          i++;
+        }
+        k++;
+      }
+      while (i < mid) store<u32>(dst + (k++ << 2), load<u32>(src + (i++ << 2)));
+      while (j < hi) store<u32>(dst + (k++ << 2), load<u32>(src + (j++ << 2)));
+    }
+    const t = src;
+    src = dst;
+    dst = t;
+  }
+  if (src != sorted) memory.copy(sorted, src, n << 2);
+}
+
+function sameKey(a: u32, b: u32): bool {
+  const ea = entry(a);
+  const eb = entry(b);
+  const len = <usize>load<u32>(ea, ENT_KEY_LEN);
+  if (len != <usize>load<u32>(eb, ENT_KEY_LEN)) return false;
+  return memory.compare(
+    tagText + <usize>load<u32>(ea, ENT_TEXT),
+    tagText + <usize>load<u32>(eb, ENT_TEXT),
+    len,
+  ) == 0;
+}
+
+function isNameKey(e: usize): bool {
+  if (load<u32>(e, ENT_KEY_LEN) != 4) return false;
+  const p = tagText + <usize>load<u32>(e, ENT_TEXT);
+  return load<u32>(p) == 0x656d616e; // "name", little-endian
+}
+
+/** Writes the path (leading `~` stripped) and the sorted, deduplicated tags to `canon`. */
+function finish(ptr: usize, pathLen: usize): bool {
+  let path = ptr;
+  const pathEnd = ptr + pathLen;
+  while (path < pathEnd && load<u8>(path) == Char.TILDE) path++;
+  if (path == pathEnd) return false;
+  let w = pathEnd - path;
+  memory.copy(canon, path, w);
+  sortTags();
+  const n = tagCount;
+  let i = 0;
+  while (i < n) {
+    // entries with one key are adjacent: a `k=` prefix sorts after every other key's texts
+    let keep = load<u32>(sorted + (<usize>i << 2));
+    let j = i + 1;
+    while (j < n) {
+      const other = load<u32>(sorted + (<usize>j << 2));
+      if (!sameKey(keep, other)) break;
+      if (load<u32>(entry(other), ENT_ORDER) > load<u32>(entry(keep), ENT_ORDER)) keep = other;
+      j++;
+    }
+    const e = entry(keep);
+    if (!isNameKey(e)) {
+      const len = <usize>load<u32>(e, ENT_LEN);
+      store<u8>(canon + w, Char.SEMICOLON);
+      memory.copy(canon + w + 1, tagText + <usize>load<u32>(e, ENT_TEXT), len);
+      w += len + 1;
+    }
+    i = j;
+  }
+  canonLen = w;
+  return true;
+}
