@@ -20,6 +20,8 @@ import { PrometheusServer } from "./stats/prometheus.ts";
 import type { StatSource } from "./stats/sample.ts";
 import { SelfMetrics } from "./stats/self_metrics.ts";
 import { Head } from "./appender/head.ts";
+import { isTagged, TagDb } from "./tags/tag_db.ts";
+import { tagFileName, taggedNameOfFile } from "./storage/metric_path.ts";
 
 const log = new Logger("app");
 
@@ -46,6 +48,8 @@ export class App {
   /** Names and values for the query side: files and cache together. */
   readonly store: MetricStore;
   readonly stats: StatSource[] = [];
+  /** Tagged series: graphite-web's TagDB API on the carbonserver listener. */
+  readonly tags: TagDb;
 
   private constructor(config: Config, head: Head, hostname: string, rules: RuleFiles) {
     this.config = config;
@@ -57,14 +61,27 @@ export class App {
       failOnMaxGlobs: config.carbonserver.failOnMaxGlobs,
     };
     const whisper = config.whisper.enabled;
+    const hashFilenames = config.whisper.hashFilenames;
+    this.tags = new TagDb({ dataDir: whisper ? config.whisper.dataDir : null });
+    this.stats.push(this.tags);
+    const tags = this.tags;
     if (whisper) {
-      this.index = new DiskIndex(config.whisper.dataDir, { glob });
+      this.index = new DiskIndex(config.whisper.dataDir, {
+        glob,
+        skipTagged: false,
+        onScanned: (name) => {
+          const tagged = taggedNameOfFile(name);
+          if (tagged !== null) tags.seen(tagged);
+        },
+      });
       this.stats.push(this.index);
     }
-    const cacheNames = new CacheNames(cache, this.index, glob);
+    const cacheNames = new CacheNames(cache, this.index, glob, (name) => tags.seen(name));
     this.store = new MetricStore(cache, cacheNames, this.index, parseRules(rules), {
       dataDir: whisper ? config.whisper.dataDir : null,
       glob,
+      hashFilenames,
+      tags,
     });
     if (config.tcp.enabled) this.#receiver("tcp", new TcpReceiver(head, config.tcp));
     if (config.udp.enabled) this.#receiver("udp", new UdpReceiver(head, config.udp));
@@ -75,6 +92,7 @@ export class App {
         new CarbonlinkServer(this.store, {
           ...config.carbonlink,
           dataDir: whisper ? config.whisper.dataDir : null,
+          hashFilenames: config.whisper.hashFilenames,
         }),
       );
     }
@@ -82,14 +100,21 @@ export class App {
       const index = this.index;
       this.persister = new Persister(cache, {
         ...config.whisper,
+        hashFilenames,
         rules,
         strategy: config.cache.writeStrategy,
         files: {
           get ready() {
             return index.ready;
           },
-          has: (name) => index.has(name),
+          has: (name) => isTagged(name) ? tags.index.has(name) : index.has(name),
           add: (name) => {
+            if (isTagged(name)) {
+              // listed under _tagged/ as go-carbon lists it; named in the tag database
+              index.add(tagFileName(name, hashFilenames));
+              tags.fileCreated(name);
+              return;
+            }
             index.add(name);
             cacheNames.persisted(name);
           },
@@ -137,6 +162,7 @@ export class App {
   /** Starts writing and listening; returns every listener's bound address by name. */
   start(): Record<string, string> {
     this.head.start();
+    this.tags.start();
     this.index?.start();
     this.persister?.start();
     this.prometheus?.start();
@@ -192,6 +218,7 @@ export class App {
       await this.persister.stop();
     }
     await this.index?.stop();
+    this.tags.stop();
     await this.carbonserver?.stop();
     await this.prometheus?.stop();
     this.head.stop();

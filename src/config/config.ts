@@ -33,6 +33,7 @@ export interface Config {
     flock: boolean;
     enabled: boolean;
     removeEmptyFile: boolean;
+    hashFilenames: boolean;
   };
   cache: {
     maxSize: number;

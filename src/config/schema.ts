@@ -246,10 +246,12 @@ export const SCHEMA: readonly KeySpec[] = [
     default: true,
     doc: "Write whisper files at all; false keeps points in the cache only",
   }),
-  other("whisper.hash-filenames", {
+  field("whisper.hash-filenames", {
+    field: "hashFilenames",
     kind: "bool",
     default: true,
-    doc: "Hashed file names for tagged series",
+    doc: "Tagged series live in _tagged/<h[0:3]>/<h[3:6]>/<sha256>.wsp (carbon's " +
+      "TAG_HASH_FILENAMES); false names the file after the series, dots as _DOT_",
   }),
   field("whisper.remove-empty-file", {
     field: "removeEmptyFile",

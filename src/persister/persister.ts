@@ -54,6 +54,8 @@ export interface PersisterOptions {
   sparseCreate: boolean;
   flock: boolean;
   removeEmptyFile: boolean;
+  /** Tagged series in files named by a hash (`[whisper] hash-filenames`; default true). */
+  hashFilenames?: boolean;
   /** storage-schemas.conf and storage-aggregation.conf, read by readRuleFiles(). */
   rules: RuleFiles;
   strategy: WriteStrategy;
@@ -172,6 +174,7 @@ export class Persister implements StatSource {
       sparse: this.#opts.sparseCreate,
       flock: this.#opts.flock,
       removeEmptyFile: this.#opts.removeEmptyFile,
+      hashFilenames: this.#opts.hashFilenames ?? true,
       rules: this.#rules,
     });
     return slot;

@@ -107,7 +107,12 @@ export const TAG_CASES: TagCase[] = [
   // Refused by carbonado (carbon would store them; a path must stay a safe path).
   { name: "no path before tags", input: ";k=v", reason: "empty_name", notCarbon: "empty path" },
   { name: "path ending in a dot", input: "a.;k=v", reason: "bad_name", notCarbon: "path rules" },
-  { name: "control byte in a tag", input: bytes("a;k=", [1], "v"), reason: "bad_name" },
+  {
+    name: "control byte in a tag",
+    input: bytes("a;k=", [1], "v"),
+    reason: "bad_name",
+    notCarbon: "control bytes are refused",
+  },
   // UTF-8: carbon fails to decode the line and drops the connection; carbonado counts it.
   { name: "invalid UTF-8 byte", input: bytes("caf", [0xe9], ".x"), reason: "bad_utf8" },
   { name: "overlong UTF-8", input: bytes("a", [0xc0, 0xaf]), reason: "bad_utf8" },
