@@ -64,4 +64,3 @@ export async function withGraphiteWeb(
     await child.status;
   }
 }
-

@@ -6,7 +6,7 @@ import { assertEquals } from "../_util/assert.ts";
 import { carbonInstalled, listFiles, withCarbonCache } from "../_util/carbon_cache.ts";
 import { startDaemon } from "../_util/daemon.ts";
 import { sendTcp, waitFor } from "../_util/net.ts";
-import { tagCaseBytes, TAG_CASES } from "./tagged_name_cases.ts";
+import { TAG_CASES, tagCaseBytes } from "./tagged_name_cases.ts";
 
 if (!carbonInstalled) console.error("SKIP carbon_tags_test: /usr/bin/carbon-cache is missing");
 

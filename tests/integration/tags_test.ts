@@ -1,0 +1,133 @@
+// Tags end to end through the daemon: tagged plaintext in any order lands in one hashed file;
+// carbonserver answers findSeries, seriesByTag renders and `_tagged` finds; after a restart the
+// series log brings the tag index back. Then graphite-web 1.1.8 with carbonado as its TagDB
+// (HttpTagDB) and cluster server renders seriesByTag('dc=east') and answers Grafana's tag
+// auto-completion (skipped where graphite-web is not installed).
+
+import { assert, assertEquals } from "../_util/assert.ts";
+import { fetchText, startDaemon } from "../_util/daemon.ts";
+import { graphiteWebInstalled, withGraphiteWeb } from "../_util/graphite_web.ts";
+import { sendTcp, waitFor } from "../_util/net.ts";
+import { metricPath } from "../../src/storage/metric_path.ts";
+
+const exists = (path: string) => Deno.stat(path).then(() => true, () => false);
+
+async function startWithTags(dataDir: string, schemas: string) {
+  return await startDaemon({ dataDir, env: { CARBONADO_WHISPER_SCHEMAS_FILE: schemas } });
+}
+
+Deno.test("daemon stores tagged series under _tagged/, serves the TagDB API and seriesByTag", async () => {
+  const root = await Deno.makeTempDir();
+  const dataDir = `${root}/whisper`;
+  const schemas = `${root}/storage-schemas.conf`;
+  await Deno.writeTextFile(schemas, "[all]\npattern = .\nretentions = 60s:1d\n");
+  const now = Math.floor(Date.now() / 1000);
+  const t = now - (now % 60) - 120;
+  let daemon = await startWithTags(dataDir, schemas);
+  try {
+    await sendTcp(
+      daemon.port("tcp"),
+      `cpu.load;host=a;dc=east 1 ${t}\ncpu.load;dc=east;host=a 2 ${t + 60}\n` +
+        `cpu.load{host="b",dc="east"} 3 ${t}\ncpu.load;dc=west;host=c 4 ${t}\n` +
+        `plain.metric 5 ${t}\n`,
+    );
+    const files = ["cpu.load;dc=east;host=a", "cpu.load;dc=east;host=b", "cpu.load;dc=west;host=c"]
+      .map((n) => metricPath(dataDir, n));
+    await waitFor(async () => (await Promise.all(files.map(exists))).every(Boolean), 10_000);
+    const base = `http://${daemon.listeners.carbonserver}`;
+    assertEquals(
+      JSON.parse(await fetchText(`${base}/tags/findSeries?expr=dc=east`)),
+      ["cpu.load;dc=east;host=a", "cpu.load;dc=east;host=b"],
+    );
+    const render = await (await fetch(
+      `${base}/render/?format=json&from=${t - 60}&until=${t + 120}&target=` +
+        encodeURIComponent("seriesByTag('dc=east','host=a')"),
+    )).json();
+    assertEquals(render.metrics.length, 1);
+    assertEquals(render.metrics[0].name, "cpu.load;dc=east;host=a");
+    const values = render.metrics[0].values.filter((_: number, i: number) =>
+      !render.metrics[0].isAbsent[i]
+    );
+    assertEquals(values, [1, 2]);
+    const find = await (await fetch(`${base}/metrics/find/?query=_tagged.*.*.*`)).json();
+    assertEquals(find.metrics[0].matches.length, 3);
+    const tagged = await (await fetch(
+      `${base}/metrics/find/?query=${encodeURIComponent("cpu.load;dc=west;host=c")}`,
+    )).json();
+    assertEquals(tagged.metrics[0].matches, [{ path: "cpu.load;dc=west;host=c", isLeaf: true }]);
+    assertEquals((await daemon.stop()).code, 0);
+
+    daemon = await startWithTags(dataDir, schemas);
+    const again = `http://${daemon.listeners.carbonserver}`;
+    assertEquals(
+      JSON.parse(await fetchText(`${again}/tags/autoComplete/values?tag=host`)),
+      ["a", "b", "c"],
+    );
+  } finally {
+    await daemon.stop();
+  }
+});
+
+Deno.test({
+  name: "graphite-web with carbonado as TagDB and cluster server renders seriesByTag",
+  ignore: !graphiteWebInstalled,
+  async fn() {
+    const root = await Deno.makeTempDir();
+    const dataDir = `${root}/whisper`;
+    const schemas = `${root}/storage-schemas.conf`;
+    await Deno.writeTextFile(schemas, "[all]\npattern = .\nretentions = 60s:1d\n");
+    const now = Math.floor(Date.now() / 1000);
+    const t = now - (now % 60) - 120;
+    const daemon = await startWithTags(dataDir, schemas);
+    try {
+      await sendTcp(
+        daemon.port("tcp"),
+        `web.hits;dc=east;host=a 10 ${t}\nweb.hits;host=b;dc=east 20 ${t}\n` +
+          `web.hits;dc=west;host=c 30 ${t}\n`,
+      );
+      const carbonserver = daemon.listeners.carbonserver;
+      await waitFor(async () =>
+        JSON.parse(
+          await fetchText(`http://${carbonserver}/tags/findSeries?expr=name=web.hits`),
+        ).length === 3
+      );
+      await withGraphiteWeb(
+        root,
+        `CLUSTER_SERVERS = ['${carbonserver}']\nSTANDARD_DIRS = []\n` +
+          `STORAGE_FINDERS = ('graphite.finders.remote.RemoteFinder',)\n` +
+          `TAGDB = 'graphite.tags.http.HttpTagDB'\n` +
+          `TAGDB_HTTP_URL = 'http://${carbonserver}'\n`,
+        async (base) => {
+          const res = await fetch(
+            `${base}/render?format=json&from=-10min&target=` +
+              encodeURIComponent("seriesByTag('dc=east')"),
+          );
+          assertEquals(res.status, 200);
+          const series = await res.json() as { target: string; datapoints: [number, number][] }[];
+          assertEquals(series.map((s) => s.target).sort(), [
+            "web.hits;dc=east;host=a",
+            "web.hits;dc=east;host=b",
+          ]);
+          const sum = series.flatMap((s) => s.datapoints.map(([v]) => v ?? 0))
+            .reduce((a, b) => a + b, 0);
+          assertEquals(sum, 30);
+          // Grafana's tag auto-completion, through graphite-web
+          const tags = await (await fetch(`${base}/tags/autoComplete/tags?expr=dc=east`)).json();
+          assertEquals(tags, ["host", "name"]);
+          const values = await (await fetch(`${base}/tags/autoComplete/values?tag=dc`)).json();
+          assertEquals(values, ["east", "west"]);
+          // graphite-web's own TagDB views answer from carbonado through HttpTagDB
+          const found = await (await fetch(`${base}/tags/findSeries?expr=host=c`)).json();
+          assertEquals(found, ["web.hits;dc=west;host=c"]);
+          const grouped = await (await fetch(
+            `${base}/render?format=json&from=-10min&target=` +
+              encodeURIComponent("groupByTags(seriesByTag('name=web.hits'),'sum','dc')"),
+          )).json() as { target: string }[];
+          assert.ok(grouped.length === 2, JSON.stringify(grouped.map((s) => s.target)));
+        },
+      );
+    } finally {
+      await daemon.stop();
+    }
+  },
+});
