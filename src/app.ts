@@ -21,6 +21,7 @@ import type { StatSource } from "./stats/sample.ts";
 import { SelfMetrics } from "./stats/self_metrics.ts";
 import { Head } from "./appender/head.ts";
 import { isTagged, TagDb } from "./tags/tag_db.ts";
+import { TagDbSender } from "./tags/tagdb_sender.ts";
 import { tagFileName, taggedNameOfFile } from "./storage/metric_path.ts";
 
 const log = new Logger("app");
@@ -50,6 +51,8 @@ export class App {
   readonly stats: StatSource[] = [];
   /** Tagged series: graphite-web's TagDB API on the carbonserver listener. */
   readonly tags: TagDb;
+  /** `[tags] enabled`: posts new tagged series to an external TagDB. */
+  readonly tagdbSender?: TagDbSender;
 
   private constructor(config: Config, head: Head, hostname: string, rules: RuleFiles) {
     this.config = config;
@@ -62,7 +65,18 @@ export class App {
     };
     const whisper = config.whisper.enabled;
     const hashFilenames = config.whisper.hashFilenames;
-    this.tags = new TagDb({ dataDir: whisper ? config.whisper.dataDir : null });
+    if (config.tags.enabled) {
+      this.tagdbSender = new TagDbSender({
+        ...config.tags,
+        maxQueueBytes: config.tags.maxQueueSize,
+      });
+      this.stats.push(this.tagdbSender);
+    }
+    const sender = this.tagdbSender;
+    this.tags = new TagDb({
+      dataDir: whisper ? config.whisper.dataDir : null,
+      onNew: sender && ((name) => sender.add(name, true)),
+    });
     this.stats.push(this.tags);
     const tags = this.tags;
     if (whisper) {
@@ -118,6 +132,7 @@ export class App {
             index.add(name);
             cacheNames.persisted(name);
           },
+          updated: sender && ((name) => sender.add(name, false)),
         },
       });
       this.stats.push(this.persister);
@@ -162,6 +177,7 @@ export class App {
   /** Starts writing and listening; returns every listener's bound address by name. */
   start(): Record<string, string> {
     this.head.start();
+    this.tagdbSender?.start();
     this.tags.start();
     this.index?.start();
     this.persister?.start();
@@ -219,6 +235,7 @@ export class App {
     }
     await this.index?.stop();
     this.tags.stop();
+    await this.tagdbSender?.stop();
     await this.carbonserver?.stop();
     await this.prometheus?.stop();
     this.head.stop();

@@ -55,6 +55,15 @@ export interface Config {
     maxMetricsRendered: number;
   };
   prometheus: { listen: string; enabled: boolean; endpoint: string };
+  tags: {
+    enabled: boolean;
+    tagdbUrl: string;
+    tagdbChunkSize: number;
+    tagdbUpdateInterval: number;
+    localDir: string;
+    tagdbTimeout: number;
+    maxQueueSize: number;
+  };
   logging: LoggingConfig[];
 }
 

@@ -43,6 +43,8 @@ export interface KnownFiles {
   has(name: string): boolean;
   /** Called for every file the persister creates. */
   add(name: string): void;
+  /** Called for every other successful write (the [tags] sender re-sends every Nth). */
+  updated?(name: string): void;
 }
 
 /** Options of {@linkcode Persister}. */
@@ -333,6 +335,8 @@ export class Persister implements StatSource {
         if (result.status[i] === STATUS_CREATED) {
           this.#created++;
           this.#opts.files?.add(sent.names[i]);
+        } else {
+          this.#opts.files?.updated?.(sent.names[i]);
         }
       } else if (error) {
         this.#errors[error.reason]++;

@@ -15,11 +15,15 @@ export function freePort(): number {
   return port;
 }
 
-/** Runs graphite-web's development server with the given settings until `fn` is done. */
+/**
+ * Runs graphite-web's development server with the given settings until `fn` is done; with
+ * `migrate`, creates its database first (its default local TagDB keeps tags there).
+ */
 export async function withGraphiteWeb(
   root: string,
   settings: string,
   fn: (base: string) => Promise<void>,
+  migrate = false,
 ): Promise<void> {
   await Deno.mkdir(`${root}/conf`, { recursive: true });
   await Deno.mkdir(`${root}/storage/log/webapp`, { recursive: true });
@@ -32,14 +36,24 @@ export async function withGraphiteWeb(
       `DATABASES = {'default': {'NAME': '${root}/storage/graphite.db', ` +
       `'ENGINE': 'django.db.backends.sqlite3'}}\n${settings}\n`,
   );
+  const env = {
+    PYTHONPATH: `${root}/conf`,
+    GRAPHITE_SETTINGS_MODULE: "carbonado_test_settings",
+    DJANGO_SETTINGS_MODULE: "graphite.settings",
+  };
+  if (migrate) {
+    const out = await new Deno.Command("/usr/bin/django-admin", {
+      args: ["migrate", "--run-syncdb"],
+      env,
+      stdout: "null",
+      stderr: "piped",
+    }).output();
+    if (!out.success) throw new Error(new TextDecoder().decode(out.stderr));
+  }
   const port = freePort();
   const child = new Deno.Command("/usr/bin/django-admin", {
     args: ["runserver", "--noreload", `127.0.0.1:${port}`],
-    env: {
-      PYTHONPATH: `${root}/conf`,
-      GRAPHITE_SETTINGS_MODULE: "carbonado_test_settings",
-      DJANGO_SETTINGS_MODULE: "graphite.settings",
-    },
+    env,
     stdout: "null",
     stderr: "null",
   }).spawn();

@@ -24,6 +24,7 @@ Deno.test("defaultConfig() keeps the defaults other modules were written against
       flock: false,
       enabled: true,
       removeEmptyFile: false,
+      hashFilenames: true,
     },
     cache: { maxSize: 1_000_000, writeStrategy: "max" },
     udp: { listen: ":2003", enabled: true },
@@ -42,6 +43,15 @@ Deno.test("defaultConfig() keeps the defaults other modules were written against
       maxMetricsRendered: 1_000_000,
     },
     prometheus: { listen: "127.0.0.1:7007", enabled: true, endpoint: "/metrics" },
+    tags: {
+      enabled: false,
+      tagdbUrl: "http://127.0.0.1:8000",
+      tagdbChunkSize: 32,
+      tagdbUpdateInterval: 100,
+      localDir: "/var/lib/graphite/tagging/",
+      tagdbTimeout: 1000,
+      maxQueueSize: 67108864,
+    },
     logging: [{ logger: "", file: "stdout", level: "info", encoding: "json" }],
   });
 });
@@ -176,6 +186,7 @@ Deno.test("SCHEMA marks as implemented exactly the keys with a Config field, plu
     "tcp.read-timeout",
     "tcp.max-line-size",
     "pickle.read-timeout",
+    "tags.max-queue-size",
     "prometheus.listen",
   ]);
 });

@@ -9,6 +9,7 @@ import { fetchText, startDaemon } from "../_util/daemon.ts";
 import { graphiteWebInstalled, withGraphiteWeb } from "../_util/graphite_web.ts";
 import { sendTcp, waitFor } from "../_util/net.ts";
 import { metricPath } from "../../src/storage/metric_path.ts";
+import { pyJson } from "../../src/tags/tagdb_api.ts";
 
 const exists = (path: string) => Deno.stat(path).then(() => true, () => false);
 
@@ -129,5 +130,75 @@ Deno.test({
     } finally {
       await daemon.stop();
     }
+  },
+});
+
+Deno.test({
+  name:
+    "[tags] posts new tagged series to graphite-web's own TagDB, which then agrees with carbonado",
+  ignore: !graphiteWebInstalled,
+  async fn() {
+    const root = await Deno.makeTempDir();
+    const dataDir = `${root}/whisper`;
+    const schemas = `${root}/storage-schemas.conf`;
+    await Deno.writeTextFile(schemas, "[all]\npattern = .\nretentions = 60s:1d\n");
+    const now = Math.floor(Date.now() / 1000);
+    const names = [
+      "app.req;dc=east;host=a;env=prod",
+      "app.req;host=b;dc=east;env=dev",
+      "app.err;dc=west;host=c;env=prod",
+      "db.qps;dc=west;host=d;role=primary",
+      "db.qps;dc=east;host=e;role=replica",
+    ];
+    await withGraphiteWeb(root, "", async (graphite) => {
+      const daemon = await startDaemon({
+        dataDir,
+        env: {
+          CARBONADO_WHISPER_SCHEMAS_FILE: schemas,
+          CARBONADO_TAGS_ENABLED: "true",
+          CARBONADO_TAGS_TAGDB_URL: graphite,
+          CARBONADO_TAGS_LOCAL_DIR: `${root}/tagging`,
+          CARBONADO_TAGS_TAGDB_CHUNK_SIZE: "2",
+          CARBONADO_TAGS_TAGDB_TIMEOUT: "10s",
+        },
+      });
+      try {
+        await sendTcp(daemon.port("tcp"), names.map((n) => `${n} 1 ${now}\n`).join(""));
+        const find = async (base: string, expr: string[]) =>
+          await (await fetch(
+            `${base}/tags/findSeries?${expr.map((e) => `expr=${encodeURIComponent(e)}`).join("&")}`,
+          )).json();
+        await waitFor(async () => (await find(graphite, ["name=~."])).length === 5, 30_000);
+        const carbonserver = `http://${daemon.listeners.carbonserver}`;
+        for (
+          const q of [
+            ["dc=east"],
+            ["dc=east", "env!=dev"],
+            ["name=~app", "host!=~[ab]"],
+            ["role!="],
+            ["env=", "dc=west"],
+            ["host=~.*", "role=~rep"],
+          ]
+        ) {
+          assertEquals(await find(carbonserver, q), await find(graphite, q), q.join(" "));
+        }
+        assertEquals(
+          await fetchText(`${carbonserver}/tags/autoComplete/tags?expr=dc=east`),
+          await fetchText(`${graphite}/tags/autoComplete/tags?expr=dc=east`),
+        );
+        // graphite-web's local database adds its row ids; the rest is the same
+        const noIds = (text: string) =>
+          pyJson(JSON.parse(text, (k, v) => k === "id" ? undefined : v));
+        for (const path of ["/tags/dc", "/tags", "/tags/host?filter=%5Bab%5D"]) {
+          assertEquals(
+            await fetchText(`${carbonserver}${path}`),
+            noIds(await fetchText(`${graphite}${path}`)),
+            path,
+          );
+        }
+      } finally {
+        await daemon.stop();
+      }
+    }, true);
   },
 });
