@@ -79,6 +79,7 @@ export class App {
     });
     this.stats.push(this.tags);
     const tags = this.tags;
+    let literalTagged = false;
     if (whisper) {
       this.index = new DiskIndex(config.whisper.dataDir, {
         glob,
@@ -86,6 +87,13 @@ export class App {
         onScanned: (name) => {
           const tagged = taggedNameOfFile(name);
           if (tagged !== null) tags.seen(tagged);
+          else if (!literalTagged && isTagged(name) && !name.startsWith("_tagged.")) {
+            literalTagged = true;
+            log.warn("series stored under a literal tagged path: run --migrate-tagged", {
+              name,
+              dataDir: config.whisper.dataDir,
+            });
+          }
         },
       });
       this.stats.push(this.index);

@@ -100,7 +100,12 @@ export class TagDbSender implements StatSource {
       this.#backoff = Math.min(RETRY_MAX_MS, this.#backoff ? this.#backoff * 2 : RETRY_FIRST_MS);
       const suppressed = this.#logLimit.allow();
       if (suppressed >= 0) {
-        log.warn("failed to post tags", { url: this.#url, err, retryMs: this.#backoff, suppressed });
+        log.warn("failed to post tags", {
+          url: this.#url,
+          err,
+          retryMs: this.#backoff,
+          suppressed,
+        });
       }
       this.#schedule(this.#backoff);
     }
