@@ -4,6 +4,7 @@
 // counted once and skipped up to its `\n` while the rest of the stream goes on.
 
 import type { Appender } from "../appender/appender.ts";
+import type { RejectedLog } from "./rejected_log.ts";
 
 /** Bytes asked of each read (go-carbon and VictoriaMetrics read 64 KiB at a time). */
 export const READ_BYTES = 65_536;
@@ -25,15 +26,19 @@ export class PlainStream {
   #discarding = false;
   /** What this stream added, into the receiver's totals. */
   readonly counts: StreamCounts;
+  #rejectedLog?: { log: RejectedLog; peer: string };
 
+  /** `rejectedLog` logs the lines refused, with the peer (rate-limited). */
   constructor(
     app: Appender,
     maxLineLen: number,
     counts: StreamCounts = { accepted: 0, rejected: 0 },
+    rejectedLog?: { log: RejectedLog; peer: string },
   ) {
     this.#app = app;
     this.#maxLineLen = maxLineLen;
     this.counts = counts;
+    this.#rejectedLog = rejectedLog;
   }
 
   /** Where the next read goes: the free part of the stream's buffer. */
@@ -79,9 +84,10 @@ export class PlainStream {
   }
 
   #commit(): void {
-    const { accepted, rejected } = this.#app.commit();
-    this.counts.accepted += accepted;
-    this.counts.rejected += rejected;
+    const result = this.#app.commit();
+    this.counts.accepted += result.accepted;
+    this.counts.rejected += result.rejected;
+    if (result.rejected > 0) this.#rejectedLog?.log.note(result, this.#rejectedLog.peer);
   }
 
   #grow(need: number): void {

@@ -15,6 +15,8 @@ export interface BatchCounts {
   rejected: number;
   /** Points dropped because the cache was full. */
   overflow: number;
+  /** The refusals by reason, present only when there were some. */
+  rejectedBy?: Partial<Record<RejectReason, number>>;
 }
 
 const encoder = new TextEncoder();
@@ -155,12 +157,20 @@ export class WasmIngest {
     const base = wasm.ex.stagedPtr();
     const slot = (i: number) => Number(view.getBigUint64(base + i * 8, true));
     let rejected = 0;
-    for (let r = 0; r < L.REASON_COUNT; r++) rejected += slot(L.COUNTER_REJECTED + r);
-    return {
+    let rejectedBy: Partial<Record<RejectReason, number>> | undefined;
+    for (let r = 0; r < L.REASON_COUNT; r++) {
+      const n = slot(L.COUNTER_REJECTED + r);
+      if (n === 0) continue;
+      rejected += n;
+      (rejectedBy ??= {})[REJECT_REASONS[r]] = n;
+    }
+    const counts: BatchCounts = {
       accepted: wasm.ex.pendingPoints(),
       rejected,
       overflow: slot(L.COUNTER_OVERFLOW),
     };
+    if (rejectedBy) counts.rejectedBy = rejectedBy;
+    return counts;
   }
 
   /** Applies the open batch to the cache and folds in its counts; returns them. */

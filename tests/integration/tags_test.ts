@@ -32,6 +32,19 @@ Deno.test("daemon stores tagged series under _tagged/, serves the TagDB API and 
         `cpu.load{host="b",dc="east"} 3 ${t}\ncpu.load;dc=west;host=c 4 ${t}\n` +
         `plain.metric 5 ${t}\n`,
     );
+    // a name that is not UTF-8 is refused, counted and logged with the peer
+    await sendTcp(
+      daemon.port("tcp"),
+      new Uint8Array([
+        ...new TextEncoder().encode("bad"),
+        0xff,
+        ...new TextEncoder().encode(` 1 ${t}\n`),
+      ]),
+    );
+    await waitFor(() => daemon.logs.some((l) => l.msg === "lines rejected"));
+    const rejected = daemon.logs.find((l) => l.msg === "lines rejected")!;
+    assertEquals(rejected.reasons, { bad_utf8: 1 });
+    assert.match(String(rejected.peer), /^127\.0\.0\.1:\d+$/);
     const files = ["cpu.load;dc=east;host=a", "cpu.load;dc=east;host=b", "cpu.load;dc=west;host=c"]
       .map((n) => metricPath(dataDir, n));
     await waitFor(async () => (await Promise.all(files.map(exists))).every(Boolean), 10_000);
