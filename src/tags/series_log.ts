@@ -2,7 +2,7 @@
 // file is named by the sha256 of its name (`_tagged/<h[0:3]>/<h[3:6]>/<h>.wsp`), so the disk
 // scan cannot tell which series a file holds: carbon leaves that to an external TagDB, and
 // go-carbon cannot query tags at all (go-carbon#259). This append-only log is read at start to
-// fill the tag index. Format (docs/tagged_series_log.md):
+// fill the tag index. Format (docs/tags_formats.md):
 //
 //   "carbonado tagged series v1\n"   header
 //   "+" name "\n"                    the series' file was created (or migrated)

@@ -4,6 +4,7 @@
 // million points and its peak RSS (/proc/<pid>/status VmHWM).
 //
 //   deno task bench:e2e [--points 1000000] [--metrics 100000] [--connections 4] [--runs 3]
+//                       [--tagged]   names with tags out of carbon's order, of the same length
 
 import { parseArgs } from "node:util";
 import { fetchText, promValue, startDaemon } from "../_util/daemon.ts";
@@ -17,12 +18,19 @@ const { values } = parseArgs({
     metrics: { type: "string", default: "100000" },
     connections: { type: "string", default: "4" },
     runs: { type: "string", default: "3" },
+    tagged: { type: "boolean", default: false },
   },
 });
 const metrics = Number(values.metrics);
 const points = Number(values.points);
 const connections = Number(values.connections);
-const data = plaintextDataset(metrics, Math.ceil(points / metrics), "e2e");
+const data = plaintextDataset(
+  metrics,
+  Math.ceil(points / metrics),
+  "e2e",
+  1_700_000_000,
+  values.tagged,
+);
 
 const slices = splitLines(data.bytes, connections);
 
@@ -54,7 +62,8 @@ for (let run = 0; run < Number(values.runs); run++) {
   await daemon.stop();
   await Deno.remove(dataDir, { recursive: true });
   await report(
-    `run ${run + 1}: ${data.lines} points of ${metrics} metrics over ${connections} connections: ` +
+    `run ${run + 1}: ${data.lines} points of ${metrics} ${values.tagged ? "tagged " : ""}metrics ` +
+      `over ${connections} connections: ` +
       `${(data.lines / seconds / 1e6).toFixed(2)}M points/s, ${(seconds * 1000).toFixed(0)} ms, ` +
       `daemon CPU ${(cpu / (data.lines / 1e6)).toFixed(2)} s per million points, ` +
       `peak RSS ${rss.toFixed(0)} MiB`,
