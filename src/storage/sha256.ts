@@ -69,7 +69,7 @@ const K = new Uint32Array([
   0xbef9a3f7,
   0xc67178f2,
 ]);
-const INIT = [
+const INIT = new Uint32Array([
   0x6a09e667,
   0xbb67ae85,
   0x3c6ef372,
@@ -78,65 +78,86 @@ const INIT = [
   0x9b05688c,
   0x1f83d9ab,
   0x5be0cd19,
-];
+]);
 const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
 const w = new Uint32Array(64);
+const h = new Uint32Array(8);
 const encoder = new TextEncoder();
+/** Reused message buffer: names are at most a few KiB; longer inputs get their own. */
+let block = new Uint8Array(8192);
+let view = new DataView(block.buffer);
 
-/** The SHA-256 digest of `data` (32 bytes). */
-export function sha256(data: Uint8Array): Uint8Array {
-  const blocks = Math.ceil((data.length + 9) / 64);
-  const msg = new Uint8Array(blocks * 64);
-  msg.set(data);
-  msg[data.length] = 0x80;
-  const view = new DataView(msg.buffer);
-  const bits = data.length * 8;
-  view.setUint32(msg.length - 8, Math.floor(bits / 0x1_0000_0000));
-  view.setUint32(msg.length - 4, bits >>> 0);
-  const h = INIT.slice();
-  for (let off = 0; off < msg.length; off += 64) {
+/** Hashes the first `len` bytes of `block` into `h` (the buffer has room for the padding). */
+function digest(len: number): void {
+  const blocks = Math.ceil((len + 9) / 64);
+  const end = blocks * 64;
+  block.fill(0, len, end);
+  block[len] = 0x80;
+  const bits = len * 8;
+  view.setUint32(end - 8, Math.floor(bits / 0x1_0000_0000));
+  view.setUint32(end - 4, bits >>> 0);
+  h.set(INIT);
+  for (let off = 0; off < end; off += 64) {
     for (let i = 0; i < 16; i++) w[i] = view.getUint32(off + i * 4);
     for (let i = 16; i < 64; i++) {
-      const a = w[i - 15], b = w[i - 2];
-      const s0 = ((a >>> 7) | (a << 25)) ^ ((a >>> 18) | (a << 14)) ^ (a >>> 3);
-      const s1 = ((b >>> 17) | (b << 15)) ^ ((b >>> 19) | (b << 13)) ^ (b >>> 10);
+      const x = w[i - 15], y = w[i - 2];
+      const s0 = ((x >>> 7) | (x << 25)) ^ ((x >>> 18) | (x << 14)) ^ (x >>> 3);
+      const s1 = ((y >>> 17) | (y << 15)) ^ ((y >>> 19) | (y << 13)) ^ (y >>> 10);
       w[i] = (w[i - 16] + s0 + w[i - 7] + s1) | 0;
     }
-    let [a, b, c, d, e, f, g, hh] = h;
+    let a = h[0], b = h[1], c = h[2], d = h[3], e = h[4], f = h[5], g = h[6], k = h[7];
     for (let i = 0; i < 64; i++) {
       const S1 = ((e >>> 6) | (e << 26)) ^ ((e >>> 11) | (e << 21)) ^ ((e >>> 25) | (e << 7));
       const ch = (e & f) ^ (~e & g);
-      const t1 = (hh + S1 + ch + K[i] + w[i]) | 0;
+      const t1 = (k + S1 + ch + K[i] + w[i]) | 0;
       const S0 = ((a >>> 2) | (a << 30)) ^ ((a >>> 13) | (a << 19)) ^ ((a >>> 22) | (a << 10));
       const maj = (a & b) ^ (a & c) ^ (b & c);
-      const t2 = (S0 + maj) | 0;
-      hh = g;
+      k = g;
       g = f;
       f = e;
       e = (d + t1) | 0;
       d = c;
       c = b;
       b = a;
-      a = (t1 + t2) | 0;
+      a = (t1 + S0 + maj) | 0;
     }
-    h[0] = (h[0] + a) | 0;
-    h[1] = (h[1] + b) | 0;
-    h[2] = (h[2] + c) | 0;
-    h[3] = (h[3] + d) | 0;
-    h[4] = (h[4] + e) | 0;
-    h[5] = (h[5] + f) | 0;
-    h[6] = (h[6] + g) | 0;
-    h[7] = (h[7] + hh) | 0;
+    h[0] += a;
+    h[1] += b;
+    h[2] += c;
+    h[3] += d;
+    h[4] += e;
+    h[5] += f;
+    h[6] += g;
+    h[7] += k;
   }
+}
+
+function ensure(len: number): void {
+  if (len + 72 <= block.length) return;
+  block = new Uint8Array(len + 72);
+  view = new DataView(block.buffer);
+}
+
+/** The SHA-256 digest of `data` (32 bytes). */
+export function sha256(data: Uint8Array): Uint8Array {
+  ensure(data.length);
+  block.set(data);
+  digest(data.length);
   const out = new Uint8Array(32);
   const outView = new DataView(out.buffer);
-  for (let i = 0; i < 8; i++) outView.setUint32(i * 4, h[i] >>> 0);
+  for (let i = 0; i < 8; i++) outView.setUint32(i * 4, h[i]);
   return out;
 }
 
 /** The SHA-256 of a string's UTF-8 bytes, as lower-case hex (Python's hexdigest()). */
 export function sha256Hex(text: string): string {
+  ensure(text.length * 3);
+  const { written } = encoder.encodeInto(text, block);
+  digest(written);
   let hex = "";
-  for (const b of sha256(encoder.encode(text))) hex += HEX[b];
+  for (let i = 0; i < 8; i++) {
+    const x = h[i];
+    hex += HEX[x >>> 24] + HEX[(x >>> 16) & 0xff] + HEX[(x >>> 8) & 0xff] + HEX[x & 0xff];
+  }
   return hex;
 }

@@ -13,17 +13,22 @@ import { pyJson } from "../../src/tags/tagdb_api.ts";
 
 const exists = (path: string) => Deno.stat(path).then(() => true, () => false);
 
-async function startWithTags(dataDir: string, schemas: string) {
-  return await startDaemon({ dataDir, env: { CARBONADO_WHISPER_SCHEMAS_FILE: schemas } });
-}
-
-Deno.test("daemon stores tagged series under _tagged/, serves the TagDB API and seriesByTag", async () => {
+/** A temp root with a one-minute schema; `t` is two minutes ago, on a minute. */
+async function setup() {
   const root = await Deno.makeTempDir();
   const dataDir = `${root}/whisper`;
   const schemas = `${root}/storage-schemas.conf`;
   await Deno.writeTextFile(schemas, "[all]\npattern = .\nretentions = 60s:1d\n");
   const now = Math.floor(Date.now() / 1000);
-  const t = now - (now % 60) - 120;
+  return { root, dataDir, schemas, now, t: now - (now % 60) - 120 };
+}
+
+async function startWithTags(dataDir: string, schemas: string, env: Record<string, string> = {}) {
+  return await startDaemon({ dataDir, env: { CARBONADO_WHISPER_SCHEMAS_FILE: schemas, ...env } });
+}
+
+Deno.test("daemon stores tagged series under _tagged/, serves the TagDB API and seriesByTag", async () => {
+  const { dataDir, schemas, t } = await setup();
   let daemon = await startWithTags(dataDir, schemas);
   try {
     await sendTcp(
@@ -86,12 +91,7 @@ Deno.test({
   name: "graphite-web with carbonado as TagDB and cluster server renders seriesByTag",
   ignore: !graphiteWebInstalled,
   async fn() {
-    const root = await Deno.makeTempDir();
-    const dataDir = `${root}/whisper`;
-    const schemas = `${root}/storage-schemas.conf`;
-    await Deno.writeTextFile(schemas, "[all]\npattern = .\nretentions = 60s:1d\n");
-    const now = Math.floor(Date.now() / 1000);
-    const t = now - (now % 60) - 120;
+    const { root, dataDir, schemas, t } = await setup();
     const daemon = await startWithTags(dataDir, schemas);
     try {
       await sendTcp(
@@ -151,11 +151,7 @@ Deno.test({
     "[tags] posts new tagged series to graphite-web's own TagDB, which then agrees with carbonado",
   ignore: !graphiteWebInstalled,
   async fn() {
-    const root = await Deno.makeTempDir();
-    const dataDir = `${root}/whisper`;
-    const schemas = `${root}/storage-schemas.conf`;
-    await Deno.writeTextFile(schemas, "[all]\npattern = .\nretentions = 60s:1d\n");
-    const now = Math.floor(Date.now() / 1000);
+    const { root, dataDir, schemas, now } = await setup();
     const names = [
       "app.req;dc=east;host=a;env=prod",
       "app.req;host=b;dc=east;env=dev",
@@ -164,16 +160,12 @@ Deno.test({
       "db.qps;dc=east;host=e;role=replica",
     ];
     await withGraphiteWeb(root, "", async (graphite) => {
-      const daemon = await startDaemon({
-        dataDir,
-        env: {
-          CARBONADO_WHISPER_SCHEMAS_FILE: schemas,
-          CARBONADO_TAGS_ENABLED: "true",
-          CARBONADO_TAGS_TAGDB_URL: graphite,
-          CARBONADO_TAGS_LOCAL_DIR: `${root}/tagging`,
-          CARBONADO_TAGS_TAGDB_CHUNK_SIZE: "2",
-          CARBONADO_TAGS_TAGDB_TIMEOUT: "10s",
-        },
+      const daemon = await startWithTags(dataDir, schemas, {
+        CARBONADO_TAGS_ENABLED: "true",
+        CARBONADO_TAGS_TAGDB_URL: graphite,
+        CARBONADO_TAGS_LOCAL_DIR: `${root}/tagging`,
+        CARBONADO_TAGS_TAGDB_CHUNK_SIZE: "2",
+        CARBONADO_TAGS_TAGDB_TIMEOUT: "10s",
       });
       try {
         await sendTcp(daemon.port("tcp"), names.map((n) => `${n} 1 ${now}\n`).join(""));
