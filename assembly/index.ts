@@ -204,13 +204,14 @@ export function prepareStage(count: i32): void {
     const reason = checkName(name, len);
     if (reason >= 0) {
       store<u32>(rec, REC_REJECTED + <u32>reason, REC_STATUS);
-    } else if (nameCanonical) {
+      continue;
+    }
+    if (nameCanonical) {
       memory.copy(name + len - canonLen, canon, canonLen);
       store<u32>(rec, <u32>(name + len - canonLen), REC_NAME);
       store<u32>(rec, <u32>canonLen, REC_NAME_LEN);
-    } else if (nameTagsInvalid) {
-      bumpStaged(COUNTER_TAGS_INVALID);
     }
+    if (nameTagsInvalid) bumpStaged(COUNTER_TAGS_INVALID);
   }
   hashRecords(batch, count, REC_SIZE, REC_HASH, REC_NAME, REC_NAME_LEN);
   stage(batch, count);

@@ -28,7 +28,17 @@ import {
 import { bumpStaged } from "./counters";
 import { hashRecords } from "./fnv";
 import { NUM_BAD, NUM_OK, numStatus, numValue, parseTimestamp, parseValue, tsValue } from "./float";
-import { canon, canonicalize, canonLen, hasTagSyntax, validUtf8 } from "./tags";
+import {
+  canon,
+  canonicalize,
+  canonLen,
+  hasTagSyntax,
+  MEMO_CANONICAL,
+  MEMO_KEPT,
+  memoLookup,
+  memoStore,
+  validUtf8,
+} from "./tags";
 
 /** The batch region: BATCH_RECORDS records of REC_SIZE bytes (set by init). */
 export let batch: usize = 0;
@@ -198,9 +208,8 @@ const LBRACE_V: v128 = i8x16.splat(<i8>Char.LBRACE);
       memory.copy(at, canon, canonLen);
       name = at;
       nameLen = canonLen;
-    } else if (nameTagsInvalid) {
-      bumpStaged(COUNTER_TAGS_INVALID);
     }
+    if (nameTagsInvalid) bumpStaged(COUNTER_TAGS_INVALID);
   }
 
   store<u32>(rec, <u32>name, REC_NAME);
@@ -255,9 +264,16 @@ export let nameTagsInvalid: bool = false;
 /**
  * The whole check of a name, in order: empty, too long, not UTF-8, then carbon's canonical
  * form when it has tag syntax (or the name as it came when its tags are invalid), then
- * nameError() on the result. Returns the Reason, or -1.
+ * nameError() on the result. Returns the Reason, or -1. Accepted names with tag syntax are
+ * remembered (the memo of tags.ts): the next time the same name is one lookup.
  */
 export function checkName(ptr: usize, len: usize): i32 {
+  const memo = memoLookup(ptr, len);
+  if (memo != 0) {
+    nameCanonical = true;
+    nameTagsInvalid = memo == MEMO_KEPT;
+    return -1;
+  }
   nameCanonical = false;
   nameTagsInvalid = false;
   if (len == 0 || load<u8>(ptr) == Char.SEMICOLON) return Reason.EMPTY_NAME;
@@ -266,9 +282,14 @@ export function checkName(ptr: usize, len: usize): i32 {
   if (hasTagSyntax(ptr, len)) {
     if (canonicalize(ptr, len)) {
       nameCanonical = true;
-      return nameError(canon, canonLen);
+      const bad = nameError(canon, canonLen);
+      if (bad < 0) memoStore(ptr, len, canon, canonLen, MEMO_CANONICAL);
+      return bad;
     }
     nameTagsInvalid = true;
+    const bad = nameError(ptr, len);
+    if (bad < 0) memoStore(ptr, len, ptr, len, MEMO_KEPT);
+    return bad;
   }
   return nameError(ptr, len);
 }

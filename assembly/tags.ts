@@ -35,13 +35,112 @@ let tagCount: i32 = 0;
 let sorted: usize = 0;
 let sortTmp: usize = 0;
 
-/** Allocates the scratch regions (init()). */
+// The memo: the names with tag syntax that checkName() accepted lately, with what it made of
+// them, so that a series sent every interval is parsed and put in order once. An open-addressing
+// index of MEMO_INDEX_SLOTS (u32 hash, u32 arena offset + 1), linear probing over at most
+// MEMO_PROBES slots, over an arena of entries: u16 length as sent, u16 result length, u8 state
+// (MEMO_CANONICAL, or MEMO_KEPT for a name kept raw for invalid tags), then the name as sent
+// and the result, 8-byte aligned. When the arena or the index is full, both are emptied.
+const MEMO_INDEX_SLOTS: u32 = 65536;
+const MEMO_PROBES: u32 = 8;
+const MEMO_ARENA_BYTES: usize = 4 << 20;
+const MEMO_MAX_ENTRIES: u32 = MEMO_INDEX_SLOTS / 2;
+export const MEMO_CANONICAL: i32 = 1;
+export const MEMO_KEPT: i32 = 2;
+let memoIndex: usize = 0;
+let memoArena: usize = 0;
+let memoTop: usize = 0;
+let memoEntries: u32 = 0;
+
+/** Allocates the scratch regions and an empty memo (init()). */
 export function tagsInit(): void {
   canon = alloc(<usize>MAX_NAME_LEN + INPUT_PADDING);
   tagText = alloc(<usize>MAX_NAME_LEN + INPUT_PADDING);
   entries = alloc(<usize>MAX_TAGS * ENT_SIZE);
   sorted = alloc(<usize>MAX_TAGS << 2);
   sortTmp = alloc(<usize>MAX_TAGS << 2);
+  memoIndex = alloc(<usize>MEMO_INDEX_SLOTS << 3);
+  memoArena = alloc(MEMO_ARENA_BYTES);
+  memoClear();
+}
+
+function memoClear(): void {
+  memory.fill(memoIndex, 0, <usize>MEMO_INDEX_SLOTS << 3);
+  memoTop = 0;
+  memoEntries = 0;
+}
+
+/** The bytes of [ptr, ptr + n) past `n` masked off, from one 8-byte load (n < 8). */
+// @ts-ignore: decorator
+@inline function tail(ptr: usize, n: usize): u64 {
+  return n == 0 ? 0 : load<u64>(ptr) & ((<u64>1 << (<u64>n << 3)) - 1);
+}
+
+/** A word-at-a-time hash of a name (reads up to 7 bytes past it: buffers are padded). */
+function wordHash(ptr: usize, len: usize): u32 {
+  let h: u64 = <u64>len * 0x9e3779b97f4a7c15;
+  let p = ptr;
+  const end = ptr + len;
+  while (p + 8 <= end) {
+    h = (h ^ load<u64>(p)) * 0xff51afd7ed558ccd;
+    h ^= h >> 29;
+    p += 8;
+  }
+  h = (h ^ tail(p, end - p)) * 0xc4ceb9fe1a85ec53;
+  return <u32>(h ^ (h >> 32));
+}
+
+function sameBytes(a: usize, b: usize, len: usize): bool {
+  let i: usize = 0;
+  for (; i + 8 <= len; i += 8) if (load<u64>(a + i) != load<u64>(b + i)) return false;
+  for (; i < len; i++) if (load<u8>(a + i) != load<u8>(b + i)) return false;
+  return true;
+}
+
+/**
+ * What checkName() made of this name before: MEMO_CANONICAL or MEMO_KEPT with the result
+ * copied to `canon`/`canonLen`, or 0 when the memo does not hold it.
+ */
+export function memoLookup(ptr: usize, len: usize): i32 {
+  if (len > <usize>MAX_NAME_LEN) return 0;
+  const h = wordHash(ptr, len);
+  for (let i: u32 = 0; i < MEMO_PROBES; i++) {
+    const slot = memoIndex + (<usize>((h + i) & (MEMO_INDEX_SLOTS - 1)) << 3);
+    const off = load<u32>(slot, 4);
+    if (off == 0) return 0;
+    if (load<u32>(slot) != h) continue;
+    const e = memoArena + <usize>off - 1;
+    if (<usize>load<u16>(e) != len || !sameBytes(e + 8, ptr, len)) continue;
+    canonLen = <usize>load<u16>(e, 2);
+    memory.copy(canon, e + 8 + len, canonLen);
+    return <i32>load<u8>(e, 4);
+  }
+  return 0;
+}
+
+/** Keeps what checkName() accepted the name as: [out, out + outLen), and how. */
+export function memoStore(ptr: usize, len: usize, out: usize, outLen: usize, state: i32): void {
+  const size = (8 + len + outLen + 7) & ~7;
+  if (memoTop + size > MEMO_ARENA_BYTES || memoEntries >= MEMO_MAX_ENTRIES) memoClear();
+  const h = wordHash(ptr, len);
+  let slot = memoIndex + (<usize>(h & (MEMO_INDEX_SLOTS - 1)) << 3);
+  for (let i: u32 = 0; i < MEMO_PROBES; i++) {
+    const s = memoIndex + (<usize>((h + i) & (MEMO_INDEX_SLOTS - 1)) << 3);
+    if (load<u32>(s, 4) == 0) {
+      slot = s;
+      break;
+    }
+  }
+  const e = memoArena + memoTop;
+  store<u16>(e, <u16>len);
+  store<u16>(e, <u16>outLen, 2);
+  store<u8>(e, <u8>state, 4);
+  memory.copy(e + 8, ptr, len);
+  memory.copy(e + 8 + len, out, outLen);
+  store<u32>(slot, h);
+  store<u32>(slot, <u32>(memoTop + 1), 4);
+  memoTop += size;
+  memoEntries++;
 }
 
 /** True when every byte of [ptr, ptr + len) is below 0x80. */

@@ -33,7 +33,29 @@ Deno.test("wasm counts names kept for invalid tags as tags_invalid, once per poi
   const stream = new PlainStream(head.appender(), MAX_LINE_BYTES);
   const lines = TAG_CASES.map((c) => [...tagCaseBytes(c), ...enc.encode(" 1 1\n")]).flat();
   feed(stream, Uint8Array.from(lines));
-  assertEquals(cache.counters().tagsInvalid, TAG_CASES.filter((c) => c.tagsInvalid).length);
+  const invalid = TAG_CASES.filter((c) => c.tagsInvalid).length;
+  assertEquals(cache.counters().tagsInvalid, invalid);
+  // the second time round the names come from the memo: the same names, counted again
+  const before = new Set(dumpCache(cache).keys());
+  feed(stream, Uint8Array.from(lines));
+  assertEquals(cache.counters().tagsInvalid, 2 * invalid);
+  assertEquals(new Set(dumpCache(cache).keys()), before);
+});
+
+Deno.test("wasm keeps canonicalizing right when the memo fills up and is emptied", () => {
+  head.reset(1_000_000);
+  const names = Array.from({ length: 40_000 }, (_, i) => `m.${i % 7};z=${i};a=${i % 3}`);
+  const expected = new Set(names.map((n) => canonicalName(n)));
+  for (let round = 0; round < 2; round++) {
+    const app = head.appender();
+    for (let i = 0; i < names.length; i += 10_000) {
+      const chunk = names.slice(i, i + 10_000);
+      app.appendPoints(chunk, chunk.map(() => 1 + round), chunk.map(() => round));
+    }
+    app.commit();
+  }
+  assertEquals(new Set(dumpCache(cache).keys()), expected);
+  assertEquals(cache.counters().accepted, 80_000);
 });
 
 Deno.test("wasm canonicalizes structured points (pickle, self-metrics) as plaintext", () => {
