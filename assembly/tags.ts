@@ -11,7 +11,7 @@
 // byte but `"` and `\`, unescaped as Python's `.replace('\\"', '"').replace('\\\\', '\\')`, and
 // tags are separated by `,` or `:,` (carbon's regex spells the separator `(:?,|$)`).
 
-import { alloc } from "./alloc";
+import { alloc, free } from "./alloc";
 import { Char, INPUT_PADDING, MAX_NAME_LEN } from "./layout";
 
 /** Most tags a name can hold: each `;k=v` takes at least four bytes. */
@@ -40,10 +40,12 @@ let sortTmp: usize = 0;
 // index of MEMO_INDEX_SLOTS (u32 hash, u32 arena offset + 1), linear probing over at most
 // MEMO_PROBES slots, over an arena of entries: u16 length as sent, u16 result length, u8 state
 // (MEMO_CANONICAL, or MEMO_KEPT for a name kept raw for invalid tags), then the name as sent
-// and the result, 8-byte aligned. When the arena or the index is full, both are emptied.
-const MEMO_INDEX_SLOTS: u32 = 65536;
+// and the result, 8-byte aligned. When the arena or the index is full, both are emptied. Both
+// are allocated at the first tagged name (10 MiB: 131,072 names of up to ~60 bytes), so a
+// daemon that never sees one pays nothing.
+const MEMO_INDEX_SLOTS: u32 = 262144;
 const MEMO_PROBES: u32 = 8;
-const MEMO_ARENA_BYTES: usize = 4 << 20;
+const MEMO_ARENA_BYTES: usize = 8 << 20;
 const MEMO_MAX_ENTRIES: u32 = MEMO_INDEX_SLOTS / 2;
 export const MEMO_CANONICAL: i32 = 1;
 export const MEMO_KEPT: i32 = 2;
@@ -59,9 +61,22 @@ export function tagsInit(): void {
   entries = alloc(<usize>MAX_TAGS * ENT_SIZE);
   sorted = alloc(<usize>MAX_TAGS << 2);
   sortTmp = alloc(<usize>MAX_TAGS << 2);
+  memoIndex = 0;
+  memoArena = 0;
+}
+
+/** Allocates the memo; false when memory cannot grow (the memo then stays off). */
+function memoAlloc(): bool {
   memoIndex = alloc(<usize>MEMO_INDEX_SLOTS << 3);
+  if (memoIndex == 0) return false;
   memoArena = alloc(MEMO_ARENA_BYTES);
+  if (memoArena == 0) {
+    free(memoIndex, <usize>MEMO_INDEX_SLOTS << 3);
+    memoIndex = 0;
+    return false;
+  }
   memoClear();
+  return true;
 }
 
 function memoClear(): void {
@@ -102,7 +117,7 @@ function sameBytes(a: usize, b: usize, len: usize): bool {
  * copied to `canon`/`canonLen`, or 0 when the memo does not hold it.
  */
 export function memoLookup(ptr: usize, len: usize): i32 {
-  if (len > <usize>MAX_NAME_LEN) return 0;
+  if (memoIndex == 0 || len > <usize>MAX_NAME_LEN) return 0;
   const h = wordHash(ptr, len);
   for (let i: u32 = 0; i < MEMO_PROBES; i++) {
     const slot = memoIndex + (<usize>((h + i) & (MEMO_INDEX_SLOTS - 1)) << 3);
@@ -120,6 +135,7 @@ export function memoLookup(ptr: usize, len: usize): i32 {
 
 /** Keeps what checkName() accepted the name as: [out, out + outLen), and how. */
 export function memoStore(ptr: usize, len: usize, out: usize, outLen: usize, state: i32): void {
+  if (memoIndex == 0 && !memoAlloc()) return;
   const size = (8 + len + outLen + 7) & ~7;
   if (memoTop + size > MEMO_ARENA_BYTES || memoEntries >= MEMO_MAX_ENTRIES) memoClear();
   const h = wordHash(ptr, len);
@@ -250,7 +266,7 @@ function carbonTags(ptr: usize, len: usize): bool {
     if (eq == segEnd || eq == seg) return false;
     const text = tagText + tagTextLen;
     memory.copy(text, ptr + seg, segEnd - seg);
-    if (!addTag(text, eq - seg, segEnd - seg)) return false;
+    if (!addTag(text, eq - seg, segEnd - seg, false)) return false;
     p = segEnd;
   }
   return finish(ptr, pathLen);
@@ -300,7 +316,7 @@ function openMetrics(ptr: usize, len: usize, brace: usize): bool {
         return false;
       }
     }
-    if (!addTag(text, keyLen, keyLen + 1 + valueLen)) return false;
+    if (!addTag(text, keyLen, keyLen + 1 + valueLen, true)) return false;
   }
   return finish(ptr, brace);
 }
@@ -323,8 +339,11 @@ function unescape(ptr: usize, len: usize, c: u32): usize {
   return w;
 }
 
-/** Checks the `k=v` text just written at `text` and records it; false breaks carbon's rules. */
-function addTag(text: usize, keyLen: usize, len: usize): bool {
+/**
+ * Checks the `k=v` text just written at `text` and records it; false breaks carbon's rules.
+ * `mayHoldSemicolon`: the value was not cut at `;` (the OpenMetrics form).
+ */
+function addTag(text: usize, keyLen: usize, len: usize, mayHoldSemicolon: bool): bool {
   for (let i: usize = 0; i < keyLen; i++) {
     const c = load<u8>(text + i);
     if (c == Char.SEMICOLON || c == Char.BANG || c == Char.CARET || c == Char.EQUALS) {
@@ -333,7 +352,7 @@ function addTag(text: usize, keyLen: usize, len: usize): bool {
   }
   const valueLen = len - keyLen - 1;
   if (valueLen == 0 || load<u8>(text + keyLen + 1) == Char.TILDE) return false;
-  if (indexOf(text + keyLen + 1, valueLen, Char.SEMICOLON) >= 0) return false;
+  if (mayHoldSemicolon && indexOf(text + keyLen + 1, valueLen, Char.SEMICOLON) >= 0) return false;
   const e = entries + <usize>tagCount * ENT_SIZE;
   store<u32>(e, <u32>(text - tagText), ENT_TEXT);
   store<u32>(e, <u32>keyLen, ENT_KEY_LEN);
@@ -408,11 +427,11 @@ function sameKey(a: u32, b: u32): bool {
   const eb = entry(b);
   const len = <usize>load<u32>(ea, ENT_KEY_LEN);
   if (len != <usize>load<u32>(eb, ENT_KEY_LEN)) return false;
-  return memory.compare(
+  return sameBytes(
     tagText + <usize>load<u32>(ea, ENT_TEXT),
     tagText + <usize>load<u32>(eb, ENT_TEXT),
     len,
-  ) == 0;
+  );
 }
 
 function isNameKey(e: usize): bool {
