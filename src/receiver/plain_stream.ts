@@ -59,19 +59,20 @@ export class PlainStream {
       start = lf + 1;
       this.#discarding = false;
     }
-    const app = this.#app;
-    const consumed = app.appendPlain(this.#buf.subarray(start, len));
+    const { consumed, accepted, rejected } = this.#app.commitPlain(this.#buf.subarray(start, len));
+    this.counts.accepted += accepted;
+    this.counts.rejected += rejected;
     const rest = len - start - consumed;
     if (rest > this.#maxLineLen) {
-      app.reject("line_too_long");
+      this.#app.reject("line_too_long");
+      this.#commit();
       this.#discarding = true;
       this.#carry = 0;
-    } else {
-      if (rest > 0 && start + consumed > 0) this.#buf.copyWithin(0, start + consumed, len);
-      this.#carry = rest;
-      if (rest + READ_BYTES > this.#buf.length) this.#grow(rest + READ_BYTES);
+      return;
     }
-    this.#commit();
+    if (rest > 0 && start + consumed > 0) this.#buf.copyWithin(0, start + consumed, len);
+    this.#carry = rest;
+    if (rest + READ_BYTES > this.#buf.length) this.#grow(rest + READ_BYTES);
   }
 
   /** The peer closed the stream: an unfinished last line is counted as truncated. */

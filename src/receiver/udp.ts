@@ -57,13 +57,14 @@ export class UdpReceiver implements StatSource {
       while (true) {
         const [data, from] = await conn.receive(buf);
         this.#datagrams++;
-        if (app.appendPlain(data) < data.length) app.reject("truncated");
-        const result = app.commit();
+        const result = app.commitPlain(data);
         this.#counts.accepted += result.accepted;
         this.#counts.rejected += result.rejected;
-        if (result.rejected > 0) {
-          const peer = from as Deno.NetAddr;
-          this.#rejected.note(result, `${peer.hostname}:${peer.port}`);
+        const peer = from as Deno.NetAddr;
+        if (result.rejected > 0) this.#rejected.note(result, `${peer.hostname}:${peer.port}`);
+        if (result.consumed < data.length) {
+          app.reject("truncated");
+          this.#counts.rejected += app.commit().rejected;
         }
       }
     } catch (err) {

@@ -41,3 +41,22 @@ export function peakRssMiB(pid: number): number {
 export async function report(line: string): Promise<void> {
   await Deno.stdout.write(new TextEncoder().encode(line + "\n"));
 }
+
+/** A temporary directory with a tmpfs mounted on it (as root), else on the temp dir's disk. */
+export async function tmpfsRoot(size: string): Promise<
+  { root: string; mounted: boolean; close(): Promise<void> }
+> {
+  const root = await Deno.makeTempDir({ prefix: "carbonado-bench-" });
+  const mounted = (await new Deno.Command("mount", {
+    args: ["-t", "tmpfs", "-o", `size=${size}`, "tmpfs", root],
+    stderr: "null",
+  }).output().catch(() => ({ code: 1 }))).code === 0;
+  return {
+    root,
+    mounted,
+    async close() {
+      if (mounted) await new Deno.Command("umount", { args: [root] }).output();
+      await Deno.remove(root, { recursive: true });
+    },
+  };
+}
