@@ -58,6 +58,8 @@ export class App {
   readonly tags: TagDb;
   /** `[tags] enabled`: posts new tagged series to an external TagDB. */
   readonly tagdbSender?: TagDbSender;
+  /** With a sender: new tagged series in the cache are taken in every second, not only at queries. */
+  #tagSync?: ReturnType<typeof setInterval>;
   /** Every warning given at start (config keys ignored, ...), shown on the status page. */
   readonly warnings: string[];
   /** The status page and metric browser, on the carbonserver listener. */
@@ -230,7 +232,10 @@ export class App {
   /** Starts writing and listening; returns every listener's bound address by name. */
   start(): Record<string, string> {
     this.head.start();
-    this.tagdbSender?.start();
+    if (this.tagdbSender) {
+      this.tagdbSender.start();
+      this.#tagSync = setInterval(() => this.store.tagDb(), 1000);
+    }
     this.tags.start();
     this.index?.start();
     this.persister?.start();
@@ -293,6 +298,7 @@ export class App {
     this.head.closeWal(!flush);
     await this.index?.stop();
     this.tags.stop();
+    clearInterval(this.#tagSync);
     await this.tagdbSender?.stop();
     await this.carbonserver?.stop();
     await this.prometheus?.stop();

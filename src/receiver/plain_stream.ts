@@ -3,7 +3,7 @@
 // last line is carried to the front of the buffer, and a line longer than the maximum is
 // counted once and skipped up to its `\n` while the rest of the stream goes on.
 
-import type { Appender } from "../appender/appender.ts";
+import type { Appender, CommitResult } from "../appender/appender.ts";
 import type { RejectedLog } from "./rejected_log.ts";
 
 /** Bytes asked of each read (go-carbon and VictoriaMetrics read 64 KiB at a time). */
@@ -59,9 +59,9 @@ export class PlainStream {
       start = lf + 1;
       this.#discarding = false;
     }
-    const { consumed, accepted, rejected } = this.#app.commitPlain(this.#buf.subarray(start, len));
-    this.counts.accepted += accepted;
-    this.counts.rejected += rejected;
+    const result = this.#app.commitPlain(this.#buf.subarray(start, len));
+    this.#count(result);
+    const consumed = result.consumed;
     const rest = len - start - consumed;
     if (rest > this.#maxLineLen) {
       this.#app.reject("line_too_long");
@@ -85,11 +85,15 @@ export class PlainStream {
   }
 
   #commit(): void {
-    const result = this.#app.commit();
+    this.#count(this.#app.commit());
+  }
+
+  #count(result: CommitResult): void {
     this.counts.accepted += result.accepted;
     this.counts.rejected += result.rejected;
     if (result.rejected > 0) this.#rejectedLog?.log.note(result, this.#rejectedLog.peer);
   }
+
 
   #grow(need: number): void {
     let size = this.#buf.length;
