@@ -94,7 +94,6 @@ export class PlainStream {
     if (result.rejected > 0) this.#rejectedLog?.log.note(result, this.#rejectedLog.peer);
   }
 
-
   #grow(need: number): void {
     let size = this.#buf.length;
     while (size < need) size *= 2;
