@@ -11,10 +11,17 @@ import type { SampleColumns } from "./write_request.ts";
 
 /** A shard's samples in a block, as columns the encoder reads. */
 export class ShardSamples implements SampleColumns {
-  series: OutSeries[] = [];
-  t = new Float64Array(64);
-  v = new Float64Array(64);
+  series: OutSeries[];
+  t: Float64Array;
+  v: Float64Array;
   length = 0;
+
+  /** `room`: samples expected (the columns grow past it, doubling). */
+  constructor(room: number) {
+    this.series = new Array(room);
+    this.t = new Float64Array(room);
+    this.v = new Float64Array(room);
+  }
 
   push(series: OutSeries, t: number, v: number): void {
     const n = this.length;
@@ -26,12 +33,15 @@ export class ShardSamples implements SampleColumns {
       v2.set(this.v);
       this.v = v2;
     }
-    this.series.push(series);
+    this.series[n] = series;
     this.t[n] = t;
     this.v[n] = v;
     this.length = n + 1;
   }
 }
+
+/** Columns start with room for at least this many samples. */
+const MIN_ROOM = 64;
 
 /** One request of a block: samples `from` to `to` of shard `shard`. */
 export interface BlockRequest {
@@ -63,12 +73,24 @@ export class Block {
   snapshot?: Uint8Array;
   #requests?: BlockRequest[];
 
-  constructor(from: WalPosition, opts: { shards: number; maxSamplesPerSend: number }) {
+  /** `room`: samples expected per shard (the last block's fullest shard is a fair guess). */
+  constructor(
+    from: WalPosition,
+    opts: { shards: number; maxSamplesPerSend: number; room?: number },
+  ) {
     this.from = from;
     this.to = from;
     this.shards = opts.shards;
     this.maxSamplesPerSend = opts.maxSamplesPerSend;
-    this.parts = Array.from({ length: opts.shards }, () => new ShardSamples());
+    const room = Math.max(MIN_ROOM, opts.room ?? MIN_ROOM);
+    this.parts = Array.from({ length: opts.shards }, () => new ShardSamples(room));
+  }
+
+  /** Samples in the fullest shard. */
+  get fullest(): number {
+    let max = 0;
+    for (const p of this.parts) max = Math.max(max, p.length);
+    return max;
   }
 
   /** Adds a sample of `series` (to the shard its hash picks). */

@@ -104,6 +104,8 @@ export class RemoteWriter {
   #open: Block | null = null;
   #shards: number;
   #lastShards = 0;
+  /** Samples in the fullest shard of the last block cut (sizes the next one's columns). */
+  #lastFullest = 0;
   // what one sample does (set before each record: a visitor without closures per record)
   #mode: Mode = "send";
   #target: Block | null = null;
@@ -489,6 +491,7 @@ export class RemoteWriter {
     const block = new Block(this.#position, {
       shards: this.#shards,
       maxSamplesPerSend: this.#cfg.maxSamplesPerSend,
+      room: Math.min(this.#cfg.capacity, Math.ceil(this.#lastFullest * 1.25)),
     });
     block.barrier = this.#lastShards !== 0 && block.shards !== this.#lastShards;
     return block;
@@ -499,6 +502,7 @@ export class RemoteWriter {
     const block = this.#open!;
     this.#open = null;
     this.#lastShards = block.shards;
+    this.#lastFullest = block.fullest;
     this.#forgetDeadSeries();
     const now = performance.now();
     if (now - this.#lastSnapshotAt >= SNAPSHOT_INTERVAL_MS && !block.to.checkpoint) {

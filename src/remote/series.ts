@@ -37,10 +37,18 @@ interface RefEntry {
   out: OutSeries | null;
 }
 
+/**
+ * References below this are looked up in an array rather than a Map (the head hands them out
+ * from 1 upward: a dense array, 8 bytes a reference at most, 32 MiB at this bound).
+ */
+const FAST_REFS = 1 << 22;
+
 /** The series table of one remote. */
 export class SeriesTable {
   #mapper: NameMapper;
   #refs = new Map<number, RefEntry>();
+  /** lookup()'s fast path: output series by reference, for references below FAST_REFS. */
+  #fast: (OutSeries | null | undefined)[] = [];
   #byKey = new Map<string, OutSeries>();
 
   constructor(mapper: NameMapper) {
@@ -66,6 +74,7 @@ export class SeriesTable {
     const labels = this.#mapper.labels(name);
     if (labels === null) {
       this.#refs.set(ref, { name, since, out: null });
+      if (ref < FAST_REFS) this.#fast[ref] = null;
       return;
     }
     // the name alone when it is the only label (names hold no NUL byte)
@@ -78,10 +87,12 @@ export class SeriesTable {
     }
     out.refs++;
     this.#refs.set(ref, { name, since, out });
+    if (ref < FAST_REFS) this.#fast[ref] = out;
   }
 
   /** The output series of a reference: null when excluded, undefined when never seen. */
   lookup(ref: number): OutSeries | null | undefined {
+    if (ref < FAST_REFS) return this.#fast[ref];
     const e = this.#refs.get(ref);
     return e === undefined ? undefined : e.out;
   }
@@ -96,6 +107,7 @@ export class SeriesTable {
     for (const [ref, e] of this.#refs) {
       if (e.since > upTo || live.has(ref)) continue;
       this.#refs.delete(ref);
+      if (ref < FAST_REFS) this.#fast[ref] = undefined;
       n++;
       if (e.out !== null && --e.out.refs === 0) this.#byKey.delete(e.out.key);
     }

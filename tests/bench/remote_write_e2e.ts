@@ -94,6 +94,7 @@ async function throughput(): Promise<void> {
       const slices = splitLines(data.bytes, 4);
       const rowsBefore = await vmRows(vm.base);
       const cpuBefore = cpuSeconds(daemon.child.pid);
+      const vmCpuBefore = cpuSeconds(vm.pid());
       const t0 = performance.now();
       const sending = sendSlices(daemon.port("tcp"), slices);
       let ingested = 0;
@@ -111,6 +112,7 @@ async function throughput(): Promise<void> {
       }
       await sending;
       const cpu = cpuSeconds(daemon.child.pid) - cpuBefore;
+      const vmCpu = cpuSeconds(vm.pid()) - vmCpuBefore;
       const inRate = data.lines / ((ingested - t0) / 1000);
       const outRate = data.lines / ((delivered - t0) / 1000);
       await report(
@@ -118,8 +120,11 @@ async function throughput(): Promise<void> {
           `metrics: ingest ${(inRate / 1e6).toFixed(2)}M points/s ` +
           `(${(ingested - t0).toFixed(0)} ms), in VictoriaMetrics ${(outRate / 1e6).toFixed(2)}M ` +
           `points/s (${(delivered - t0).toFixed(0)} ms): ${(outRate / inRate * 100).toFixed(0)}% ` +
-          `of ingest; daemon CPU ${(cpu / (data.lines / 1e6)).toFixed(2)} s per million points, ` +
-          `peak RSS ${peakRssMiB(daemon.child.pid).toFixed(0)} MiB`,
+          `of ingest; CPU per million points: daemon ${(cpu / (data.lines / 1e6)).toFixed(2)} s, ` +
+          `VictoriaMetrics ${(vmCpu / (data.lines / 1e6)).toFixed(2)} s; daemon peak RSS ` +
+          `${peakRssMiB(daemon.child.pid).toFixed(0)} MiB; load average ${
+            Deno.loadavg()[0].toFixed(1)
+          }`,
       );
     }
   } finally {
@@ -166,6 +171,7 @@ async function backlog(): Promise<void> {
     const cpuBefore = cpuSeconds(daemon.child.pid);
     const t1 = performance.now();
     await vm.start();
+    const vmCpuBefore = cpuSeconds(vm.pid());
     let peak = rssBefore;
     while ((await vmRows(vm.base)) < total) {
       peak = Math.max(peak, rss(daemon.child.pid));
@@ -173,13 +179,20 @@ async function backlog(): Promise<void> {
     }
     const drained = (performance.now() - t1) / 1000;
     const cpu = cpuSeconds(daemon.child.pid) - cpuBefore;
+    const vmCpu = cpuSeconds(vm.pid()) - vmCpuBefore;
+    const shards = promValue(
+      await fetchText(url),
+      'carbonado_remote_storage_shards{remote_name="vm",url="' + vm.url + '"}',
+    );
     await report(
       `backlog: ${total} points of ${metrics} metrics accrued in ${accrued.toFixed(1)} s ` +
         `(${(total / accrued / 1000).toFixed(0)}k points/s) with VictoriaMetrics down, drained ` +
         `in ${drained.toFixed(1)} s (${(total / drained / 1e6).toFixed(2)}M points/s, ` +
         `${(accrued / drained).toFixed(1)}x faster); daemon RSS ${rssBefore.toFixed(0)} MiB ` +
-        `before the drain, at most ${peak.toFixed(0)} MiB during it; daemon CPU ` +
-        `${(cpu / (total / 1e6)).toFixed(2)} s per million points drained`,
+        `before the drain, at most ${peak.toFixed(0)} MiB during it; CPU per million points ` +
+        `drained: daemon ${(cpu / (total / 1e6)).toFixed(2)} s, VictoriaMetrics ` +
+        `${(vmCpu / (total / 1e6)).toFixed(2)} s; ${shards} shards at the end; load average ` +
+        `${Deno.loadavg()[0].toFixed(1)}`,
     );
   } finally {
     await daemon.stop();
