@@ -44,8 +44,15 @@ export const READ_BYTES = 1 << 20;
 export const SNAPSHOT_INTERVAL_MS = 60_000;
 /** How often the shard count is reconsidered (Prometheus: 10 s). */
 export const RESHARD_INTERVAL_MS = 10_000;
-/** ... and while the queues are full, so that a backlog gets shards within a second or two. */
-export const RESHARD_BUSY_INTERVAL_MS = 1000;
+/** ... and while the queues are full, so that a backlog gets its shards within a second. */
+export const RESHARD_BUSY_INTERVAL_MS = 250;
+/** Shards are sized to send a backlog within this many seconds (Prometheus: about ten). */
+const RESHARD_DRAIN_S = 2;
+/**
+ * Answered requests and the acknowledged position reach position.json within this: a request
+ * answered this recently may be sent again after a kill.
+ */
+export const ANSWERS_PERSIST_MS = 100;
 /** How often max-backlog and max-backlog-age are checked, and the backlog gauge updated. */
 export const BACKLOG_CHECK_MS = 1000;
 /** WAL bytes per sample, to turn a backlog in bytes into samples for resharding (bench:wal). */
@@ -119,6 +126,9 @@ export class RemoteWriter {
   #completed = 0;
   #waiters: { gen: number; resolve: () => void }[] = [];
   #writing = false;
+  #soon?: ReturnType<typeof setTimeout>;
+  /** The last state write queued (see #serial). */
+  #io: Promise<void> = Promise.resolve();
   #onDisk: WalPosition = segmentStart(0);
   #pendingSnapshot: { position: WalPosition; bytes: Uint8Array } | null = null;
   #lastSnapshotAt = -Infinity;
@@ -259,6 +269,7 @@ export class RemoteWriter {
     if (this.#blocks.length === 0 && this.#open === null && !this.#acked.checkpoint) {
       await this.#writeSnapshot({ position: this.#acked, bytes: this.#snapshotBytes(this.#acked) });
     }
+    await this.#io;
     this.#opts.client.close();
     log.info("remote write stopped", {
       remote: this.name,
@@ -289,7 +300,7 @@ export class RemoteWriter {
       encode: (block, request) => this.#encode(block, request),
       answered: () => {
         this.#settle();
-        this.#persist();
+        this.#persistSoon();
       },
     });
   }
@@ -430,8 +441,10 @@ export class RemoteWriter {
       return;
     }
     const block = this.#open ??= this.#newBlock();
+    // a full request per shard: small blocks keep every shard busy from the first sample read
+    const target = block.shards * block.maxSamplesPerSend;
     let caughtUp = false;
-    while (block.samples < capacity) {
+    while (block.samples < target) {
       const r = this.#peek();
       if (r === null) {
         caughtUp = true;
@@ -439,9 +452,6 @@ export class RemoteWriter {
       }
       this.#consume(this.#take(), "send", block);
       block.to = this.#position;
-      if (this.#blocks.length === 0 && block.samples >= block.shards * block.maxSamplesPerSend) {
-        break; // nothing in flight: send a full request per shard now rather than wait
-      }
     }
     if (comparePositions(this.#position, block.to) > 0 && block.samples === 0) {
       block.to = this.#position; // a finished segment passed with nothing to send
@@ -512,7 +522,7 @@ export class RemoteWriter {
     this.#blocks.push(block);
     if (block.samples === 0) {
       this.#settle();
-      this.#persist();
+      this.#persistSoon();
       return;
     }
     this.#persist().then(() => {
@@ -561,10 +571,27 @@ export class RemoteWriter {
 
   /** Resolves once position.json holds the state as of this call (writes are coalesced). */
   #persist(): Promise<void> {
+    clearTimeout(this.#soon);
+    this.#soon = undefined;
     const gen = ++this.#requested;
     const done = new Promise<void>((resolve) => this.#waiters.push({ gen, resolve }));
     if (!this.#writing) this.#writeLoop();
     return done;
+  }
+
+  /**
+   * Persists within ANSWERS_PERSIST_MS: answers and acknowledgements need not wait for a write
+   * each (the position on disk is only ever behind), while a new block is written at once.
+   */
+  /** Runs state writes one at a time (two writers of one .tmp file would mix their bytes). */
+  #serial(write: () => Promise<void>): Promise<void> {
+    const next = this.#io.then(write);
+    this.#io = next.catch(() => {});
+    return next;
+  }
+
+  #persistSoon(): void {
+    this.#soon ??= setTimeout(() => this.#persist(), ANSWERS_PERSIST_MS);
   }
 
   async #writeLoop(): Promise<void> {
@@ -575,7 +602,7 @@ export class RemoteWriter {
         const acked = this.#acked;
         const blocks = this.#blocks.filter((b) => b.samples > 0).map((b) => b.record());
         try {
-          await this.#store.writePosition({ acked, blocks });
+          await this.#serial(() => this.#store.writePosition({ acked, blocks }));
           this.#counters.add(SLOT.stateWrites, 1);
         } catch (err) {
           this.#counters.add(SLOT.stateWriteFailures, 1);
@@ -605,7 +632,7 @@ export class RemoteWriter {
 
   async #writeSnapshot(snap: { position: WalPosition; bytes: Uint8Array }): Promise<void> {
     try {
-      await this.#store.writeSnapshot(snap.bytes);
+      await this.#serial(() => this.#store.writeSnapshot(snap.bytes));
       this.#counters.add(SLOT.stateWrites, 1);
       this.#onDisk = snap.position;
       this.#hold();
@@ -718,7 +745,7 @@ export class RemoteWriter {
     await this.#writeSnapshot({ position: this.#acked, bytes: this.#snapshotBytes(this.#acked) });
   }
 
-  /** Prometheus' rule, simplified: shards enough to send what comes in and a tenth of the backlog per second. */
+  /** Prometheus' rule, simplified: shards enough to send what comes in, and the backlog within RESHARD_DRAIN_S. */
   #reshard(now: number): void {
     const c = this.#counters;
     const base = this.#reshardBase;
@@ -729,15 +756,16 @@ export class RemoteWriter {
     // what came into the log: what was sent plus what the backlog grew by
     const inRate = Math.max(0, (sent + backlog - base.backlog) / seconds);
     this.#lastReshard = now;
+    if (sent === 0 && base.at !== 0) return; // nothing answered yet: measure over a longer span
     this.#reshardBase = {
       at: now,
       backlog,
       sent: c.get(SLOT.samplesSent),
       seconds: c.get(SLOT.sendSeconds),
     };
-    if (base.at === 0 || sent === 0 || this.#queue.failing) return;
+    if (base.at === 0 || this.#queue.failing) return;
     const perSample = busy / sent;
-    const wanted = Math.ceil(perSample * (inRate + backlog / 10) * 1.1);
+    const wanted = Math.ceil(perSample * (inRate + backlog / RESHARD_DRAIN_S) * 1.1);
     const desired = Math.min(this.#cfg.maxShards, Math.max(this.#cfg.minShards, wanted));
     c.set(SLOT.shardsDesired, desired);
     const behind = backlog > inRate * 10; // Prometheus: never fewer shards while > 10 s behind

@@ -3,8 +3,9 @@
 // 1. throughput: a plaintext payload sent over 4 connections; timed until the daemon has counted
 //    every point (the ingest rate) and until VictoriaMetrics has inserted every point
 //    (vm_rows_inserted_total{type="promremotewrite"}), in the same run. The daemon's CPU (its
-//    threads, the remote_write worker included) per million points. Two rounds: new series, then
-//    the same series again (VictoriaMetrics creates 100k series in the first).
+//    threads, the remote_write worker included) per million points. Three rounds: new series
+//    while the worker's code is still cold (JIT), other new series, then known ones
+//    (VictoriaMetrics creates 100k series in each of the first two).
 // 2. backlog: VictoriaMetrics down while points arrive at a steady rate, then started: timed until
 //    it has them all, against the time they took to accrue; the daemon's peak RSS while draining.
 //
@@ -78,19 +79,21 @@ async function vmRows(base: string): Promise<number> {
 
 async function throughput(): Promise<void> {
   const points = Number(values.points);
-  const rounds = 2;
   const vm = await startVictoriaMetrics({ root: disk.root });
   const dataDir = await Deno.makeTempDir({ dir: disk.root });
-  const daemon = await daemonFor(vm.url, dataDir, points * rounds * 2);
+  const daemon = await daemonFor(vm.url, dataDir, points * 6);
   try {
     const url = `http://${daemon.listeners.prometheus}/metrics`;
-    for (let round = 0; round < rounds; round++) {
-      const data = plaintextDataset(
+    const kinds = ["new series (the worker's code still cold)", "new series", "known series"];
+    for (let round = 0; round < kinds.length; round++) {
+      const base = plaintextDataset(
         metrics,
         Math.ceil(points / metrics),
         "rw",
         1_700_000_000 + round * 86_400,
       );
+      // round 1 names other series than rounds 0 and 2
+      const data = round === 1 ? renamed(base.bytes, base.lines) : base;
       const slices = splitLines(data.bytes, 4);
       const rowsBefore = await vmRows(vm.base);
       const cpuBefore = cpuSeconds(daemon.child.pid);
@@ -116,7 +119,7 @@ async function throughput(): Promise<void> {
       const inRate = data.lines / ((ingested - t0) / 1000);
       const outRate = data.lines / ((delivered - t0) / 1000);
       await report(
-        `throughput, ${round === 0 ? "new" : "known"} series: ${data.lines} points of ${metrics} ` +
+        `throughput, ${kinds[round]}: ${data.lines} points of ${metrics} ` +
           `metrics: ingest ${(inRate / 1e6).toFixed(2)}M points/s ` +
           `(${(ingested - t0).toFixed(0)} ms), in VictoriaMetrics ${(outRate / 1e6).toFixed(2)}M ` +
           `points/s (${(delivered - t0).toFixed(0)} ms): ${(outRate / inRate * 100).toFixed(0)}% ` +
@@ -127,6 +130,7 @@ async function throughput(): Promise<void> {
           }`,
       );
     }
+    if (Deno.env.get("RW_DEBUG")) for (const l of daemon.logs) if (l.logger === "remote-write") console.log(JSON.stringify(l));
   } finally {
     await daemon.stop();
     await vm.close();
@@ -198,6 +202,12 @@ async function backlog(): Promise<void> {
     await daemon.stop();
     await vm.close();
   }
+}
+
+/** The payload with every `sys.` name renamed `syz.`: the same shape, other series. */
+function renamed(bytes: Uint8Array, lines: number): { bytes: Uint8Array; lines: number } {
+  const text = new TextDecoder().decode(bytes).replaceAll("sys.host-", "syz.host-");
+  return { bytes: new TextEncoder().encode(text), lines };
 }
 
 /** Current resident set of a process in MiB (VmRSS). */

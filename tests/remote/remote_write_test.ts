@@ -105,6 +105,11 @@ Deno.test("RemoteWrite runs the senders in a worker fed by the log, reports, kee
       app.commit();
       await waitFor(() => receiver.accepted === 2, 10_000, "two samples");
       assertEquals(receiver.requests[0].headers.get("authorization"), "Bearer s3cret");
+      await waitFor(
+        () => stat().get("carbonado_remote_storage_samples_total")?.value === 2,
+        10_000,
+        "the answer counted",
+      );
       const sent = stat().get("carbonado_remote_storage_samples_total")!;
       assertEquals(sent.value, 2);
       assertEquals(sent.labels, { remote_name: "test", url: receiver.url });
