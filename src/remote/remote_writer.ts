@@ -433,7 +433,7 @@ export class RemoteWriter {
     }
     const pending = this.#pendingSamples();
     const capacity = this.#cfg.capacity * this.#shards;
-    const full = pending >= 2 * capacity;
+    const full = pending >= capacity; // Prometheus' capacity: samples queued per shard
     const every = full ? RESHARD_BUSY_INTERVAL_MS : RESHARD_INTERVAL_MS;
     if (now - this.#lastReshard >= every) this.#reshard(now);
     if (full) {

@@ -130,7 +130,6 @@ async function throughput(): Promise<void> {
           }`,
       );
     }
-    if (Deno.env.get("RW_DEBUG")) for (const l of daemon.logs) if (l.logger === "remote-write") console.log(JSON.stringify(l));
   } finally {
     await daemon.stop();
     await vm.close();
