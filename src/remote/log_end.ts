@@ -4,6 +4,7 @@
 // instead of polling. A sequence number makes the pair consistent (a seqlock: odd while the main
 // thread writes).
 
+import { wait as sleep } from "./wait.ts";
 import type { LogEnd } from "./watcher.ts";
 
 const SEQ = 0;
@@ -59,17 +60,14 @@ export class LogEndReader {
   changed(ms: number, signal: AbortSignal): Promise<void> {
     const a = this.#i32;
     const wait = Atomics.waitAsync(a, SEQ, Atomics.load(a, SEQ), ms);
-    if (!wait.async || signal.aborted) return Promise.resolve();
-    return new Promise((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        signal.removeEventListener("abort", done);
-        resolve();
-      };
-      // a timer as well: a pending waitAsync alone does not keep Deno's event loop alive
-      const timer = setTimeout(done, ms);
-      signal.addEventListener("abort", done);
-      wait.value.then(done);
+    if (!wait.async) return Promise.resolve();
+    // a timer as well: a pending waitAsync alone does not keep Deno's event loop alive
+    return sleep(ms, {
+      signal,
+      onWake: (wake) => {
+        wait.value.then(wake);
+        return () => {};
+      },
     });
   }
 }

@@ -9,6 +9,7 @@ import { Logger, RateLimiter } from "../log/logger.ts";
 import type { Block, BlockRequest } from "./block.ts";
 import type { RemoteClient } from "./client.ts";
 import { type RemoteCounters, SLOT } from "./counters.ts";
+import { wait } from "./wait.ts";
 
 const log = new Logger("remote-write");
 
@@ -67,23 +68,6 @@ export class SendQueue {
     if (i >= 0) this.#blocks.splice(i, 1);
   }
 
-  /** Resolves when a request is answered or the queue stops, after `ms`, or on `signal`. */
-  changed(ms: number, signal?: AbortSignal): Promise<void> {
-    if (signal?.aborted) return Promise.resolve();
-    return new Promise((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        signal?.removeEventListener("abort", done);
-        const i = this.#wakers.indexOf(done);
-        if (i >= 0) this.#wakers.splice(i, 1);
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      signal?.addEventListener("abort", done);
-      this.#wakers.push(done);
-    });
-  }
-
   /** Aborts requests in flight and waits; queued blocks are dropped from the queue. */
   async stop(): Promise<void> {
     this.#abort.abort();
@@ -93,21 +77,26 @@ export class SendQueue {
     this.#blocks = [];
   }
 
+  /** Resolves when a request is answered or the queue stops, after `ms`, or on `signal`. */
+  changed(ms: number, signal?: AbortSignal): Promise<void> {
+    return wait(ms, { signal, onWake: (wake) => this.#onWake(wake) });
+  }
+
+  /** Registers `wake` for the next #wake(); returns how to unregister it. */
+  #onWake(wake: () => void): () => void {
+    this.#wakers.push(wake);
+    return () => {
+      const i = this.#wakers.indexOf(wake);
+      if (i >= 0) this.#wakers.splice(i, 1);
+    };
+  }
+
   #wake(): void {
     for (const w of [...this.#wakers]) w();
   }
 
   #sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const signal = this.#abort.signal;
-      const done = () => {
-        clearTimeout(timer);
-        signal.removeEventListener("abort", done);
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      signal.addEventListener("abort", done);
-    });
+    return wait(ms, { signal: this.#abort.signal });
   }
 
   /** The next request of shard `s` that may be sent now, or null. */
@@ -128,13 +117,7 @@ export class SendQueue {
     while (!signal.aborted) {
       const next = this.#next(s);
       if (next === null) {
-        await new Promise<void>((resolve) => {
-          const done = () => {
-            this.#wakers.splice(this.#wakers.indexOf(done), 1);
-            resolve();
-          };
-          this.#wakers.push(done);
-        });
+        await wait(Infinity, { onWake: (wake) => this.#onWake(wake) });
         continue;
       }
       const { block, request } = next;

@@ -31,6 +31,7 @@ import {
 } from "./position.ts";
 import { SendQueue } from "./queue.ts";
 import { SeriesTable } from "./series.ts";
+import { wait } from "./wait.ts";
 import { SnappyEncoder } from "./snappy_encode.ts";
 import { type BlockRecord, StateStore } from "./state.ts";
 import { type LogEnd, type PositionedRecord, type Skipped, WalWatcher } from "./watcher.ts";
@@ -484,17 +485,7 @@ export class RemoteWriter {
 
   /** Sleeps `ms`, or less when stop() is called. */
   #sleep(ms: number): Promise<void> {
-    const signal = this.#halt.signal;
-    if (signal.aborted) return Promise.resolve();
-    return new Promise((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        signal.removeEventListener("abort", done);
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      signal.addEventListener("abort", done);
-    });
+    return wait(ms, { signal: this.#halt.signal });
   }
 
   #newBlock(): Block {

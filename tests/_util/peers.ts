@@ -48,8 +48,21 @@ async function ready(url: string, what: string): Promise<void> {
   );
 }
 
-function process(cmd: string, args: string[]): Deno.ChildProcess {
-  return new Deno.Command(cmd, { args, stdout: "null", stderr: "null" }).spawn();
+/** A peer's process: started, stopped and started again on the same port and data. */
+function controller(cmd: string, args: string[], readyUrl: string, what: string) {
+  let child: Deno.ChildProcess | undefined;
+  return {
+    pid: () => child!.pid,
+    async start() {
+      child = new Deno.Command(cmd, { args, stdout: "null", stderr: "null" }).spawn();
+      await ready(readyUrl, what);
+    },
+    async stop() {
+      child?.kill("SIGTERM");
+      await child?.status;
+      child = undefined;
+    },
+  };
 }
 
 /**
@@ -62,26 +75,18 @@ export async function startVictoriaMetrics(
   const dir = await Deno.makeTempDir({ prefix: "vm-", dir: opts.root });
   const port = freePort();
   const base = `http://127.0.0.1:${port}`;
-  let child: Deno.ChildProcess | undefined;
+  const proc = controller(
+    VICTORIA_METRICS,
+    [`-storageDataPath=${dir}`, `-httpListenAddr=127.0.0.1:${port}`, "-loggerLevel=ERROR"],
+    `${base}/health`,
+    "VictoriaMetrics to start",
+  );
   const peer = {
     url: `${base}/api/v1/write`,
     base,
-    pid: () => child!.pid,
-    async start() {
-      child = process(VICTORIA_METRICS, [
-        `-storageDataPath=${dir}`,
-        `-httpListenAddr=127.0.0.1:${port}`,
-        "-loggerLevel=ERROR",
-      ]);
-      await ready(`${base}/health`, "VictoriaMetrics to start");
-    },
-    async stop() {
-      child?.kill("SIGTERM");
-      await child?.status;
-      child = undefined;
-    },
+    ...proc,
     async close() {
-      await peer.stop();
+      await proc.stop();
       await Deno.remove(dir, { recursive: true });
     },
     async read(regex: string) {
@@ -114,26 +119,24 @@ export async function startPrometheus(): Promise<Peer> {
   await Deno.writeTextFile(config, "global: {}\n");
   const port = freePort();
   const base = `http://127.0.0.1:${port}`;
-  let child: Deno.ChildProcess | undefined;
+  const proc = controller(
+    PROMETHEUS,
+    [
+      `--config.file=${config}`,
+      `--storage.tsdb.path=${dir}/data`,
+      `--web.listen-address=127.0.0.1:${port}`,
+      "--web.enable-remote-write-receiver",
+      "--log.level=error",
+    ],
+    `${base}/-/ready`,
+    "Prometheus to start",
+  );
   const peer: Peer = {
     url: `${base}/api/v1/write`,
-    async start() {
-      child = process(PROMETHEUS, [
-        `--config.file=${config}`,
-        `--storage.tsdb.path=${dir}/data`,
-        `--web.listen-address=127.0.0.1:${port}`,
-        "--web.enable-remote-write-receiver",
-        "--log.level=error",
-      ]);
-      await ready(`${base}/-/ready`, "Prometheus to start");
-    },
-    async stop() {
-      child?.kill("SIGTERM");
-      await child?.status;
-      child = undefined;
-    },
+    start: proc.start,
+    stop: proc.stop,
     async close() {
-      await peer.stop();
+      await proc.stop();
       await Deno.remove(dir, { recursive: true });
     },
     async read(regex) {

@@ -2,6 +2,7 @@
 // worker thread fed by the log's end in shared memory, its counters read back as samples with
 // Prometheus' labels, the log keeping what a remote still needs, and a stop that persists.
 
+import { walOptions } from "../_util/wal.ts";
 import { assert, assertEquals } from "../_util/assert.ts";
 import { waitFor } from "../_util/net.ts";
 import { TestReceiver } from "../_util/remote_write_receiver.ts";
@@ -26,14 +27,7 @@ async function withHead(fn: (head: Head, dir: string) => Promise<void>): Promise
 }
 
 function openWal(head: Head, dir: string) {
-  return head.openWal({
-    dir,
-    syncInterval: 1000,
-    segmentSize: 64 * 1024,
-    maxSize: 2 ** 30,
-    checkpointInterval: 3_600_000,
-    checkpointSize: 2 ** 30,
-  }).wal;
+  return head.openWal(walOptions(dir, { segmentSize: 64 * 1024 })).wal;
 }
 
 Deno.test("RemoteWrite refuses unreadable or bad secret and TLS files, naming the key", async () => {

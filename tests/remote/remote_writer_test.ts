@@ -7,6 +7,7 @@
 
 import { assert, assertEquals } from "../_util/assert.ts";
 import { waitFor } from "../_util/net.ts";
+import { walOptions } from "../_util/wal.ts";
 import { TestReceiver } from "../_util/remote_write_receiver.ts";
 import { Head } from "../../src/appender/head.ts";
 import { defaultRemoteWrite, type RemoteWriteConfig } from "../../src/config/remote_write.ts";
@@ -57,14 +58,7 @@ interface Rig {
 async function withRig(fn: (rig: Rig) => Promise<void>, segmentSize = 64 * 1024): Promise<void> {
   const dir = await Deno.makeTempDir({ prefix: "remote-writer-" });
   const head = await Head.load({ maxPoints: 2_000_000, maxLineLen: 262_144, debug: true });
-  const { wal } = head.openWal({
-    dir,
-    syncInterval: 1000,
-    segmentSize,
-    maxSize: 2 ** 30,
-    checkpointInterval: 3_600_000,
-    checkpointSize: 2 ** 30,
-  });
+  const { wal } = head.openWal(walOptions(dir, { segmentSize }));
   const receiver = new TestReceiver();
   const codec = new WalCodec(await WasmInstance.load({ maxPoints: 10, maxLineLen: 100 }));
   const holds: number[] = [];

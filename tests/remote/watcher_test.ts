@@ -3,6 +3,7 @@
 // checkpoint, a torn tail of a closed segment skipped, both reported; the backlog in bytes and a
 // checkpoint's series.
 
+import { walOptions } from "../_util/wal.ts";
 import { assert, assertEquals } from "../_util/assert.ts";
 import { Head } from "../../src/appender/head.ts";
 import { visitRecord } from "../../src/wal/reader.ts";
@@ -21,14 +22,7 @@ async function withLog(
 ) {
   const dir = await Deno.makeTempDir({ prefix: "rw-watch-" });
   const head = await Head.load({ maxPoints: 100_000, maxLineLen: 4096, debug: true });
-  const { wal } = head.openWal({
-    dir,
-    syncInterval: 1000,
-    segmentSize: 64 * 1024,
-    maxSize: 2 ** 30,
-    checkpointInterval: 3_600_000,
-    checkpointSize: 2 ** 30,
-  });
+  const { wal } = head.openWal(walOptions(dir, { segmentSize: 64 * 1024 }));
   const hold = { segment: 0 };
   wal.registerReader("test", () => hold.segment);
   try {

@@ -2,6 +2,7 @@
 // committed end) and by a byte budget, resumed from any record end, also past 4 MiB chunks
 // that start inside a page; and the end listener that wakes a tailing reader.
 
+import { walOptions } from "../_util/wal.ts";
 import { assert, assertEquals } from "../_util/assert.ts";
 import { Head } from "../../src/appender/head.ts";
 import { type RawRecord, readRawRecords, readRecords } from "../../src/wal/reader.ts";
@@ -14,14 +15,7 @@ async function withHead(
 ) {
   const dir = await Deno.makeTempDir({ prefix: "wal-reader-" });
   const head = await Head.load({ maxPoints: 2_000_000, maxLineLen: 262_144, debug: true });
-  const { wal } = head.openWal({
-    dir,
-    syncInterval: 1000,
-    segmentSize: 128 * 2 ** 20,
-    maxSize: 2 ** 30,
-    checkpointInterval: 3_600_000,
-    checkpointSize: 2 ** 30,
-  });
+  const { wal } = head.openWal(walOptions(dir));
   const ends: number[] = [];
   wal.onEnd((_segment, offset) => ends.push(offset));
   try {

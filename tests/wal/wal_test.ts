@@ -4,6 +4,7 @@
 
 import { assert, assertEquals } from "../_util/assert.ts";
 import { rng } from "../_util/rng.ts";
+import { walOptions } from "../_util/wal.ts";
 import { dumpCache } from "../_util/cache_dump.ts";
 import { Head, type HeadWalOptions } from "../../src/appender/head.ts";
 import { listSegments } from "../../src/wal/segments.ts";
@@ -13,18 +14,6 @@ import { WasmInstance } from "../../src/wasm/instance.ts";
 const MAX_POINTS = 1_000_000;
 /** The format's page (Prometheus' wlog): fragments never cross one. */
 const PAGE_BYTES = 32 * 1024;
-
-function walOptions(dir: string, more: Partial<HeadWalOptions> = {}): HeadWalOptions {
-  return {
-    dir,
-    syncInterval: 1000,
-    segmentSize: 128 * 2 ** 20,
-    maxSize: 2 ** 30,
-    checkpointInterval: 3_600_000,
-    checkpointSize: 2 ** 30,
-    ...more,
-  };
-}
 
 /** A head with its log open in `dir`: what a (re)start does. */
 async function openHead(dir: string, more: Partial<HeadWalOptions> = {}) {
