@@ -93,6 +93,9 @@ export {
   SNAP_SIZE,
 } from "./layout";
 
+// Influx line protocol, OpenTSDB and remote_write: their own file.
+export * from "./protocols";
+
 let nameScratch: usize = 0;
 let batchStaged: bool = false;
 

@@ -16,6 +16,8 @@ import { parseRules } from "./persister/whisper_writer.ts";
 import { PickleReceiver } from "./receiver/pickle.ts";
 import { TcpReceiver } from "./receiver/tcp.ts";
 import { UdpReceiver } from "./receiver/udp.ts";
+import { InfluxLines, OPENTSDB_LINES } from "./receiver/line_format.ts";
+import { HttpIngestServer } from "./http_ingest/server.ts";
 import { PrometheusServer } from "./stats/prometheus.ts";
 import type { StatSource } from "./stats/sample.ts";
 import { SelfMetrics } from "./stats/self_metrics.ts";
@@ -108,6 +110,7 @@ export class App {
     if (config.tcp.enabled) this.#receiver("tcp", new TcpReceiver(head, config.tcp));
     if (config.udp.enabled) this.#receiver("udp", new UdpReceiver(head, config.udp));
     if (config.pickle.enabled) this.#receiver("pickle", new PickleReceiver(head, config.pickle));
+    this.#otherProtocols(config, head);
     if (config.carbonlink.enabled) {
       this.#receiver(
         "carbonlink",
@@ -162,6 +165,40 @@ export class App {
       this.stats,
       head,
     );
+  }
+
+  /** Influx (TCP and UDP), OpenTSDB telnet and the HTTP ingest listener. */
+  #otherProtocols(config: Config, head: Head): void {
+    const influx = {
+      separator: config.influx.measurementFieldSeparator,
+      dbTag: config.influx.dbTag,
+    };
+    checkInfluxOptions(influx);
+    if (config.influx.enabled) {
+      const tcp = new TcpReceiver(head, {
+        ...config.influx,
+        section: "influx",
+        format: new InfluxLines(influx),
+      });
+      this.#receiver("influx", tcp);
+      const udp = new UdpReceiver(head, {
+        ...config.influx,
+        section: "influx",
+        protocol: "influx_udp",
+        format: new InfluxLines(influx),
+      });
+      this.#receiver("influx_udp", udp);
+    }
+    if (config.opentsdb.enabled) {
+      this.#receiver(
+        "opentsdb",
+        new TcpReceiver(head, { ...config.opentsdb, section: "opentsdb", format: OPENTSDB_LINES }),
+      );
+    }
+    const http = config["http-ingest"];
+    if (http.enabled) {
+      this.#receiver("http-ingest", new HttpIngestServer(head, { ...http, influx }));
+    }
   }
 
   #receiver(name: string, receiver: Receiver): void {
@@ -248,6 +285,19 @@ export class App {
     await this.prometheus?.stop();
     this.head.stop();
     log.info("stopped", { cache: this.head.drain.counters() });
+  }
+}
+
+/** The Influx options fit the module's bounds (assembly/influx.ts), or the start fails. */
+function checkInfluxOptions(opts: { separator: string; dbTag: string }): void {
+  const bytes = (s: string) => new TextEncoder().encode(s).length;
+  if (bytes(opts.separator) > 16) {
+    throw new RangeError(
+      `Invalid influx.measurement-field-separator: "${opts.separator}" is longer than 16 bytes`,
+    );
+  }
+  if (bytes(opts.dbTag) > 128) {
+    throw new RangeError(`Invalid influx.db-tag: "${opts.dbTag}" is longer than 128 bytes`);
   }
 }
 

@@ -4,6 +4,7 @@
 
 import { WasmDrain } from "../wasm/drain.ts";
 import { WasmIngest } from "../wasm/ingest.ts";
+import { StructuredIngest } from "../wasm/structured.ts";
 import { WasmInstance, type WasmOptions } from "../wasm/instance.ts";
 import type { Appendable, Appender, CommitResult } from "./appender.ts";
 
@@ -19,12 +20,14 @@ export class Head implements Appendable {
   readonly drain: WasmDrain;
   #wasm: WasmInstance;
   #ingest: WasmIngest;
+  #protocols: StructuredIngest;
   #open: Appender | null = null;
   #gcTimer?: ReturnType<typeof setInterval>;
 
   private constructor(wasm: WasmInstance) {
     this.#wasm = wasm;
     this.#ingest = new WasmIngest(wasm);
+    this.#protocols = new StructuredIngest(wasm, this.#ingest);
     this.drain = new WasmDrain(wasm);
   }
 
@@ -47,6 +50,12 @@ export class Head implements Appendable {
       reject: (reason, n = 1) => this.#claim(app).reject(reason, n),
       commit: () => this.#commit(app),
       rollback: () => this.#rollback(app),
+      appendInflux: (bytes, opts) => this.#structured(app).parseInflux(bytes, opts),
+      appendOpenTsdb: (bytes, opts = {}) => this.#structured(app).parseOpenTsdb(bytes, opts),
+      appendRemoteWrite: (body, opts) =>
+        this.#structured(app).stageRemoteWrite(body, opts.snappy, opts.maxDecoded),
+      staged: () =>
+        this.#open === app ? this.#ingest.staged() : { accepted: 0, rejected: 0, overflow: 0 },
     };
     return app;
   }
@@ -69,6 +78,13 @@ export class Head implements Appendable {
     if (this.#open) this.#rollback(this.#open);
     this.#wasm.reset(maxPoints);
     this.#ingest.reset();
+    this.#protocols.reset();
+  }
+
+  /** Opens the batch for `app` (as #claim()) for the structured protocols. */
+  #structured(app: Appender): StructuredIngest {
+    this.#claim(app);
+    return this.#protocols;
   }
 
   /** Opens the batch for `app`, or throws when another appender's batch is open. */

@@ -42,6 +42,22 @@ export interface Config {
   udp: { listen: string; enabled: boolean };
   tcp: { listen: string; enabled: boolean; readTimeout: number; maxLineSize: number };
   pickle: { listen: string; enabled: boolean; maxMessageSize: number; readTimeout: number };
+  influx: {
+    listen: string;
+    enabled: boolean;
+    readTimeout: number;
+    maxLineSize: number;
+    measurementFieldSeparator: string;
+    dbTag: string;
+  };
+  opentsdb: { listen: string; enabled: boolean; readTimeout: number; maxLineSize: number };
+  "http-ingest": {
+    listen: string;
+    enabled: boolean;
+    maxRequestSize: number;
+    maxInflightSize: number;
+    readTimeout: number;
+  };
   carbonlink: { listen: string; enabled: boolean; readTimeout: number };
   carbonserver: {
     listen: string;

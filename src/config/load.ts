@@ -157,6 +157,9 @@ class Loader {
     const listeners = [
       ["tcp", c.tcp],
       ["pickle", c.pickle],
+      ["influx", c.influx],
+      ["opentsdb", c.opentsdb],
+      ["http-ingest", c["http-ingest"]],
       ["carbonlink", c.carbonlink],
       ["carbonserver", c.carbonserver],
       ["prometheus", c.prometheus],

@@ -597,6 +597,141 @@ export const SCHEMA: readonly KeySpec[] = [
   }),
   other("prometheus.labels", { kind: "table", default: {}, doc: "Constant labels" }),
 
+  // [influx]: Influx line protocol over TCP and UDP (carbonado only)
+  field("influx.listen", {
+    field: "listen",
+    kind: "listen",
+    default: ":8089",
+    carbonadoOnly: true,
+    doc: "Influx line protocol over TCP and UDP (InfluxDB's UDP port and VictoriaMetrics' " +
+      "usual -influxListenAddr); over HTTP it arrives on [http-ingest]",
+  }),
+  field("influx.enabled", {
+    field: "enabled",
+    kind: "bool",
+    default: false,
+    carbonadoOnly: true,
+    doc: "Listen for Influx line protocol on TCP and UDP",
+  }),
+  field("influx.read-timeout", {
+    field: "readTimeout",
+    kind: "duration",
+    default: 120_000,
+    min: 0,
+    carbonadoOnly: true,
+    doc: "Close a TCP connection idle this long",
+  }),
+  field("influx.max-line-size", {
+    field: "maxLineSize",
+    kind: "size",
+    unit: "bytes",
+    default: 262_144,
+    min: 1,
+    carbonadoOnly: true,
+    doc: "Longest accepted line in bytes (VictoriaMetrics' -influx.maxLineSize); longer lines " +
+      "are dropped and counted",
+  }),
+  field("influx.measurement-field-separator", {
+    field: "measurementFieldSeparator",
+    kind: "string",
+    default: ".",
+    carbonadoOnly: true,
+    doc: 'Between measurement and field in a metric name, "cpu" and "usage_user" giving ' +
+      '"cpu.usage_user" (VictoriaMetrics\' -influxMeasurementFieldSeparator, default "_" there); ' +
+      "at most 16 bytes",
+  }),
+  field("influx.db-tag", {
+    field: "dbTag",
+    kind: "string",
+    default: "db",
+    carbonadoOnly: true,
+    doc: "Tag set to the HTTP db parameter when a line has no tag of that name " +
+      '(VictoriaMetrics\' -influxDBLabel); "" adds none',
+  }),
+
+  // [opentsdb]: OpenTSDB telnet put lines over TCP (carbonado only)
+  field("opentsdb.listen", {
+    field: "listen",
+    kind: "listen",
+    default: ":4242",
+    carbonadoOnly: true,
+    doc: "OpenTSDB telnet put lines over TCP (OpenTSDB's port); HTTP /api/put arrives on " +
+      "[http-ingest]",
+  }),
+  field("opentsdb.enabled", {
+    field: "enabled",
+    kind: "bool",
+    default: false,
+    carbonadoOnly: true,
+    doc: "Listen for OpenTSDB telnet put lines",
+  }),
+  field("opentsdb.read-timeout", {
+    field: "readTimeout",
+    kind: "duration",
+    default: 120_000,
+    min: 0,
+    carbonadoOnly: true,
+    doc: "Close a connection idle this long",
+  }),
+  field("opentsdb.max-line-size", {
+    field: "maxLineSize",
+    kind: "size",
+    unit: "bytes",
+    default: 262_144,
+    min: 1,
+    carbonadoOnly: true,
+    doc: "Longest accepted line in bytes; longer lines are dropped and counted",
+  }),
+
+  // [http-ingest]: Influx /write, OpenTSDB /api/put and Prometheus remote_write over HTTP
+  field("http-ingest.listen", {
+    field: "listen",
+    kind: "listen",
+    default: ":2006",
+    carbonadoOnly: true,
+    doc: "HTTP ingest: Influx /write, /api/v2/write, /ping and /query, OpenTSDB /api/put, " +
+      "Prometheus remote_write /api/v1/write. Every interface, as the plaintext receivers " +
+      "(senders are remote); 2006 sits beside carbon's 2003 and 2004 and is none of the " +
+      "usual ports of Graphite (2003-2005, 2007, 2013, 2014, 2023, 2024, 7002, 8000, 8080), " +
+      "Prometheus (9090-9100), VictoriaMetrics (8428, 8480-8482, 4242, 8089) or InfluxDB " +
+      "(8086, 8088, 8089)",
+  }),
+  field("http-ingest.enabled", {
+    field: "enabled",
+    kind: "bool",
+    default: true,
+    carbonadoOnly: true,
+    doc: "Serve the HTTP ingest routes",
+  }),
+  field("http-ingest.max-request-size", {
+    field: "maxRequestSize",
+    kind: "size",
+    unit: "bytes",
+    default: 33_554_432,
+    min: 1,
+    carbonadoOnly: true,
+    doc: "Largest request body in bytes, as sent and once decompressed (gzip, snappy); a " +
+      "larger one is refused with 413 before it is read (VictoriaMetrics: 32 MiB)",
+  }),
+  field("http-ingest.max-inflight-size", {
+    field: "maxInflightSize",
+    kind: "size",
+    unit: "bytes",
+    default: 268_435_456,
+    min: 1,
+    carbonadoOnly: true,
+    doc: "Bytes of request bodies being read at once over all requests; a request that would " +
+      "pass it is answered 503 (senders retry)",
+  }),
+  field("http-ingest.read-timeout", {
+    field: "readTimeout",
+    kind: "duration",
+    default: 60_000,
+    min: 1,
+    carbonadoOnly: true,
+    doc: "Longest time to read a request body; a slower one is answered 408",
+  }),
+
   // [tracing]
   other("tracing.enabled", { kind: "bool", default: false, doc: "Jaeger tracing" }),
   other("tracing.jaegerEndpoint", { kind: "string", default: "", doc: "Jaeger tracing" }),

@@ -38,6 +38,21 @@ export interface WasmExports {
   snapshot(strategy: number): number;
   newSeriesPtr(): number;
   takeNewSeries(): number;
+  // structured protocols (assembly/protocols.ts)
+  structArea(ptr: number): void;
+  influxOptions(src: number, sep: number, dbKey: number, db: number, precision: number): void;
+  influxStage(ptr: number, len: number, now: number): number;
+  openTsdbStage(ptr: number, len: number, now: number): number;
+  structRecords(): number;
+  structFixups(): number;
+  structFull(): number;
+  structStage(): void;
+  takeStringsSkipped(): number;
+  snappyLength(src: number, len: number): bigint;
+  snappyDecode(src: number, len: number, dst: number, dstLen: number): number;
+  rwBegin(ptr: number, len: number): void;
+  rwNext(): number;
+  rwTakeCounts(out: number): void;
 }
 
 /** Layout constants exported by the module (assembly/layout.ts). */
@@ -53,11 +68,21 @@ const CONSTANTS = [
   "COUNTER_SERIES",
   "COUNTER_SLOTS",
   "COUNTER_TAGS_INVALID",
+  "INFLUX_MAX_DB",
+  "INFLUX_MAX_DB_KEY",
+  "INFLUX_MAX_SEP",
   "INPUT_PADDING",
   "MAX_NAME_LEN",
   "OUT_SIZE",
   "OUT_TS",
   "OUT_VALUE",
+  "PRECISION_GUESS",
+  "PRECISION_H",
+  "PRECISION_M",
+  "PRECISION_MS",
+  "PRECISION_NS",
+  "PRECISION_S",
+  "PRECISION_US",
   "REASON_COUNT",
   "REC_FIXUP",
   "REC_LINE_LEN",
@@ -68,12 +93,16 @@ const CONSTANTS = [
   "REC_STATUS",
   "REC_TS",
   "REC_VALUE",
+  "RW_DONE",
+  "RW_ERROR",
+  "RW_MORE",
   "SER_NAME",
   "SER_NAME_LEN",
   "SNAP_COUNT",
   "SNAP_MIN_TS",
   "SNAP_SERIES",
   "SNAP_SIZE",
+  "STRUCT_AREA_BYTES",
 ] as const;
 
 /** The layout constants by name. */

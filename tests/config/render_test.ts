@@ -52,6 +52,9 @@ Deno.test("the printed default config lays out go-carbon's sections in go-carbon
     "[tags]",
     "[carbonserver]",
     "[prometheus]",
+    "[influx]",
+    "[opentsdb]",
+    "[http-ingest]",
     "[[logging]]",
   ]);
   for (const spec of SCHEMA.filter((s) => s.implemented && s.field !== undefined)) {

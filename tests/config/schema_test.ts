@@ -43,6 +43,22 @@ Deno.test("defaultConfig() keeps the defaults other modules were written against
       maxMetricsRendered: 1_000_000,
     },
     prometheus: { listen: "127.0.0.1:7007", enabled: true, endpoint: "/metrics" },
+    influx: {
+      listen: ":8089",
+      enabled: false,
+      readTimeout: 120_000,
+      maxLineSize: 262_144,
+      measurementFieldSeparator: ".",
+      dbTag: "db",
+    },
+    opentsdb: { listen: ":4242", enabled: false, readTimeout: 120_000, maxLineSize: 262_144 },
+    "http-ingest": {
+      listen: ":2006",
+      enabled: true,
+      maxRequestSize: 33_554_432,
+      maxInflightSize: 268_435_456,
+      readTimeout: 60_000,
+    },
     tags: {
       enabled: false,
       tagdbUrl: "http://127.0.0.1:8000",
@@ -188,6 +204,8 @@ Deno.test("SCHEMA marks as implemented exactly the keys with a Config field, plu
     "pickle.read-timeout",
     "tags.max-queue-size",
     "prometheus.listen",
+    ...SCHEMA.filter((s) => ["influx", "opentsdb", "http-ingest"].includes(s.section))
+      .map((s) => s.name),
   ]);
 });
 

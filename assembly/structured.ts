@@ -1,0 +1,273 @@
+// What the structured protocols (Influx line protocol, OpenTSDB telnet, Prometheus
+// remote_write) share on their way to the appender: a work area the JS side allocates, raw
+// tagged names (`path;k=v;...`, tags in the order they came) written into it, and batch records
+// pointing at those names, the same records the plaintext parser writes. The records then go
+// through prepareStage(): names checked and put in carbon's canonical order, hashed, staged.
+//
+// Names are mended on the way in so that carbon's tag rules hold (wave2.md 5.2): `;` in a path
+// or a tag value and `; ! ^ =` in a tag key become `_`, leading `~` of a value are stripped, and
+// a tag whose key or value ends up empty is left out. Influx escapes (`\,` `\ ` `\=` `\\`) are
+// undone while copying.
+
+import {
+  BATCH_RECORDS,
+  Char,
+  INPUT_PADDING,
+  MAX_NAME_LEN,
+  REC_FIXUP,
+  REC_LINE_LEN,
+  REC_NAME,
+  REC_NAME_LEN,
+  REC_OK,
+  REC_SIZE,
+  REC_STATUS,
+  REC_TS,
+  REC_VALUE,
+} from "./layout";
+import { batch } from "./plain";
+
+/** Bytes of the names region of the work area: the names of one batch of records. */
+const NAMES_BYTES: i32 = 2 << 20;
+/** A line's (or a series') path and tags are built in scratch regions of this size. */
+const SCRATCH_BYTES: i32 = MAX_NAME_LEN + INPUT_PADDING;
+/** Most labels of one remote_write series (16 bytes each in the label table). */
+export const MAX_LABELS: i32 = 1024;
+/** Bytes of the work area the JS side allocates and hands over with setWorkArea(). */
+export const STRUCT_AREA_BYTES: i32 = 2 * SCRATCH_BYTES + (MAX_LABELS << 4) + NAMES_BYTES;
+
+/** Scratch region A: a line's path (Influx measurement, OpenTSDB metric). */
+export let scratchA: usize = 0;
+/** Scratch region B: a line's tags, `;k=v` each. */
+export let scratchB: usize = 0;
+/** The label table of remote_write: (name ptr, name len, value ptr, value len) u32 each. */
+export let labelTable: usize = 0;
+let names: usize = 0;
+let namesEnd: usize = 0;
+
+/** Next free byte of the names region. */
+export let namePos: usize = 0;
+/** Records written into the batch by the current call. */
+export let recCount: i32 = 0;
+/** Records of the current call waiting for the JS fix-up (REC_FIXUP). */
+export let fixupCount: i32 = 0;
+/** The current call stopped early: the batch or the names region is full. */
+export let stoppedFull: bool = false;
+
+/** How modes of putMended() treat bytes. */
+export const enum Mend {
+  PATH = 0, // `;` -> `_`
+  KEY = 1, // `; ! ^ =` -> `_`
+  VALUE = 2, // `;` -> `_`, leading `~` dropped
+}
+/** Influx escapes undone by putMended(): none, a measurement's, or a key's, a value's. */
+export const enum Esc {
+  NONE = 0,
+  MEASUREMENT = 1, // `\,` `\ ` `\\`
+  KEY = 2, // `\,` `\ ` `\=` `\\`
+}
+
+/** Lays the regions out over the area at `ptr` (STRUCT_AREA_BYTES, from allocBuffer()). */
+export function setWorkArea(ptr: usize): void {
+  scratchA = ptr;
+  scratchB = scratchA + <usize>SCRATCH_BYTES;
+  labelTable = scratchB + <usize>SCRATCH_BYTES;
+  names = labelTable + (<usize>MAX_LABELS << 4);
+  namesEnd = names + <usize>NAMES_BYTES;
+}
+
+/** Starts a call: empty batch, empty names region. */
+export function recordsBegin(): void {
+  namePos = names;
+  recCount = 0;
+  fixupCount = 0;
+  stoppedFull = false;
+}
+
+/** True when one more record with a name of up to MAX_NAME_LEN bytes fits. */
+// @ts-ignore: decorator
+@inline export function roomForRecord(): bool {
+  return recCount < BATCH_RECORDS && namesEnd - namePos > <usize>MAX_NAME_LEN;
+}
+
+/** Notes that the call stopped early for lack of room. */
+export function markFull(): void {
+  stoppedFull = true;
+}
+
+/** Drops the records and names written since a line began (the line is refused). */
+export function recordsRollback(rec: i32, pos: usize, fixups: i32): void {
+  recCount = rec;
+  namePos = pos;
+  fixupCount = fixups;
+}
+
+/**
+ * Writes a record for the name at [name, name + len) (in the names region, or len 0 for a
+ * refused point), and moves the names region on past it. `status` is REC_OK, REC_FIXUP (then
+ * `token` points at the value's text for the JS side to read) or REC_REJECTED + reason.
+ */
+export function emit(name: usize, len: usize, ts: u32, value: f64, status: u32, token: usize): void {
+  const rec = batch + <usize>recCount * REC_SIZE;
+  store<u32>(rec, <u32>name, REC_NAME);
+  store<u32>(rec, <u32>len, REC_NAME_LEN);
+  store<u32>(rec, ts, REC_TS);
+  store<f64>(rec, value, REC_VALUE);
+  store<u32>(rec, status, REC_STATUS);
+  store<u32>(rec, <u32>token, REC_LINE_LEN);
+  if (status == REC_FIXUP) fixupCount++;
+  recCount++;
+  if (status == REC_OK || status == REC_FIXUP) namePos = name + len;
+}
+
+/** Sets the timestamp of records [from, recCount) (a line's timestamp comes after its fields). */
+export function setTimestamps(from: i32, ts: u32): void {
+  for (let i = from; i < recCount; i++) store<u32>(batch + <usize>i * REC_SIZE, ts, REC_TS);
+}
+
+// The writer: a cursor over the name being built, bounded to MAX_NAME_LEN bytes. Bytes past
+// the bound are not written; `over` says the name is too long.
+let wStart: usize = 0;
+let wPos: usize = 0;
+/** The name being written passed MAX_NAME_LEN bytes. */
+export let over: bool = false;
+
+/** Starts writing a name at `ptr`. */
+export function wBegin(ptr: usize): void {
+  wStart = ptr;
+  wPos = ptr;
+  over = false;
+}
+
+/** The cursor; bytes written are [start, wEnd()). */
+// @ts-ignore: decorator
+@inline export function wEnd(): usize {
+  return wPos;
+}
+
+/** Moves the cursor back (to leave out what was written since `pos`). */
+// @ts-ignore: decorator
+@inline export function wReset(pos: usize): void {
+  wPos = pos;
+}
+
+/** Appends one byte. */
+export function putByte(c: u32): void {
+  if (wPos - wStart >= <usize>MAX_NAME_LEN) {
+    over = true;
+    return;
+  }
+  store<u8>(wPos++, <u8>c);
+}
+
+/** Appends [src, src + len) as it is. */
+export function putCopy(src: usize, len: usize): void {
+  if (wPos - wStart + len > <usize>MAX_NAME_LEN) {
+    over = true;
+    return;
+  }
+  memory.copy(wPos, src, len);
+  wPos += len;
+}
+
+// @ts-ignore: decorator
+@inline function escapable(c: u32, esc: Esc): bool {
+  if (esc == Esc.NONE) return false;
+  if (c == Char.COMMA || c == Char.SPACE || c == Char.BACKSLASH) return true;
+  return esc == Esc.KEY && c == Char.EQUALS;
+}
+
+/**
+ * Appends [src, src + len) with the Influx escapes of `esc` undone and the bytes carbon's tag
+ * rules forbid mended for `mode`. Returns the bytes appended.
+ */
+export function putMended(src: usize, len: usize, mode: Mend, esc: Esc): usize {
+  const from = wPos;
+  const end = src + len;
+  let p = src;
+  while (p < end) {
+    let c = <u32>load<u8>(p++);
+    if (c == Char.BACKSLASH && p < end && escapable(<u32>load<u8>(p), esc)) c = <u32>load<u8>(p++);
+    if (c == Char.SEMICOLON) {
+      c = Char.UNDERSCORE;
+    } else if (mode == Mend.KEY) {
+      if (c == Char.BANG || c == Char.CARET || c == Char.EQUALS) c = Char.UNDERSCORE;
+    } else if (mode == Mend.VALUE && c == Char.TILDE && wPos == from) {
+      continue;
+    }
+    putByte(c);
+  }
+  return wPos - from;
+}
+
+/**
+ * Appends `;key=value` (both mended, escapes of `esc` undone), or nothing when the key or the
+ * value comes out empty (carbon refuses both).
+ */
+export function putTag(key: usize, keyLen: usize, value: usize, valueLen: usize, esc: Esc): void {
+  const at = wPos;
+  putByte(Char.SEMICOLON);
+  if (putMended(key, keyLen, Mend.KEY, esc) == 0) {
+    wPos = at;
+    return;
+  }
+  putByte(Char.EQUALS);
+  if (putMended(value, valueLen, Mend.VALUE, esc) == 0) wPos = at;
+}
+
+/** Unix seconds from a timestamp in `unit` (floored), or -1 when negative or past u32. */
+export function toSeconds(ts: i64, unit: i32): i64 {
+  if (ts < 0) return -1;
+  let s = ts;
+  if (unit == Unit.NS) s = ts / 1000000000;
+  else if (unit == Unit.US) s = ts / 1000000;
+  else if (unit == Unit.MS) s = ts / 1000;
+  else if (unit == Unit.MIN) s = ts <= 0xffffffff ? ts * 60 : -1;
+  else if (unit == Unit.HOUR) s = ts <= 0xffffffff ? ts * 3600 : -1;
+  return s >= 0 && s <= 0xffffffff ? s : -1;
+}
+
+/** Timestamp units (Influx `precision`; GUESS goes by magnitude as VictoriaMetrics does). */
+export const enum Unit {
+  GUESS = 0,
+  NS = 1,
+  US = 2,
+  MS = 3,
+  S = 4,
+  MIN = 5,
+  HOUR = 6,
+}
+
+/** The unit VictoriaMetrics guesses for a timestamp sent without one (lib/protoparser/influx). */
+export function guessUnit(ts: i64): i32 {
+  if (ts >= 100_000_000_000_000_000) return Unit.NS;
+  if (ts >= 100_000_000_000_000) return Unit.US;
+  if (ts >= 100_000_000_000) return Unit.MS;
+  return Unit.S;
+}
+
+/** Result of the last parseInt64(). */
+export let intValue: i64 = 0;
+
+/**
+ * Parses `-?digits` in [p, end) as an i64; returns the first byte after the digits, or 0 when
+ * there are none or they overflow.
+ */
+export function parseInt64(p: usize, end: usize): usize {
+  let negative = false;
+  if (p < end && load<u8>(p) == Char.MINUS) {
+    negative = true;
+    p++;
+  }
+  const first = p;
+  let v: u64 = 0;
+  while (p < end) {
+    const d = <u32>load<u8>(p) - Char.ZERO;
+    if (d > 9) break;
+    if (v > (<u64>0x7fffffffffffffff - d) / 10) return 0;
+    v = v * 10 + <u64>d;
+    p++;
+  }
+  if (p == first) return 0;
+  intValue = negative ? -(<i64>v) : <i64>v;
+  return p;
+}

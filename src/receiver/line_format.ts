@@ -1,0 +1,69 @@
+// How the bytes of a line protocol enter the appender, for the stream and datagram receivers:
+// Graphite plaintext, Influx line protocol and OpenTSDB telnet lines share the carrying of
+// partial lines and the skipping of long ones (PlainStream) and differ only here.
+
+import type { Appender } from "../appender/appender.ts";
+import type { StatSend } from "../stats/sample.ts";
+import type { InfluxParseOptions } from "../wasm/structured.ts";
+
+/** A line protocol as the receivers see it. */
+export interface LineFormat {
+  /**
+   * Appends the complete lines of `bytes` (every line when `final`: the last needs no `\n`);
+   * returns the bytes consumed.
+   */
+  append(app: Appender, bytes: Uint8Array, final: boolean): number;
+  /**
+   * Whether a last line without `\n`, at the end of a stream or a datagram, is a line (Influx,
+   * OpenTSDB, as VictoriaMetrics reads them) or is truncated (Graphite, as go-carbon counts it).
+   */
+  readonly lastLineComplete: boolean;
+  /** Counters of the format itself, labelled with the receiver's protocol. */
+  stat?(send: StatSend, protocol: string): void;
+}
+
+/** Graphite plaintext: `name value timestamp`. */
+export const PLAINTEXT_LINES: LineFormat = {
+  append: (app, bytes) => app.appendPlain(bytes),
+  lastLineComplete: false,
+};
+
+/** OpenTSDB telnet: `put metric timestamp value k=v...`. */
+export const OPENTSDB_LINES: LineFormat = {
+  append: (app, bytes, final) => app.appendOpenTsdb(bytes, { final }),
+  lastLineComplete: true,
+};
+
+/** Influx line protocol with fixed options; counts the string fields it skipped. */
+export class InfluxLines implements LineFormat {
+  readonly lastLineComplete = true;
+  #opts: InfluxParseOptions;
+  /** String fields that held no number, skipped. */
+  stringsSkipped = 0;
+
+  constructor(opts: InfluxParseOptions) {
+    this.#opts = opts;
+  }
+
+  append(app: Appender, bytes: Uint8Array, final: boolean): number {
+    const { consumed, skipped } = app.appendInflux(bytes, { ...this.#opts, final });
+    this.stringsSkipped += skipped;
+    return consumed;
+  }
+
+  stat(send: StatSend, protocol: string): void {
+    stringsSkippedStat(send, protocol, this.stringsSkipped);
+  }
+}
+
+/** Sends the count of Influx string fields skipped by a receiver of `protocol`. */
+export function stringsSkippedStat(send: StatSend, protocol: string, value: number): void {
+  send({
+    name: "carbonado_influx_strings_skipped_total",
+    help: "Influx string fields that hold no number, skipped (not refused), by protocol.",
+    type: "counter",
+    value,
+    labels: { protocol },
+    carbon: `${protocol}.stringsSkipped`,
+  });
+}
