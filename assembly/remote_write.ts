@@ -187,13 +187,11 @@ function series(p: usize, end: usize): i32 {
   }
   if (samples <= sampleSkip) return 1;
   const left = samples - sampleSkip;
-  if (nameLabel < 0) {
-    if (!resumed) seriesUnnamed++;
-    bumpStaged(COUNTER_REJECTED + Reason.EMPTY_NAME, left);
-    return 1;
-  }
-  if (tooMany) {
-    bumpStaged(COUNTER_REJECTED + Reason.BAD_NAME, left);
+  if (nameLabel < 0 || tooMany) {
+    // refused whole; its samples must still be well-formed protobuf
+    if (!samplesWellFormed(p, end)) return -1;
+    if (nameLabel < 0 && !resumed) seriesUnnamed++;
+    bumpStaged(COUNTER_REJECTED + (nameLabel < 0 ? Reason.EMPTY_NAME : Reason.BAD_NAME), left);
     return 1;
   }
   // the name, built once per call and copied for each further sample
@@ -283,6 +281,26 @@ function buildName(at: usize): void {
       Esc.NONE,
     );
   }
+}
+
+/** True when every Sample of the TimeSeries [p, end) has the schema's wire types. */
+function samplesWellFormed(p: usize, end: usize): bool {
+  while (p < end) {
+    const next = readField(p, end);
+    if (fieldNo == 2) {
+      let q = fieldStart;
+      const sEnd = fieldEnd;
+      while (q < sEnd) {
+        const after = readField(q, sEnd);
+        if (after == 0) return false;
+        if (fieldNo == 1 && fieldWire != WIRE_I64) return false;
+        if (fieldNo == 2 && fieldWire != WIRE_VARINT) return false;
+        q = after;
+      }
+    }
+    p = next;
+  }
+  return true;
 }
 
 const SKIPPED: u32 = 0xffffffff; // sampleStatus: a stale marker or NaN
