@@ -31,6 +31,7 @@ import {
   setMaxLineLen,
 } from "./plain";
 import { fnv1a32, hashRecords } from "./fnv";
+import { simpleName } from "./structured";
 import { canon, canonLen, tagsInit } from "./tags";
 import {
   batchInit,
@@ -204,6 +205,7 @@ export function prepareStage(count: i32): void {
     if (load<u32>(rec, REC_STATUS) != REC_OK) continue;
     const name = <usize>load<u32>(rec, REC_NAME);
     const len = <usize>load<u32>(rec, REC_NAME_LEN);
+    if (simpleName(name, len)) continue; // as checkName() would find it, in one pass
     const reason = checkName(name, len);
     if (reason >= 0) {
       store<u32>(rec, REC_REJECTED + <u32>reason, REC_STATUS);

@@ -14,6 +14,7 @@ import {
   Char,
   INPUT_PADDING,
   MAX_NAME_LEN,
+  MAX_SEGMENT_LEN,
   REC_FIXUP,
   REC_LINE_LEN,
   REC_NAME,
@@ -25,6 +26,13 @@ import {
   REC_VALUE,
 } from "./layout";
 import { batch } from "./plain";
+
+const SPACE_V: v128 = i8x16.splat(<i8>Char.SPACE);
+const SLASH_V: v128 = i8x16.splat(<i8>Char.SLASH);
+const DEL_V: v128 = i8x16.splat(<i8>Char.DEL);
+const DOT_V: v128 = i8x16.splat(<i8>Char.DOT);
+const SEMICOLON_V: v128 = i8x16.splat(<i8>Char.SEMICOLON);
+const LBRACE_V: v128 = i8x16.splat(<i8>Char.LBRACE);
 
 /** Bytes of the names region of the work area: the names of one batch of records. */
 const NAMES_BYTES: i32 = 2 << 20;
@@ -176,12 +184,42 @@ export function putCopy(src: usize, len: usize): void {
   return esc == Esc.KEY && c == Char.EQUALS;
 }
 
+const BACKSLASH_V: v128 = i8x16.splat(<i8>Char.BACKSLASH);
+const BANG_V: v128 = i8x16.splat(<i8>Char.BANG);
+const CARET_V: v128 = i8x16.splat(<i8>Char.CARET);
+const EQUALS_V: v128 = i8x16.splat(<i8>Char.EQUALS);
+
+/** True when [src, src + len) holds nothing putMended() would change for `mode`. */
+function plainSpan(src: usize, len: usize, mode: Mend): bool {
+  if (mode == Mend.VALUE && len > 0 && load<u8>(src) == Char.TILDE) return false;
+  const key = mode == Mend.KEY;
+  for (let p = src; p < src + len; p += 16) {
+    const v = v128.load(p);
+    let special = v128.or(i8x16.eq(v, BACKSLASH_V), i8x16.eq(v, SEMICOLON_V));
+    if (key) {
+      special = v128.or(
+        special,
+        v128.or(i8x16.eq(v, BANG_V), v128.or(i8x16.eq(v, CARET_V), i8x16.eq(v, EQUALS_V))),
+      );
+    }
+    let m = <u32>i8x16.bitmask(special);
+    const left = src + len - p;
+    if (left < 16) m &= (<u32>1 << <u32>left) - 1;
+    if (m != 0) return false;
+  }
+  return true;
+}
+
 /**
  * Appends [src, src + len) with the Influx escapes of `esc` undone and the bytes carbon's tag
  * rules forbid mended for `mode`. Returns the bytes appended.
  */
 export function putMended(src: usize, len: usize, mode: Mend, esc: Esc): usize {
   const from = wPos;
+  if (plainSpan(src, len, mode)) {
+    putCopy(src, len);
+    return wPos - from;
+  }
   const end = src + len;
   let p = src;
   while (p < end) {
@@ -243,6 +281,39 @@ export function guessUnit(ts: i64): i32 {
   if (ts >= 100_000_000_000_000) return Unit.US;
   if (ts >= 100_000_000_000) return Unit.MS;
   return Unit.S;
+}
+
+/**
+ * True when checkName() would take the name at [ptr, ptr + len) as it is, known in one
+ * vectorised pass: ASCII, no tag syntax (`;`, `{`, a leading `~`), nothing nameError() refuses
+ * (control bytes, `/`, DEL, `..`, a dot at either end), no segment that could be too long.
+ * False says nothing: checkName() decides. The bytes past the name are read, not used.
+ */
+export function simpleName(ptr: usize, len: usize): bool {
+  if (len == 0 || len > <usize>MAX_SEGMENT_LEN) return false;
+  const first = <u32>load<u8>(ptr);
+  if (first == Char.DOT || first == Char.TILDE || load<u8>(ptr + len - 1) == Char.DOT) return false;
+  let flags: u32 = 0;
+  let prevDot: u32 = 0;
+  for (let p = ptr; p < ptr + len; p += 16) {
+    const v = v128.load(p);
+    let bad = <u32>i8x16.bitmask(
+      v128.or(
+        v128.or(i8x16.lt_u(v, SPACE_V), v128.or(i8x16.eq(v, SLASH_V), i8x16.eq(v, DEL_V))),
+        v128.or(v128.or(i8x16.eq(v, SEMICOLON_V), i8x16.eq(v, LBRACE_V)), v),
+      ),
+    );
+    let dots = <u32>i8x16.bitmask(i8x16.eq(v, DOT_V));
+    const left = ptr + len - p;
+    if (left < 16) {
+      const keep = (<u32>1 << <u32>left) - 1;
+      bad &= keep;
+      dots &= keep;
+    }
+    flags |= bad | (dots & (dots >> 1)) | (prevDot & dots);
+    prevDot = dots >> 15;
+  }
+  return flags == 0;
 }
 
 /** Result of the last parseInt64(). */

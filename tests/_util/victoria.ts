@@ -27,6 +27,7 @@ export function freeTcpUdpPort(): number {
 
 /** A running VictoriaMetrics. */
 export interface Victoria {
+  pid: number;
   http: number;
   influx: number;
   opentsdb: number;
@@ -78,6 +79,7 @@ export async function startVictoria(extra: string[] = []): Promise<Victoria> {
     "victoria-metrics /health",
   );
   return {
+    pid: child.pid,
     http,
     influx,
     opentsdb,
