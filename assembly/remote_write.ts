@@ -67,7 +67,20 @@ let resumed: bool = false;
 // The varint reader: readVarint() returns the position after it, 0 on a bad varint.
 let varint: u64 = 0;
 
-function readVarint(p: usize, end: usize): usize {
+/** Reads the varint at `p`: the one-byte case inline (tags and most lengths), the rest apart. */
+// @ts-ignore: decorator
+@inline function readVarint(p: usize, end: usize): usize {
+  if (p < end) {
+    const b = <u64>load<u8>(p);
+    if (b < 0x80) {
+      varint = b;
+      return p + 1;
+    }
+  }
+  return readVarintSlow(p, end);
+}
+
+function readVarintSlow(p: usize, end: usize): usize {
   let v: u64 = 0;
   for (let shift: u64 = 0; shift < 70; shift += 7) {
     if (p >= end) return 0;
@@ -101,7 +114,8 @@ let fieldStart: usize = 0;
 let fieldEnd: usize = 0;
 
 /** Reads the field at `p`: its tag and (for LEN) its bounds. Returns the next position or 0. */
-function readField(p: usize, end: usize): usize {
+// @ts-ignore: decorator
+@inline function readField(p: usize, end: usize): usize {
   p = readVarint(p, end);
   if (p == 0 || varint > 0xffffffff) return 0;
   fieldNo = <u32>(varint >> 3);
@@ -165,6 +179,7 @@ function series(p: usize, end: usize): i32 {
   labelCount = 0;
   nameLabel = -1;
   let samples: u32 = 0;
+  let firstSample: usize = end;
   let tooMany = false;
   // first pass: the labels, and the number of samples
   let q = p;
@@ -174,7 +189,7 @@ function series(p: usize, end: usize): i32 {
     if (fieldNo == 1 || fieldNo == 2) {
       if (fieldWire != WIRE_LEN) return -1;
       if (fieldNo == 2) {
-        samples++;
+        if (samples++ == 0) firstSample = q;
       } else if (labelCount == MAX_LABELS) {
         tooMany = true;
       } else if (!label(fieldStart, fieldEnd)) {
@@ -198,9 +213,9 @@ function series(p: usize, end: usize): i32 {
   let name: usize = 0;
   let nameLen: usize = 0;
   let nameBad = false;
-  // second pass: the samples
+  // second pass: the samples (the fields before the first are labels, read already)
   let index: u32 = 0;
-  q = p;
+  q = firstSample;
   while (q < end) {
     const next = readField(q, end);
     if (fieldNo == 2 && index++ >= sampleSkip) {

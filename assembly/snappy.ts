@@ -4,6 +4,8 @@
 // checked against the input and the output: a corrupt block is an error, never a read or a
 // write out of bounds. src/protocol/snappy.ts is the TS reference.
 
+import { copyShort } from "./structured";
+
 /** Decoding failed: truncated input, bad preamble, copy before the start, length mismatch. */
 export const SNAPPY_ERROR: i32 = -1;
 
@@ -58,7 +60,7 @@ export function snappyDecode(src: usize, len: usize, dst: usize, dstLen: usize):
         }
         n = m + 1;
         if (n > sEnd - s || n > dEnd - d) return SNAPPY_ERROR;
-        memory.copy(d, s, n);
+        copyShort(d, s, n);
         s += n;
         d += n;
         continue;
@@ -88,8 +90,8 @@ export function snappyDecode(src: usize, len: usize, dst: usize, dstLen: usize):
     }
     if (offset == 0 || offset > d - dst || n > dEnd - d) return SNAPPY_ERROR;
     const from = d - offset;
-    if (offset >= n) {
-      memory.copy(d, from, n);
+    if (offset >= 16 || offset >= n) {
+      copyShort(d, from, n);
     } else if (offset >= 8) {
       // overlapping, 8 bytes at a time: each word was written before it is read
       for (let i: usize = 0; i < n; i += 8) store<u64>(d + i, load<u64>(from + i));

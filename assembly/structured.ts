@@ -173,8 +173,23 @@ export function putCopy(src: usize, len: usize): void {
     over = true;
     return;
   }
-  memory.copy(wPos, src, len);
+  copyShort(wPos, src, len);
   wPos += len;
+}
+
+/**
+ * Copies `n` bytes from `src` to `dst` (not overlapping, or `dst` at least 16 bytes past
+ * `src`), 16 bytes at a time up to 64 bytes: short copies are the common case here, and
+ * memory.copy pays a call for each. Writes (and reads) up to 15 bytes past the ends: every
+ * buffer it is used on has INPUT_PADDING bytes of slack.
+ */
+// @ts-ignore: decorator
+@inline export function copyShort(dst: usize, src: usize, n: usize): void {
+  if (n > 64) {
+    memory.copy(dst, src, n);
+    return;
+  }
+  for (let i: usize = 0; i < n; i += 16) v128.store(dst + i, v128.load(src + i));
 }
 
 // @ts-ignore: decorator
