@@ -44,7 +44,7 @@ function doubleBits(v: number): bigint {
 }
 
 /** Encodes a WriteRequest (plus `metadata` entries of field 3 when asked). */
-export function encodeWriteRequest(series: SeriesSpec[], metadata = 0): Uint8Array {
+export function encodeWriteRequest(series: SeriesSpec[], metadata = 0): Uint8Array<ArrayBuffer> {
   const w = new Writer();
   for (const s of series) {
     const ts = new Writer();
@@ -76,7 +76,7 @@ export function encodeWriteRequest(series: SeriesSpec[], metadata = 0): Uint8Arr
 }
 
 /** Compresses `input` as one snappy block. */
-export function snappyCompress(input: Uint8Array): Uint8Array {
+export function snappyCompress(input: Uint8Array): Uint8Array<ArrayBuffer> {
   const out: number[] = [];
   let n = input.length;
   do {

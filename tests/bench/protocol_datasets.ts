@@ -83,7 +83,7 @@ export function openTsdbDataset(series: number, points: number, label: string): 
 /** A stream of snappy-compressed remote_write requests, and what it holds. */
 export interface RemoteWriteStream {
   label: string;
-  requests: Uint8Array[];
+  requests: Uint8Array<ArrayBuffer>[];
   samples: number;
   bytes: number;
 }
@@ -111,7 +111,7 @@ export function remoteWriteStream(
     if (s % 3 === 1) l.push(["device", `eth${s & 3}`]);
     return l.sort((a, b) => (a[0] < b[0] ? -1 : 1));
   });
-  const requests: Uint8Array[] = [];
+  const requests: Uint8Array<ArrayBuffer>[] = [];
   let bytes = 0;
   for (let r = 0; r < rounds; r++) {
     const ms = (1_700_000_000 + r * 15) * 1000;
