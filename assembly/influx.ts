@@ -27,6 +27,7 @@ import { maxLineLen } from "./plain";
 import {
   emit,
   Esc,
+  findLf,
   fixupCount,
   guessUnit,
   intValue,
@@ -35,7 +36,6 @@ import {
   namePos,
   over,
   parseInt64,
-  putByte,
   putCopy,
   putMended,
   putTag,
@@ -87,18 +87,6 @@ export function takeStringsSkipped(): u32 {
 // @ts-ignore: decorator
 @inline function isBlank(c: u32): bool {
   return c == Char.SPACE || c == Char.TAB;
-}
-
-/** The first `\n` in [p, end), or `end`. */
-function findLf(p: usize, end: usize): usize {
-  const lf = i8x16.splat(<i8>Char.LF);
-  while (p + 16 <= end) {
-    const m = <u32>i8x16.bitmask(i8x16.eq(v128.load(p), lf));
-    if (m != 0) return p + ctz<u32>(m);
-    p += 16;
-  }
-  while (p < end && load<u8>(p) != Char.LF) p++;
-  return p;
 }
 
 const BACKSLASH_V: v128 = i8x16.splat(<i8>Char.BACKSLASH);

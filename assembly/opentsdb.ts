@@ -9,13 +9,13 @@
 // are refused whole; tags with an empty value are left out.
 
 import { bumpStaged } from "./counters";
-import { Char, COUNTER_REJECTED, Reason, REC_FIXUP, REC_OK, REC_REJECTED } from "./layout";
+import { Char, COUNTER_REJECTED, Reason, REC_FIXUP, REC_OK } from "./layout";
 import { NUM_BAD, NUM_OK, numStatus, numValue, parseValue } from "./float";
 import { maxLineLen } from "./plain";
 import {
   emit,
   Esc,
-  fixupCount,
+  findLf,
   intValue,
   markFull,
   Mend,
@@ -27,7 +27,6 @@ import {
   putTag,
   recCount,
   recordsBegin,
-  recordsRollback,
   roomForRecord,
   scratchB,
   toSeconds,
@@ -66,8 +65,7 @@ export function parseOpenTsdb(ptr: usize, len: usize, now: u32): usize {
   const end = ptr + len;
   let p = ptr;
   while (p < end) {
-    let lf = p;
-    while (lf < end && load<u8>(lf) != Char.LF) lf++;
+    const lf = findLf(p, end);
     if (lf == end) break;
     let lineEnd = lf;
     if (lineEnd > p && load<u8>(lineEnd - 1) == Char.CR) lineEnd--;

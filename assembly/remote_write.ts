@@ -31,7 +31,6 @@ import {
   over,
   putMended,
   putTag,
-  recCount,
   recordsBegin,
   roomForRecord,
   toSeconds,

@@ -91,13 +91,20 @@ export class InfluxHttp implements StatSource {
     try {
       const bytes = decodeContent(req, body.bytes, this.#limits.maxSize);
       const app = this.#head.appender();
-      const { skipped } = app.appendInflux(bytes, {
-        separator: this.#opts.separator,
-        dbTag: this.#opts.dbTag,
-        precision,
-        db,
-        final: true,
-      });
+      let skipped;
+      try {
+        ({ skipped } = app.appendInflux(bytes, {
+          separator: this.#opts.separator,
+          dbTag: this.#opts.dbTag,
+          precision,
+          db,
+          final: true,
+        }));
+      } catch (err) {
+        app.rollback();
+        if (err instanceof RangeError) throw new HttpError(400, err.message); // db too long
+        throw err;
+      }
       this.#stringsSkipped += skipped;
       const result = commitWhole(app, this.#counts, this.#rejected, peer);
       if (result.rejected > 0) {

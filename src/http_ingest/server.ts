@@ -50,11 +50,13 @@ export class HttpIngestServer implements StatSource {
       timeoutMs: opts.readTimeout,
       budget: this.#budget,
     };
-    const influx = new InfluxHttp(head, limits, opts.influx);
-    const tsdb = new OpenTsdbHttp(head, limits);
-    const rw = new RemoteWriteHttp(head, limits);
-    this.#sources = [influx, tsdb, rw];
-    for (const protocol of this.#sources as (InfluxHttp | OpenTsdbHttp | RemoteWriteHttp)[]) {
+    const protocols = [
+      new InfluxHttp(head, limits, opts.influx),
+      new OpenTsdbHttp(head, limits),
+      new RemoteWriteHttp(head, limits),
+    ];
+    this.#sources = protocols;
+    for (const protocol of protocols) {
       for (const route of protocol.routes()) this.#routes.set(route.path, route);
     }
   }

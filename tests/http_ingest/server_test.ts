@@ -49,6 +49,8 @@ Deno.test("POST /write takes gzip bodies, precision and a last line without newl
   assertEquals([...dump()], [["m.f", [[T, 1]]], ["n.f", [[T, 2]]]]);
   const bad = await call("/write?precision=weeks", post("m f=1"));
   assertEquals([bad.status, (await bad.json()).error], [400, 'invalid precision "weeks"']);
+  const longDb = await call(`/write?db=${"d".repeat(600)}`, post("m f=1"));
+  assertEquals(longDb.status, 400);
 });
 
 Deno.test("POST /write keeps the good lines and answers 400 partial write for the bad", async () => {
