@@ -23,11 +23,9 @@ import {
   REC_REJECTED,
 } from "./layout";
 import { NUM_BAD, NUM_OK, numStatus, numValue, parseValue } from "./float";
-import { maxLineLen } from "./plain";
 import {
   emit,
   Esc,
-  findLf,
   fixupCount,
   guessUnit,
   intValue,
@@ -36,11 +34,11 @@ import {
   namePos,
   over,
   parseInt64,
+  parseLines,
   putCopy,
   putMended,
   putTag,
   recCount,
-  recordsBegin,
   recordsRollback,
   roomForRecord,
   scratchA,
@@ -124,22 +122,7 @@ function scanTo(p: usize, end: usize, a: u32, b: u32, c: u32): usize {
  * consumed: up to and including the last `\n` handled.
  */
 export function parseInflux(ptr: usize, len: usize, now: u32): usize {
-  recordsBegin();
-  const end = ptr + len;
-  let p = ptr;
-  while (p < end) {
-    const lf = findLf(p, end);
-    if (lf == end) break; // a partial line: the caller carries it
-    let lineEnd = lf;
-    if (lineEnd > p && load<u8>(lineEnd - 1) == Char.CR) lineEnd--;
-    if (lf - p > maxLineLen) {
-      bumpStaged(COUNTER_REJECTED + Reason.LINE_TOO_LONG);
-    } else if (!parseLine(p, lineEnd, now)) {
-      break; // full: the line is left for the next call
-    }
-    p = lf + 1;
-  }
-  return p - ptr;
+  return parseLines(ptr, len, now, parseLine);
 }
 
 /** Refuses the line for `reason`, dropping what it wrote; returns true (the line is done). */

@@ -11,22 +11,20 @@
 import { bumpStaged } from "./counters";
 import { Char, COUNTER_REJECTED, Reason, REC_FIXUP, REC_OK } from "./layout";
 import { NUM_BAD, NUM_OK, numStatus, numValue, parseValue } from "./float";
-import { maxLineLen } from "./plain";
 import {
   emit,
   Esc,
-  findLf,
   intValue,
   markFull,
   Mend,
   namePos,
   over,
   parseInt64,
+  parseLines,
   putCopy,
   putMended,
   putTag,
   recCount,
-  recordsBegin,
   roomForRecord,
   scratchB,
   toSeconds,
@@ -61,31 +59,22 @@ const SECOND_MASK: i64 = 0x7fffffff00000000;
  * stopping early when the batch or the names region is full. Returns the bytes consumed.
  */
 export function parseOpenTsdb(ptr: usize, len: usize, now: u32): usize {
-  recordsBegin();
-  const end = ptr + len;
-  let p = ptr;
-  while (p < end) {
-    const lf = findLf(p, end);
-    if (lf == end) break;
-    let lineEnd = lf;
-    if (lineEnd > p && load<u8>(lineEnd - 1) == Char.CR) lineEnd--;
-    if (lf - p > maxLineLen) {
-      bumpStaged(COUNTER_REJECTED + Reason.LINE_TOO_LONG);
-    } else {
-      const reason = parseLine(p, lineEnd, now);
-      if (reason == FULL) break;
-      if (reason >= 0) bumpStaged(COUNTER_REJECTED + reason);
-    }
-    p = lf + 1;
-  }
-  return p - ptr;
+  return parseLines(ptr, len, now, parseLine);
 }
 
 const DONE: i32 = -1; // the line gave its record, or was blank
 const FULL: i32 = -2; // no room: the line is left for the next call
 
-/** Parses one line [p, end); returns DONE, FULL or the Reason it is refused for. */
-function parseLine(p: usize, end: usize, now: u32): i32 {
+/** Parses one line [p, end), counting it when refused; false when the batch is full. */
+function parseLine(p: usize, end: usize, now: u32): bool {
+  const reason = readLine(p, end, now);
+  if (reason == FULL) return false;
+  if (reason >= 0) bumpStaged(COUNTER_REJECTED + reason);
+  return true;
+}
+
+/** Reads one line [p, end); returns DONE, FULL or the Reason it is refused for. */
+function readLine(p: usize, end: usize, now: u32): i32 {
   p = skipBlanks(p, end);
   if (p == end) return DONE;
   // "put" then a blank

@@ -12,6 +12,7 @@
 import {
   BATCH_RECORDS,
   Char,
+  COUNTER_REJECTED,
   INPUT_PADDING,
   MAX_NAME_LEN,
   MAX_SEGMENT_LEN,
@@ -24,8 +25,10 @@ import {
   REC_STATUS,
   REC_TS,
   REC_VALUE,
+  Reason,
 } from "./layout";
-import { batch } from "./plain";
+import { batch, maxLineLen } from "./plain";
+import { bumpStaged } from "./counters";
 
 const SPACE_V: v128 = i8x16.splat(<i8>Char.SPACE);
 const SLASH_V: v128 = i8x16.splat(<i8>Char.SLASH);
@@ -101,6 +104,36 @@ export function findLf(p: usize, end: usize): usize {
   }
   while (p < end && load<u8>(p) != Char.LF) p++;
   return p;
+}
+
+/**
+ * Parses the complete lines of [ptr, ptr + len) into the batch with `parseLine(start, end,
+ * now)` (the line without its `\r\n`), which returns false when the batch filled up before the
+ * line (it is left for the next call). Lines longer than the maximum are counted and skipped.
+ * Returns the bytes consumed: up to and including the last `\n` handled.
+ */
+export function parseLines(
+  ptr: usize,
+  len: usize,
+  now: u32,
+  parseLine: (start: usize, end: usize, now: u32) => bool,
+): usize {
+  recordsBegin();
+  const end = ptr + len;
+  let p = ptr;
+  while (p < end) {
+    const lf = findLf(p, end);
+    if (lf == end) break; // a partial line: the caller carries it
+    let lineEnd = lf;
+    if (lineEnd > p && load<u8>(lineEnd - 1) == Char.CR) lineEnd--;
+    if (lf - p > maxLineLen) {
+      bumpStaged(COUNTER_REJECTED + Reason.LINE_TOO_LONG);
+    } else if (!parseLine(p, lineEnd, now)) {
+      break;
+    }
+    p = lf + 1;
+  }
+  return p - ptr;
 }
 
 /** True when one more record with a name of up to MAX_NAME_LEN bytes fits. */

@@ -8,6 +8,7 @@
 // from the unit VictoriaMetrics guesses by magnitude when there is none.
 
 import { mendPath, taggedName } from "./label_names.ts";
+import { eachLine } from "./line_block.ts";
 import { MAX_NAME_BYTES, parseValueToken, type RejectReason } from "./plaintext.ts";
 
 /** Timestamp units of the `precision` parameter, after aliases (`u`, `µ` -> `us`). */
@@ -56,7 +57,7 @@ export interface InfluxSink {
   stringSkipped?(): void;
 }
 
-const LF = 0x0a, CR = 0x0d, SPACE = 0x20, TAB = 0x09, COMMA = 0x2c, EQUALS = 0x3d;
+const CR = 0x0d, SPACE = 0x20, TAB = 0x09, COMMA = 0x2c, EQUALS = 0x3d;
 const QUOTE = 0x22, BACKSLASH = 0x5c, HASH = 0x23, MINUS = 0x2d;
 const decoder = new TextDecoder();
 const encoder = new TextEncoder();
@@ -246,12 +247,10 @@ export function parseInfluxBlock(
   sink: InfluxSink,
   maxLineLen = Infinity,
 ): number {
-  let start = 0;
-  while (true) {
-    const lf = chunk.indexOf(LF, start);
-    if (lf < 0) return start;
-    if (lf - start > maxLineLen) sink.reject("line_too_long");
-    else parseInfluxLine(chunk.subarray(start, lf), opts, sink);
-    start = lf + 1;
-  }
+  return eachLine(
+    chunk,
+    maxLineLen,
+    (line) => parseInfluxLine(line, opts, sink),
+    () => sink.reject("line_too_long"),
+  );
 }

@@ -5,6 +5,7 @@
 // otherwise, floored; 0 or none is now.
 
 import { taggedName } from "./label_names.ts";
+import { eachLine } from "./line_block.ts";
 import { parseValueToken, type RejectReason } from "./plaintext.ts";
 
 /** A point: its raw tagged name, seconds, value. */
@@ -20,7 +21,7 @@ export interface TsdbSink {
   reject(reason: RejectReason): void;
 }
 
-const LF = 0x0a, CR = 0x0d;
+const CR = 0x0d;
 const decoder = new TextDecoder();
 const encoder = new TextEncoder();
 /** 2^32: a timestamp at or above it is in milliseconds (SECOND_MASK 0x7FFFFFFF00000000). */
@@ -69,14 +70,12 @@ export function parseTsdbBlock(
   sink: TsdbSink,
   maxLineLen = Infinity,
 ): number {
-  let start = 0;
-  while (true) {
-    const lf = chunk.indexOf(LF, start);
-    if (lf < 0) return start;
-    if (lf - start > maxLineLen) sink.reject("line_too_long");
-    else parseTsdbLine(chunk.subarray(start, lf), now, sink);
-    start = lf + 1;
-  }
+  return eachLine(
+    chunk,
+    maxLineLen,
+    (line) => parseTsdbLine(line, now, sink),
+    () => sink.reject("line_too_long"),
+  );
 }
 
 /** One refused data point of an `/api/put` body, as OpenTSDB's `details` lists them. */

@@ -41,3 +41,22 @@ export function peakRssMiB(pid: number): number {
 export async function report(line: string): Promise<void> {
   await Deno.stdout.write(new TextEncoder().encode(line + "\n"));
 }
+
+/**
+ * The environment of a daemon under an ingest benchmark: cache only (only ingest is measured),
+ * room for `maxPoints`, the listeners it does not use off, plus `extra`.
+ */
+export function ingestBenchEnv(
+  maxPoints: number,
+  extra: Record<string, string> = {},
+): Record<string, string> {
+  return {
+    CARBONADO_WHISPER_ENABLED: "false",
+    CARBONADO_CACHE_MAX_SIZE: String(maxPoints),
+    CARBONADO_UDP_ENABLED: "false",
+    CARBONADO_PICKLE_ENABLED: "false",
+    CARBONADO_CARBONLINK_ENABLED: "false",
+    CARBONADO_CARBONSERVER_ENABLED: "false",
+    ...extra,
+  };
+}

@@ -12,7 +12,14 @@
 import { parseArgs } from "node:util";
 import { fetchText, promValue, startDaemon } from "../_util/daemon.ts";
 import { startVictoria, victoriaInstalled } from "../_util/victoria.ts";
-import { cpuSeconds, peakRssMiB, report, sendSlices, splitLines } from "./e2e_util.ts";
+import {
+  cpuSeconds,
+  ingestBenchEnv,
+  peakRssMiB,
+  report,
+  sendSlices,
+  splitLines,
+} from "./e2e_util.ts";
 import { influxDataset } from "./protocol_datasets.ts";
 
 const { values } = parseArgs({
@@ -64,15 +71,7 @@ for (let run = 0; run < Number(values.runs); run++) {
   const dataDir = await Deno.makeTempDir();
   const daemon = await startDaemon({
     dataDir,
-    env: {
-      CARBONADO_WHISPER_ENABLED: "false",
-      CARBONADO_CACHE_MAX_SIZE: String(points * 3),
-      CARBONADO_INFLUX_ENABLED: "true",
-      CARBONADO_UDP_ENABLED: "false",
-      CARBONADO_PICKLE_ENABLED: "false",
-      CARBONADO_CARBONLINK_ENABLED: "false",
-      CARBONADO_CARBONSERVER_ENABLED: "false",
-    },
+    env: ingestBenchEnv(points * 3, { CARBONADO_INFLUX_ENABLED: "true" }),
   });
   const ours = await measure(daemon.port("influx"), daemon.child.pid, async () =>
     promValue(

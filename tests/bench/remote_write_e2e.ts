@@ -10,7 +10,7 @@
 
 import { parseArgs } from "node:util";
 import { fetchText, promValue, startDaemon } from "../_util/daemon.ts";
-import { cpuSeconds, peakRssMiB, report } from "./e2e_util.ts";
+import { cpuSeconds, ingestBenchEnv, peakRssMiB, report } from "./e2e_util.ts";
 import { remoteWriteStream } from "./protocol_datasets.ts";
 
 const { values } = parseArgs({
@@ -43,14 +43,7 @@ for (let run = 0; run < Number(values.runs); run++) {
   const dataDir = await Deno.makeTempDir();
   const daemon = await startDaemon({
     dataDir,
-    env: {
-      CARBONADO_WHISPER_ENABLED: "false",
-      CARBONADO_CACHE_MAX_SIZE: String(stream.samples * 2),
-      CARBONADO_UDP_ENABLED: "false",
-      CARBONADO_PICKLE_ENABLED: "false",
-      CARBONADO_CARBONLINK_ENABLED: "false",
-      CARBONADO_CARBONSERVER_ENABLED: "false",
-    },
+    env: ingestBenchEnv(stream.samples * 2),
   });
   const url = `http://${daemon.listeners["http-ingest"]}/api/v1/write`;
   const metrics = `http://${daemon.listeners.prometheus}/metrics`;
