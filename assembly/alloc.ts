@@ -72,6 +72,28 @@ export function alloc(size: usize): usize {
   return head;
 }
 
+/** The capacity of the block the last grow() returned. */
+export let grownCap: usize = 0;
+
+/**
+ * Grows a buffer of `cap` bytes at `ptr` (0 for none), whose first `used` bytes are kept, to
+ * hold at least `need` bytes: its capacity doubles (to at least `min`) until it does. Returns
+ * the new block, its capacity in grownCap, the old block freed; 0 when memory cannot grow (the
+ * old block stays).
+ */
+export function grow(ptr: usize, cap: usize, used: usize, need: usize, min: usize): usize {
+  let next = max<usize>(cap << 1, min);
+  while (next < need) next <<= 1;
+  const p = alloc(next);
+  if (p == 0) return 0;
+  if (ptr != 0) {
+    memory.copy(p, ptr, used);
+    free(ptr, cap);
+  }
+  grownCap = next;
+  return p;
+}
+
 /** Returns a block obtained from alloc(size) to its free list. */
 export function free(ptr: usize, size: usize): void {
   const c = classOf(size);

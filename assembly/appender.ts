@@ -5,8 +5,8 @@
 // created. Counts live in the staged counters region until commit(), so a rolled-back batch
 // leaves no trace anywhere.
 
-import { alloc, free } from "./alloc";
-import { bump, bumpStaged, clearStaged, foldStaged } from "./counters";
+import { alloc, grow, grownCap } from "./alloc";
+import { bump, bumpStaged, clearStaged, foldStaged, staged } from "./counters";
 import {
   COUNTER_ACCEPTED,
   COUNTER_OVERFLOW,
@@ -18,6 +18,7 @@ import {
   PEND_TS,
   PEND_VALUE,
   Reason,
+  REASON_COUNT,
   REC_HASH,
   REC_NAME,
   REC_NAME_LEN,
@@ -48,9 +49,23 @@ export let pending: usize = 0;
 export let pendingLen: u32 = 0;
 let pendingCap: u32 = 0;
 /** Series the open batch created: u32 pointers. */
-let createdList: usize = 0;
-let createdLen: u32 = 0;
+export let createdList: usize = 0;
+export let createdLen: u32 = 0;
 let createdCap: u32 = 0;
+
+/**
+ * Direct mode, for a batch that is committed right after it is staged and logged nowhere (the
+ * plaintext hot path without a write-ahead log): stage() applies admitted points at once
+ * instead of listing them, saving the second pass. Such a batch cannot be rolled back.
+ */
+let direct = false;
+/** Points stage() applied in direct mode, reported by the next commit(). */
+let directAccepted: u32 = 0;
+
+/** Turns direct mode on or off (see `direct`). */
+export function setDirect(on: bool): void {
+  direct = on;
+}
 
 /** Empties the batch and allocates its first regions (init()). */
 export function batchInit(): void {
@@ -60,31 +75,29 @@ export function batchInit(): void {
   createdCap = 1024;
   createdList = alloc(<usize>createdCap << 2);
   createdLen = 0;
+  direct = false;
+  directAccepted = 0;
   clearStaged();
 }
 
 /** Doubles the pending region; false when memory cannot grow. */
 function growPending(): bool {
-  const cap = pendingCap << 1;
-  const ptr = alloc(<usize>cap * PEND_SIZE);
+  const bytes = <usize>pendingLen * PEND_SIZE;
+  const ptr = grow(pending, <usize>pendingCap * PEND_SIZE, bytes, bytes + PEND_SIZE, 0);
   if (ptr == 0) return false;
-  memory.copy(ptr, pending, <usize>pendingLen * PEND_SIZE);
-  free(pending, <usize>pendingCap * PEND_SIZE);
   pending = ptr;
-  pendingCap = cap;
+  pendingCap = <u32>(grownCap / PEND_SIZE);
   return true;
 }
 
 /** Remembers a series the batch created; false when memory cannot grow. */
 function noteCreated(series: usize): bool {
   if (createdLen == createdCap) {
-    const cap = createdCap << 1;
-    const ptr = alloc(<usize>cap << 2);
+    const bytes = <usize>createdLen << 2;
+    const ptr = grow(createdList, <usize>createdCap << 2, bytes, bytes + 4, 0);
     if (ptr == 0) return false;
-    memory.copy(ptr, createdList, <usize>createdLen << 2);
-    free(createdList, <usize>createdCap << 2);
     createdList = ptr;
-    createdCap = cap;
+    createdCap = <u32>(grownCap >> 2);
   }
   store<u32>(createdList + (<usize>createdLen << 2), <u32>series);
   createdLen++;
@@ -132,6 +145,15 @@ export function stage(batch: usize, count: i32): void {
       bumpStaged(COUNTER_REJECTED + Reason.SERIES_FAILED);
       continue;
     }
+    if (direct) {
+      if (appendPoint(series, load<u32>(rec, REC_TS), load<f64>(rec, REC_VALUE))) {
+        directAccepted++;
+        left--;
+      } else {
+        bumpStaged(COUNTER_OVERFLOW);
+      }
+      continue;
+    }
     if (pendingLen == pendingCap && !growPending()) {
       bumpStaged(COUNTER_OVERFLOW);
       continue;
@@ -145,9 +167,21 @@ export function stage(batch: usize, count: i32): void {
   }
 }
 
+/** What the last commit() refused (any reason) and dropped for lack of room. */
+export let lastRejected: u32 = 0;
+export let lastOverflow: u32 = 0;
+
+/** Lines and points the open batch refused so far, any reason. */
+export function stagedRejected(): u32 {
+  let n: u64 = 0;
+  for (let r = 0; r < REASON_COUNT; r++) n += load<u64>(staged + (<usize>(COUNTER_REJECTED + r) << 3));
+  return <u32>n;
+}
+
 /** Applies the pending points to the cache and folds in the batch's counters; returns them. */
 export function commit(): u32 {
-  let accepted: u32 = 0;
+  let accepted: u32 = directAccepted;
+  directAccepted = 0;
   let lost: u32 = 0;
   const end = pending + <usize>pendingLen * PEND_SIZE;
   for (let p = pending; p < end; p += PEND_SIZE) {
@@ -161,9 +195,11 @@ export function commit(): u32 {
   for (let i: u32 = 0; i < createdLen; i++) {
     noteNewSeries(<usize>load<u32>(createdList + (<usize>i << 2)));
   }
+  bumpStaged(COUNTER_OVERFLOW, lost);
+  lastOverflow = <u32>load<u64>(staged + (<usize>COUNTER_OVERFLOW << 3));
+  lastRejected = stagedRejected();
   foldStaged();
   bump(COUNTER_ACCEPTED, accepted);
-  bump(COUNTER_OVERFLOW, lost);
   pendingLen = 0;
   createdLen = 0;
   syncGauges();
@@ -179,4 +215,21 @@ export function rollback(): void {
   createdLen = 0;
   clearStaged();
   syncGauges();
+}
+
+/**
+ * Drops the open batch because it could not be logged: its admitted points are counted as
+ * rejected for `reason`, its other counts are kept; returns the points dropped.
+ */
+export function abandon(reason: i32): u32 {
+  const dropped = pendingLen;
+  for (let i: u32 = 0; i < createdLen; i++) {
+    deleteSeries(<usize>load<u32>(createdList + (<usize>i << 2)));
+  }
+  pendingLen = 0;
+  createdLen = 0;
+  bumpStaged(COUNTER_REJECTED + reason, dropped);
+  foldStaged();
+  syncGauges();
+  return dropped;
 }

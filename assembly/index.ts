@@ -4,6 +4,7 @@ import { alloc, free, heapInit } from "./alloc";
 import { bumpStaged, clearCounters, counters, staged } from "./counters";
 import {
   BATCH_RECORDS,
+  COUNTER_OVERFLOW,
   COUNTER_REJECTED,
   COUNTER_TAGS_INVALID,
   INPUT_PADDING,
@@ -33,12 +34,37 @@ import {
 import { fnv1a32, hashRecords } from "./fnv";
 import { simpleName } from "./structured";
 import { canon, canonLen, tagsInit } from "./tags";
+import { crc32c as crc, crcInit } from "./crc32c";
+import { checkpointBegin as cpBegin, checkpointNext as cpNext, cpDropped, encodeBatch, walOut } from "./wal_encode";
 import {
+  damage,
+  damageCount,
+  droppedPoints,
+  goodEnd,
+  collected,
+  collectedLen,
+  replayBegin as rBegin,
+  scanBegin as sBegin,
+  replayChunk as rChunk,
+  replayedPoints,
+  replayedSeries,
+  replayFinish as rFinish,
+  segmentBegin as segBegin,
+  torn,
+  unknownRecords,
+  unknownRefs,
+} from "./wal_replay";
+import {
+  abandon as abandonBatch,
   batchInit,
   commit as commitBatch,
   pendingLen,
   rollback as rollbackBatch,
+  lastOverflow,
+  lastRejected,
+  setDirect as setDirectMode,
   stage,
+  stagedRejected as stagedRejectedNow,
 } from "./appender";
 import {
   collectGarbage as collectSeries,
@@ -92,6 +118,7 @@ export {
   SNAP_MIN_TS,
   SNAP_SERIES,
   SNAP_SIZE,
+  WAL_PAGE_SIZE,
 } from "./layout";
 
 // Influx line protocol, OpenTSDB and remote_write: their own file.
@@ -110,6 +137,7 @@ export function init(maxPoints: u32, maxLineLen: u32): void {
   setMaxLineLen(maxLineLen);
   tableInit(maxPoints);
   batchInit();
+  crcInit();
   batchStaged = true;
 }
 
@@ -173,6 +201,31 @@ export function stageBatch(): void {
   batchStaged = true;
 }
 
+/** Direct mode on (1) or off (0): stage() applies at once; the batch must be committed next. */
+export function setDirect(on: i32): void {
+  setDirectMode(on != 0);
+}
+
+/** Lines and points the open batch refused so far, any reason. */
+export function stagedRejected(): u32 {
+  return stagedRejectedNow();
+}
+
+/** Points the open batch dropped for lack of room so far. */
+export function stagedOverflow(): u32 {
+  return <u32>load<u64>(staged + (<usize>COUNTER_OVERFLOW << 3));
+}
+
+/** What the last commit() refused, any reason. */
+export function committedRejected(): u32 {
+  return lastRejected;
+}
+
+/** What the last commit() dropped for lack of room. */
+export function committedOverflow(): u32 {
+  return lastOverflow;
+}
+
 /** Points admitted into the open batch so far. */
 export function pendingPoints(): u32 {
   return pendingLen;
@@ -186,6 +239,11 @@ export function commit(): u32 {
 /** Drops the open batch: no point, series or count of it remains. */
 export function rollback(): void {
   rollbackBatch();
+}
+
+/** Drops the open batch as not logged (its points counted under `reason`); returns them. */
+export function abandon(reason: i32): u32 {
+  return abandonBatch(reason);
 }
 
 /** Counts points or lines the JS side refused itself, in the open batch. */
@@ -286,4 +344,100 @@ export function takeNewSeries(): i32 {
  */
 export function snapshot(strategy: i32): i32 {
   return snapshotSeries(strategy);
+}
+
+/** CRC-32C of `len` bytes at `ptr` (the WAL's fragment checksum). */
+export function crc32c(ptr: usize, len: u32): u32 {
+  return crc(ptr, len);
+}
+
+/**
+ * Encodes the open batch as WAL records framed for segment offset `segOff`; returns the bytes
+ * at walOutPtr(), 0 for nothing to log, -1 when they do not fit before `segSize`, -2 when
+ * memory cannot grow.
+ */
+export function walEncode(segOff: u32, segSize: u32): i32 {
+  return encodeBatch(segOff, segSize);
+}
+
+/** Framed WAL bytes of the last walEncode() or checkpointNext(). */
+export function walOutPtr(): usize {
+  return walOut;
+}
+
+/** Starts a checkpoint of the cache: at most `budgetMiB` MiB of samples. */
+export function checkpointBegin(budgetMiB: u32): void {
+  cpBegin(<u64>budgetMiB << 20);
+}
+
+/** The next framed part of the checkpoint at walOutPtr(); 0 when done, -2 when out of memory. */
+export function checkpointNext(): i32 {
+  return cpNext();
+}
+
+/** Points the checkpoint left out for its byte budget. */
+export function checkpointDropped(): f64 {
+  return <f64>cpDropped;
+}
+
+/** Starts a replay; false when memory cannot grow. */
+export function replayBegin(): bool {
+  return rBegin();
+}
+
+/** Starts reading one segment file. */
+export function segmentBegin(): void {
+  segBegin();
+}
+
+/** Reads a chunk of the segment: bytes [ptr, ptr + len) from file offset `fileOff`. */
+export function replayChunk(ptr: usize, len: u32, fileOff: f64): bool {
+  return rChunk(ptr, len, <u64>fileOff);
+}
+
+/** File offset just past the segment's last complete record. */
+export function segmentGoodEnd(): f64 {
+  return <f64>goodEnd;
+}
+
+/** 1 when the segment ended inside a fragment or a record. */
+export function segmentTorn(): i32 {
+  return torn ? 1 : 0;
+}
+
+/** Damaged places in the segment (their file offsets as u64 at damagePtr(), up to 64). */
+export function damageFound(): u32 {
+  return damageCount;
+}
+
+export function damagePtr(): usize {
+  return damage;
+}
+
+/** Replay totals: points, series, samples of unknown series, points dropped, unknown records. */
+export function replayTotal(which: i32): f64 {
+  if (which == 0) return <f64>replayedPoints;
+  if (which == 1) return <f64>replayedSeries;
+  if (which == 2) return <f64>unknownRefs;
+  if (which == 3) return <f64>droppedPoints;
+  return <f64>unknownRecords;
+}
+
+/** Ends a replay and frees its reference map. */
+export function replayFinish(): void {
+  rFinish();
+}
+
+/** Starts reading the log as a reader: chunks list their records instead of applying them. */
+export function scanBegin(): void {
+  sBegin();
+}
+
+/** Records listed by the last replayChunk() in scan mode: u32 length, u64 end offset, bytes. */
+export function collectedPtr(): usize {
+  return collected;
+}
+
+export function collectedBytes(): u32 {
+  return <u32>collectedLen;
 }

@@ -48,9 +48,10 @@ export const enum Reason {
   LINE_TOO_LONG = 5,
   TRUNCATED = 6,
   SERIES_FAILED = 7, // the series is marked FLAG_FAILED (its file cannot be written, ever)
-  BAD_UTF8 = 8, // the name is not well-formed UTF-8 (carbon cannot decode it either)
+  WAL_WRITE = 8, // the batch could not be written to the write-ahead log
+  BAD_UTF8 = 9, // the name is not well-formed UTF-8 (carbon cannot decode it either)
 }
-export const REASON_COUNT: i32 = 9;
+export const REASON_COUNT: i32 = 10;
 
 // Counters: u64 slots in one region. Totals only grow; gauges go up and down. A second region
 // of the same layout holds the open batch's totals until commit() folds them in.
@@ -139,3 +140,13 @@ export const MAX_SEGMENT_LEN: i32 = 251;
 
 /** Bytes of slack after every input buffer: vector loads may read up to 16 bytes past the end. */
 export const INPUT_PADDING: i32 = 64;
+
+// Write-ahead log (Prometheus' wlog and record formats; docs/wal.md).
+export const WAL_PAGE_SIZE: usize = 32768;
+export const WAL_HEADER_SIZE: usize = 7; // type u8, length u16 BE, CRC-32C u32 BE
+export const WAL_FRAG_FULL: u32 = 1;
+export const WAL_FRAG_FIRST: u32 = 2;
+export const WAL_FRAG_MIDDLE: u32 = 3;
+export const WAL_FRAG_LAST: u32 = 4;
+export const WAL_REC_SERIES: u32 = 1;
+export const WAL_REC_SAMPLES: u32 = 2;

@@ -280,6 +280,17 @@ export function takeNewSeries(): i32 {
   return n > NEW_SERIES_CAP ? -1 : n;
 }
 
+/** Slots in shard `s`'s index (walk them with slotSeries()). */
+export function shardCapacity(s: u32): u32 {
+  return load<u32>(shards + <usize>s * SHARD_SIZE, SHARD_CAP_MASK) + 1;
+}
+
+/** The series in slot `i` of shard `s`, or 0. */
+export function slotSeries(s: u32, i: u32): usize {
+  const slots = <usize>load<u32>(shards + <usize>s * SHARD_SIZE, SHARD_SLOTS);
+  return <usize>load<u32>(slots + (<usize>i << 3), 4);
+}
+
 /** Removes an empty series from its shard (backward-shift deletion) and frees it. */
 export function deleteSeries(rec: usize): void {
   const hash = load<u32>(rec, SER_HASH);

@@ -1,6 +1,7 @@
 // Wiring: builds every component from the config, and holds the start order and the stop order
 // in one readable place.
 
+import { resolve, sep } from "node:path";
 import type { Config } from "./config/config.ts";
 import { CarbonlinkServer } from "./api/carbonlink.ts";
 import { CarbonServer } from "./api/carbonserver.ts";
@@ -21,7 +22,9 @@ import { HttpIngestServer } from "./http_ingest/server.ts";
 import { PrometheusServer } from "./stats/prometheus.ts";
 import type { StatSource } from "./stats/sample.ts";
 import { SelfMetrics } from "./stats/self_metrics.ts";
-import { Head } from "./appender/head.ts";
+import { Head, type HeadWal } from "./appender/head.ts";
+import { loadAssets } from "./ui/assets.ts";
+import { UiServer } from "./ui/ui_server.ts";
 import { isTagged, TagDb } from "./tags/tag_db.ts";
 import { TagDbSender } from "./tags/tagdb_sender.ts";
 import { tagFileName, taggedNameOfFile } from "./storage/metric_path.ts";
@@ -48,6 +51,8 @@ export class App {
   readonly prometheus?: PrometheusServer;
   readonly carbonserver?: CarbonServer;
   readonly selfMetrics: SelfMetrics;
+  /** The write-ahead log and its replay, when `[wal] enabled`. */
+  readonly wal?: HeadWal;
   /** Names and values for the query side: files and cache together. */
   readonly store: MetricStore;
   readonly stats: StatSource[] = [];
@@ -55,12 +60,27 @@ export class App {
   readonly tags: TagDb;
   /** `[tags] enabled`: posts new tagged series to an external TagDB. */
   readonly tagdbSender?: TagDbSender;
+  /** With a sender: new tagged series in the cache are taken in every second, not only at queries. */
+  #tagSync?: ReturnType<typeof setInterval>;
+  /** Every warning given at start (config keys ignored, ...), shown on the status page. */
+  readonly warnings: string[];
+  /** The status page and metric browser, on the carbonserver listener. */
+  readonly ui?: UiServer;
 
-  private constructor(config: Config, head: Head, hostname: string, rules: RuleFiles) {
+  private constructor(
+    config: Config,
+    head: Head,
+    rules: RuleFiles,
+    opts: { hostname: string; warnings: readonly string[]; wal?: HeadWal },
+  ) {
     this.config = config;
     this.head = head;
+    this.wal = opts.wal;
+    this.warnings = [...opts.warnings];
+    const wal = opts.wal;
     const cache = head.drain;
     this.stats.push(new CacheStats(cache, config.cache.maxSize));
+    if (wal) this.stats.push(wal.wal, wal.replay);
     const glob: GlobOptions = {
       maxGlobs: config.carbonserver.maxGlobs,
       failOnMaxGlobs: config.carbonserver.failOnMaxGlobs,
@@ -149,8 +169,22 @@ export class App {
       this.stats.push(this.persister);
     }
     if (config.carbonserver.enabled) {
-      this.carbonserver = new CarbonServer(this.store, config.carbonserver);
-      this.stats.push(this.carbonserver);
+      const assets = loadAssets();
+      for (const warning of assets.warnings) log.warn(warning);
+      this.warnings.push(...assets.warnings);
+      const ui = this.ui = new UiServer({
+        config,
+        warnings: this.warnings,
+        sources: this.stats,
+        store: this.store,
+        files: assets.files,
+        hostname: opts.hostname,
+      });
+      this.carbonserver = new CarbonServer(this.store, {
+        ...config.carbonserver,
+        ui: (req, url) => ui.handle(req, url),
+      });
+      this.stats.push(this.carbonserver, ui);
     }
     if (config.prometheus.enabled) {
       this.prometheus = new PrometheusServer(config.prometheus, this.stats);
@@ -160,7 +194,7 @@ export class App {
         graphPrefix: config.common.graphPrefix,
         interval: config.common.metricInterval,
         endpoint: config.common.metricEndpoint,
-        hostname,
+        hostname: opts.hostname,
       },
       this.stats,
       head,
@@ -207,22 +241,38 @@ export class App {
   }
 
   /**
-   * Loads the wasm cache and builds the components (nothing listens yet). Throws on a bad
+   * Loads the wasm cache and builds the components (nothing listens yet). `warnings` are those
+   * already given (by the config loader), kept for the status page. Throws on a bad
    * storage-schemas.conf or storage-aggregation.conf.
    */
-  static async create(config: Config, hostname = Deno.hostname()): Promise<App> {
+  static async create(
+    config: Config,
+    opts: { hostname?: string; warnings?: readonly string[] } = {},
+  ): Promise<App> {
     const rules = readRuleFiles(config.whisper.schemasFile, config.whisper.aggregationFile);
     const head = await Head.load({
       maxPoints: config.cache.maxSize,
       maxLineLen: config.tcp.maxLineSize,
     });
-    return new App(config, head, hostname, rules);
+    let wal: HeadWal | undefined;
+    if (config.wal.enabled) {
+      checkWalDir(config.wal.dir, config.whisper.dataDir);
+      wal = head.openWal(config.wal); // replays before any receiver exists
+    }
+    return new App(config, head, rules, {
+      hostname: opts.hostname ?? Deno.hostname(),
+      warnings: opts.warnings ?? [],
+      wal,
+    });
   }
 
   /** Starts writing and listening; returns every listener's bound address by name. */
   start(): Record<string, string> {
     this.head.start();
-    this.tagdbSender?.start();
+    if (this.tagdbSender) {
+      this.tagdbSender.start();
+      this.#tagSync = setInterval(() => this.store.tagDb(), 1000);
+    }
     this.tags.start();
     this.index?.start();
     this.persister?.start();
@@ -263,12 +313,15 @@ export class App {
 
   /**
    * Stops accepting and closes connections, writes the whole cache to Whisper within
-   * `[common] shutdown-timeout`, stops the writers, then the HTTP listener.
+   * `[common] shutdown-timeout` (unless `[wal] flush-on-stop = false`), stops the writers,
+   * checkpoints and closes the log, then the HTTP listeners.
    */
   async stop(): Promise<void> {
     await Promise.all([...this.receivers.values()].map((r) => r.stop()));
     await this.selfMetrics.stop();
-    if (this.persister) {
+    const flush = !this.wal || this.config.wal.flushOnStop;
+    if (this.persister && !flush) await this.persister.stop();
+    if (this.persister && flush) {
       const flushed = await this.persister.flush(this.config.common.shutdownTimeout);
       if (!flushed) {
         const c = this.head.drain.counters();
@@ -278,8 +331,11 @@ export class App {
       }
       await this.persister.stop();
     }
+    // a checkpoint when the cache was written out, or when the next start is to replay it
+    this.head.closeWal(!flush);
     await this.index?.stop();
     this.tags.stop();
+    clearInterval(this.#tagSync);
     await this.tagdbSender?.stop();
     await this.carbonserver?.stop();
     await this.prometheus?.stop();
@@ -298,6 +354,17 @@ function checkInfluxOptions(opts: { separator: string; dbTag: string }): void {
   }
   if (bytes(opts.dbTag) > 128) {
     throw new RangeError(`Invalid influx.db-tag: "${opts.dbTag}" is longer than 128 bytes`);
+  }
+}
+
+/** Refuses a log directory inside the whisper tree, which graphite-web and whisper tools walk. */
+function checkWalDir(walDir: string, dataDir: string): void {
+  const wal = resolve(walDir);
+  const data = resolve(dataDir);
+  if (wal === data || wal.startsWith(data + sep)) {
+    throw new RangeError(
+      `Invalid wal.dir: "${walDir}" is inside whisper.data-dir "${dataDir}"; put it beside`,
+    );
   }
 }
 

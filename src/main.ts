@@ -25,7 +25,7 @@ async function main(): Promise<number> {
     const { config, warnings } = await loadConfig({ file: args.configFile });
     configureLoggers(config.logging);
     for (const warning of warnings) log.warn(warning);
-    app = await App.create(config);
+    app = await App.create(config, { warnings });
   } catch (err) {
     log.error("cannot start", { err });
     return 1;

@@ -29,6 +29,8 @@ export interface CarbonServerOptions {
   maxMetricsGlobbed: number;
   /** go-carbon's max-metrics-rendered: most series one render may return. */
   maxMetricsRendered: number;
+  /** Answers the paths the API does not know (the status page, src/ui/); null gives the 404. */
+  ui?: (req: Request, url: URL) => Response | null;
 }
 
 /** go-carbon's consolidationFunc names (go-whisper's AggregationMethod.String()). */
@@ -123,7 +125,7 @@ export class CarbonServer implements StatSource {
           this.#requests.info++;
           return this.#info(params);
         default:
-          return text(404, "404 page not found");
+          return this.#opts.ui?.(req, url) ?? text(404, "404 page not found");
       }
     } catch (err) {
       this.#errors++;

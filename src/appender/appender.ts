@@ -37,6 +37,11 @@ export interface Appender {
    * carry into the next chunk. The bytes are copied: the caller may reuse its buffer at once.
    */
   appendPlain(bytes: Uint8Array): number;
+  /**
+   * appendPlain() then commit() in one step: the plaintext hot path. With nothing appended
+   * before and no log, the points are applied in the same pass that parses them.
+   */
+  commitPlain(bytes: Uint8Array): CommitResult & { consumed: number };
   /** Adds points given as values (structured protocols); names are checked as plaintext's. */
   appendPoints(
     names: readonly string[],

@@ -80,6 +80,16 @@ export interface Config {
     tagdbTimeout: number;
     maxQueueSize: number;
   };
+  wal: {
+    enabled: boolean;
+    dir: string;
+    syncInterval: number;
+    segmentSize: number;
+    maxSize: number;
+    flushOnStop: boolean;
+    checkpointInterval: number;
+    checkpointSize: number;
+  };
   logging: LoggingConfig[];
 }
 

@@ -570,6 +570,75 @@ export const SCHEMA: readonly KeySpec[] = [
   other("dump.path", { kind: "string", default: "/var/lib/graphite/dump/", doc: "Dump directory" }),
   other("dump.restore-per-second", { kind: "int", default: 0, doc: "Restore rate" }),
 
+  // [wal] (carbonado only: go-carbon and Graphite's carbon keep the cache in memory alone)
+  field("wal.enabled", {
+    field: "enabled",
+    kind: "bool",
+    default: true,
+    carbonadoOnly: true,
+    doc: "Write every accepted point to a write-ahead log before the cache: a crash or kill -9 " +
+      "loses nothing that was counted as received",
+  }),
+  field("wal.dir", {
+    field: "dir",
+    kind: "path",
+    default: "./wal",
+    carbonadoOnly: true,
+    doc: "Directory of the log's segments and checkpoints; beside, never inside, whisper.data-dir",
+  }),
+  field("wal.sync-interval", {
+    field: "syncInterval",
+    kind: "duration",
+    default: 1000,
+    min: 0,
+    carbonadoOnly: true,
+    doc: 'fsync of the live segment at this interval; "0s" fsyncs each commit before it is ' +
+      "acknowledged (bounds what a power loss can take)",
+  }),
+  field("wal.segment-size", {
+    field: "segmentSize",
+    kind: "size",
+    unit: "bytes",
+    default: 128 * 2 ** 20,
+    min: 64 * 1024,
+    carbonadoOnly: true,
+    doc: "Largest segment file, a multiple of 32 KiB (Prometheus: 128 MiB)",
+  }),
+  field("wal.max-size", {
+    field: "maxSize",
+    kind: "size",
+    unit: "bytes",
+    default: 4 * 2 ** 30,
+    min: 1 * 2 ** 20,
+    carbonadoOnly: true,
+    doc:
+      "Cap on the directory: past it the oldest data is dropped from the log, counted and logged",
+  }),
+  field("wal.flush-on-stop", {
+    field: "flushOnStop",
+    kind: "bool",
+    default: true,
+    carbonadoOnly: true,
+    doc: "On SIGTERM write the cache to whisper first; false stops fast and the next start replays",
+  }),
+  field("wal.checkpoint-interval", {
+    field: "checkpointInterval",
+    kind: "duration",
+    default: 5 * 60_000,
+    min: 1000,
+    carbonadoOnly: true,
+    doc: "Checkpoint the cache (and delete the segments it covers) at least this often",
+  }),
+  field("wal.checkpoint-size", {
+    field: "checkpointSize",
+    kind: "size",
+    unit: "bytes",
+    default: 256 * 2 ** 20,
+    min: 64 * 1024,
+    carbonadoOnly: true,
+    doc: "Checkpoint as well once this many bytes were logged since the last checkpoint",
+  }),
+
   // [pprof]
   other("pprof.listen", { kind: "listen", default: "127.0.0.1:7007", doc: "Go profiler" }),
   other("pprof.enabled", { kind: "bool", default: false, doc: "Go profiler" }),

@@ -16,6 +16,8 @@ export class WriteoutQueue implements StatSource {
   #strategy: WriteStrategy;
   #now: () => number;
   #series: Uint32Array = new Uint32Array(0);
+  /** `#oldestFrom[i]`: the oldest point timestamp of series i and every series after it. */
+  #oldestFrom: Uint32Array = new Uint32Array(0);
   #pos = 0;
   #lastRebuild = -Infinity;
   #rebuilds = 0;
@@ -43,6 +45,11 @@ export class WriteoutQueue implements StatSource {
     return this.#series.length - this.#pos;
   }
 
+  /** Timestamp (epoch seconds) of the oldest point of the series left in the queue; 0 if none. */
+  get oldestTimestamp(): number {
+    return this.#pos < this.#oldestFrom.length ? this.#oldestFrom[this.#pos] : 0;
+  }
+
   /** Milliseconds until a drained queue may be rebuilt (0: now). */
   msUntilRebuild(): number {
     return Math.max(0, this.#lastRebuild + REBUILD_INTERVAL_MS - this.#now());
@@ -50,7 +57,10 @@ export class WriteoutQueue implements StatSource {
 
   #rebuild(): void {
     const start = this.#now();
-    this.#series = this.#cache.snapshot(this.#strategy).series;
+    const { series, oldest } = this.#cache.snapshot(this.#strategy);
+    for (let i = oldest.length - 2; i >= 0; i--) oldest[i] = Math.min(oldest[i], oldest[i + 1]);
+    this.#series = series;
+    this.#oldestFrom = oldest;
     this.#pos = 0;
     this.#lastRebuild = this.#now();
     this.#rebuilds++;
@@ -76,6 +86,14 @@ export class WriteoutQueue implements StatSource {
       help: "Series left in the writeout queue before the next rebuild.",
       type: "gauge",
       value: this.length,
+    });
+    send({
+      name: "carbonado_writeout_queue_oldest_point_timestamp_seconds",
+      help: "Timestamp of the oldest point of the series left in the writeout queue (as of its " +
+        "last rebuild), 0 when the queue is empty: its age is how far writing lags.",
+      type: "gauge",
+      value: this.oldestTimestamp,
+      carbon: "cache.queueOldestPoint",
     });
   }
 }

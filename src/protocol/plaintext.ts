@@ -15,8 +15,10 @@ export const REJECT_REASONS = [
   "bad_timestamp",
   "line_too_long",
   "truncated",
-  // not from the parser: the series is marked as failing for good (its points are refused)
+  // not from the parser: the series is marked as failing for good (its points are refused),
+  // and the batch could not be written to the write-ahead log
   "series_failed",
+  "wal_write",
   "bad_utf8",
 ] as const;
 

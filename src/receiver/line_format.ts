@@ -2,17 +2,20 @@
 // Graphite plaintext, Influx line protocol and OpenTSDB telnet lines share the carrying of
 // partial lines and the skipping of long ones (PlainStream) and differ only here.
 
-import type { Appender } from "../appender/appender.ts";
+import type { Appender, CommitResult } from "../appender/appender.ts";
 import type { StatSend } from "../stats/sample.ts";
 import type { InfluxParseOptions } from "../wasm/structured.ts";
+
+/** What committing a chunk of lines came to, and the bytes of it consumed. */
+export type ChunkResult = CommitResult & { consumed: number };
 
 /** A line protocol as the receivers see it. */
 export interface LineFormat {
   /**
-   * Appends the complete lines of `bytes` (every line when `final`: the last needs no `\n`);
-   * returns the bytes consumed.
+   * Appends the complete lines of `bytes` (every line when `final`: the last needs no `\n`)
+   * and commits them; returns what the batch came to and the bytes consumed.
    */
-  append(app: Appender, bytes: Uint8Array, final: boolean): number;
+  commit(app: Appender, bytes: Uint8Array, final: boolean): ChunkResult;
   /**
    * Whether a last line without `\n`, at the end of a stream or a datagram, is a line (Influx,
    * OpenTSDB, as VictoriaMetrics reads them) or is truncated (Graphite, as go-carbon counts it).
@@ -22,15 +25,18 @@ export interface LineFormat {
   stat?(send: StatSend, protocol: string): void;
 }
 
-/** Graphite plaintext: `name value timestamp`. */
+/** Graphite plaintext: `name value timestamp` (parsed and applied in one pass when it can). */
 export const PLAINTEXT_LINES: LineFormat = {
-  append: (app, bytes) => app.appendPlain(bytes),
+  commit: (app, bytes) => app.commitPlain(bytes),
   lastLineComplete: false,
 };
 
 /** OpenTSDB telnet: `put metric timestamp value k=v...`. */
 export const OPENTSDB_LINES: LineFormat = {
-  append: (app, bytes, final) => app.appendOpenTsdb(bytes, { final }),
+  commit: (app, bytes, final) => {
+    const consumed = app.appendOpenTsdb(bytes, { final });
+    return { ...app.commit(), consumed };
+  },
   lastLineComplete: true,
 };
 
@@ -45,10 +51,10 @@ export class InfluxLines implements LineFormat {
     this.#opts = opts;
   }
 
-  append(app: Appender, bytes: Uint8Array, final: boolean): number {
+  commit(app: Appender, bytes: Uint8Array, final: boolean): ChunkResult {
     const { consumed, skipped } = app.appendInflux(bytes, { ...this.#opts, final });
     this.stringsSkipped += skipped;
-    return consumed;
+    return { ...app.commit(), consumed };
   }
 
   stat(send: StatSend, protocol: string): void {

@@ -1,10 +1,10 @@
 // One line-protocol byte stream (a TCP connection; Graphite plaintext unless another
-// LineFormat is given) into the appender: reads land in the stream's
-// own buffer, complete lines are appended and committed in one batch per chunk, the partial
-// last line is carried to the front of the buffer, and a line longer than the maximum is
-// counted once and skipped up to its `\n` while the rest of the stream goes on.
+// LineFormat is given) into the appender: reads land in the stream's own buffer, complete lines
+// are appended and committed in one batch per chunk, the partial last line is carried to the
+// front of the buffer, and a line longer than the maximum is counted once and skipped up to its
+// `\n` while the rest of the stream goes on.
 
-import type { Appender } from "../appender/appender.ts";
+import type { Appender, CommitResult } from "../appender/appender.ts";
 import { type LineFormat, PLAINTEXT_LINES } from "./line_format.ts";
 import type { RejectedLog } from "./rejected_log.ts";
 
@@ -67,19 +67,20 @@ export class PlainStream {
       start = lf + 1;
       this.#discarding = false;
     }
-    const app = this.#app;
-    const consumed = this.#format.append(app, this.#buf.subarray(start, len), false);
+    const result = this.#format.commit(this.#app, this.#buf.subarray(start, len), false);
+    this.#count(result);
+    const consumed = result.consumed;
     const rest = len - start - consumed;
     if (rest > this.#maxLineLen) {
-      app.reject("line_too_long");
+      this.#app.reject("line_too_long");
+      this.#commit();
       this.#discarding = true;
       this.#carry = 0;
-    } else {
-      if (rest > 0 && start + consumed > 0) this.#buf.copyWithin(0, start + consumed, len);
-      this.#carry = rest;
-      if (rest + READ_BYTES > this.#buf.length) this.#grow(rest + READ_BYTES);
+      return;
     }
-    this.#commit();
+    if (rest > 0 && start + consumed > 0) this.#buf.copyWithin(0, start + consumed, len);
+    this.#carry = rest;
+    if (rest + READ_BYTES > this.#buf.length) this.#grow(rest + READ_BYTES);
   }
 
   /**
@@ -89,17 +90,20 @@ export class PlainStream {
   end(): void {
     if (this.#carry > 0 && !this.#discarding) {
       if (this.#format.lastLineComplete) {
-        this.#format.append(this.#app, this.#buf.subarray(0, this.#carry), true);
+        this.#count(this.#format.commit(this.#app, this.#buf.subarray(0, this.#carry), true));
       } else {
         this.#app.reject("truncated");
+        this.#commit();
       }
-      this.#commit();
     }
     this.#carry = 0;
   }
 
   #commit(): void {
-    const result = this.#app.commit();
+    this.#count(this.#app.commit());
+  }
+
+  #count(result: CommitResult): void {
     this.counts.accepted += result.accepted;
     this.counts.rejected += result.rejected;
     if (result.rejected > 0) this.#rejectedLog?.log.note(result, this.#rejectedLog.peer);

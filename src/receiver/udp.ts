@@ -75,16 +75,14 @@ export class UdpReceiver implements StatSource {
       while (true) {
         const [data, from] = await conn.receive(buf);
         this.#datagrams++;
-        const format = this.#format;
-        if (format.append(app, data, format.lastLineComplete) < data.length) {
-          app.reject("truncated");
-        }
-        const result = app.commit();
+        const result = this.#format.commit(app, data, this.#format.lastLineComplete);
         this.#counts.accepted += result.accepted;
         this.#counts.rejected += result.rejected;
-        if (result.rejected > 0) {
-          const peer = from as Deno.NetAddr;
-          this.#rejected.note(result, `${peer.hostname}:${peer.port}`);
+        const peer = from as Deno.NetAddr;
+        if (result.rejected > 0) this.#rejected.note(result, `${peer.hostname}:${peer.port}`);
+        if (result.consumed < data.length) {
+          app.reject("truncated");
+          this.#counts.rejected += app.commit().rejected;
         }
       }
     } catch (err) {

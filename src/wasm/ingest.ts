@@ -57,21 +57,28 @@ export class WasmIngest {
 
   /**
    * Parses the complete plaintext lines of `bytes` and stages their points in the open batch.
-   * Returns the bytes consumed; the caller keeps the partial last line.
+   * Returns the bytes consumed; the caller keeps the partial last line. With `direct`, the
+   * points are applied as they are admitted (one pass): the batch must be empty before and be
+   * committed right after, and cannot be rolled back or logged.
    */
-  parsePlain(bytes: Uint8Array): number {
+  parsePlain(bytes: Uint8Array, direct = false): number {
     const wasm = this.#wasm;
     const ptr = this.inputBuffer(bytes.length);
     wasm.u8.set(bytes, ptr);
     const ex = wasm.ex;
     let consumed = 0;
-    do {
-      consumed += ex.parseStage(ptr + consumed, bytes.length - consumed);
-      if (ex.pendingFixups() > 0) {
-        this.#fixup();
-        ex.stageBatch();
-      }
-    } while (ex.stoppedEarly() !== 0);
+    if (direct) ex.setDirect(1);
+    try {
+      do {
+        consumed += ex.parseStage(ptr + consumed, bytes.length - consumed);
+        if (ex.pendingFixups() > 0) {
+          this.#fixup();
+          ex.stageBatch();
+        }
+      } while (ex.stoppedEarly() !== 0);
+    } finally {
+      if (direct) ex.setDirect(0);
+    }
     return consumed;
   }
 
@@ -151,36 +158,51 @@ export class WasmIngest {
 
   /** The open batch so far. */
   staged(): BatchCounts {
-    const wasm = this.#wasm;
-    const L = wasm.layout;
-    const view = wasm.view;
-    const base = wasm.ex.stagedPtr();
-    const slot = (i: number) => Number(view.getBigUint64(base + i * 8, true));
-    let rejected = 0;
-    let rejectedBy: Partial<Record<RejectReason, number>> | undefined;
-    for (let r = 0; r < L.REASON_COUNT; r++) {
-      const n = slot(L.COUNTER_REJECTED + r);
-      if (n === 0) continue;
-      rejected += n;
-      (rejectedBy ??= {})[REJECT_REASONS[r]] = n;
-    }
+    const ex = this.#wasm.ex;
+    return {
+      accepted: ex.pendingPoints(),
+      rejected: ex.stagedRejected(),
+      overflow: ex.stagedOverflow(),
+    };
+  }
+
+  /** Applies the open batch to the cache and folds in its counts; returns them. */
+  commit(): BatchCounts {
+    const ex = this.#wasm.ex;
+    const rejectedBy = ex.stagedRejected() > 0 ? this.#rejectedBy() : undefined;
+    const accepted = ex.commit();
+    // a point slot that could not be allocated at apply time counts as overflow
     const counts: BatchCounts = {
-      accepted: wasm.ex.pendingPoints(),
-      rejected,
-      overflow: slot(L.COUNTER_OVERFLOW),
+      accepted,
+      rejected: ex.committedRejected(),
+      overflow: ex.committedOverflow(),
     };
     if (rejectedBy) counts.rejectedBy = rejectedBy;
     return counts;
   }
 
-  /** Applies the open batch to the cache and folds in its counts; returns them. */
-  commit(): BatchCounts {
+  /** The open batch's refusals by reason (read only when there are some: logging). */
+  #rejectedBy(): Partial<Record<RejectReason, number>> {
+    const wasm = this.#wasm;
+    const L = wasm.layout;
+    const view = wasm.view;
+    const base = wasm.ex.stagedPtr();
+    const out: Partial<Record<RejectReason, number>> = {};
+    for (let r = 0; r < L.REASON_COUNT; r++) {
+      const n = Number(view.getBigUint64(base + (L.COUNTER_REJECTED + r) * 8, true));
+      if (n > 0) out[REJECT_REASONS[r]] = n;
+    }
+    return out;
+  }
+
+  /**
+   * Drops the open batch because it could not be logged: its admitted points are counted as
+   * rejected for `reason` (its other counts stay); returns what the batch came to.
+   */
+  abandon(reason: RejectReason): BatchCounts {
     const counts = this.staged();
-    const applied = this.#wasm.ex.commit();
-    // a point slot that could not be allocated at apply time counts as overflow
-    counts.overflow += counts.accepted - applied;
-    counts.accepted = applied;
-    return counts;
+    const dropped = this.#wasm.ex.abandon(REJECT_REASONS.indexOf(reason));
+    return { accepted: 0, rejected: counts.rejected + dropped, overflow: counts.overflow };
   }
 
   /** Drops the open batch: its points, counts and new empty series. */

@@ -23,6 +23,12 @@ export interface WasmExports {
   pendingPoints(): number;
   commit(): number;
   rollback(): void;
+  abandon(reason: number): number;
+  setDirect(on: number): void;
+  stagedRejected(): number;
+  stagedOverflow(): number;
+  committedRejected(): number;
+  committedOverflow(): number;
   countRejected(reason: number, n: number): void;
   prepareStage(count: number): void;
   nameScratchPtr(): number;
@@ -38,6 +44,24 @@ export interface WasmExports {
   snapshot(strategy: number): number;
   newSeriesPtr(): number;
   takeNewSeries(): number;
+  crc32c(ptr: number, len: number): number;
+  walEncode(segOff: number, segSize: number): number;
+  walOutPtr(): number;
+  checkpointBegin(budgetMiB: number): void;
+  checkpointNext(): number;
+  checkpointDropped(): number;
+  replayBegin(): boolean;
+  segmentBegin(): void;
+  replayChunk(ptr: number, len: number, fileOff: number): boolean;
+  segmentGoodEnd(): number;
+  segmentTorn(): number;
+  damageFound(): number;
+  damagePtr(): number;
+  replayTotal(which: number): number;
+  replayFinish(): void;
+  scanBegin(): void;
+  collectedPtr(): number;
+  collectedBytes(): number;
   // structured protocols (assembly/protocols.ts)
   structArea(ptr: number): void;
   influxOptions(src: number, sep: number, dbKey: number, db: number, precision: number): void;
@@ -102,6 +126,7 @@ const CONSTANTS = [
   "SNAP_MIN_TS",
   "SNAP_SERIES",
   "SNAP_SIZE",
+  "WAL_PAGE_SIZE",
   "STRUCT_AREA_BYTES",
 ] as const;
 

@@ -750,7 +750,10 @@ export interface FetchWindow {
  * @throws {RangeError} when `fromTime` is after `untilTime`, or `secondsPerPoint` is no archive's
  */
 export function fetchWindow(
-  header: Pick<WhisperHeader, "archives" | "maxRetention">,
+  header: {
+    readonly archives: readonly Pick<ArchiveInfo, "secondsPerPoint" | "retention">[];
+    readonly maxRetention: number;
+  },
   fromTime: number,
   options: FetchOptions = {},
 ): FetchWindow | null {

@@ -17,11 +17,18 @@ export interface Daemon {
   stop(signal?: Deno.Signal): Promise<Deno.CommandStatus>;
 }
 
-/** Starts the daemon with `env` on top of defaults that put every listener on port 0. */
+/**
+ * Starts the daemon with `env` on top of defaults that put every listener on port 0. Unless
+ * `env` names a CARBONADO_WAL_DIR, the log goes to a temporary directory removed at stop().
+ */
 export async function startDaemon(
   opts: { env?: Record<string, string>; args?: string[]; dataDir: string },
 ): Promise<Daemon> {
+  const ownWal = opts.env?.CARBONADO_WAL_DIR === undefined
+    ? await Deno.makeTempDir({ prefix: "carbonado-wal-" })
+    : undefined;
   const env: Record<string, string> = {
+    ...(ownWal ? { CARBONADO_WAL_DIR: ownWal } : {}),
     CARBONADO_TCP_LISTEN: "127.0.0.1:0",
     CARBONADO_UDP_LISTEN: "127.0.0.1:0",
     CARBONADO_PICKLE_LISTEN: "127.0.0.1:0",
@@ -57,6 +64,7 @@ export async function startDaemon(
     const { value, done } = await reader.read();
     if (done) {
       const { code } = await child.status;
+      if (ownWal) await Deno.remove(ownWal, { recursive: true });
       throw new Error(`daemon exited with code ${code} before starting: ${JSON.stringify(logs)}`);
     }
     const entry = JSON.parse(value);
@@ -83,6 +91,7 @@ export async function startDaemon(
       child.kill(signal);
       const status = await child.status;
       await pumping;
+      if (ownWal) await Deno.remove(ownWal, { recursive: true });
       return status;
     },
   };

@@ -60,3 +60,22 @@ export function ingestBenchEnv(
     ...extra,
   };
 }
+
+/** A temporary directory with a tmpfs mounted on it (as root), else on the temp dir's disk. */
+export async function tmpfsRoot(size: string): Promise<
+  { root: string; mounted: boolean; close(): Promise<void> }
+> {
+  const root = await Deno.makeTempDir({ prefix: "carbonado-bench-" });
+  const mounted = (await new Deno.Command("mount", {
+    args: ["-t", "tmpfs", "-o", `size=${size}`, "tmpfs", root],
+    stderr: "null",
+  }).output().catch(() => ({ code: 1 }))).code === 0;
+  return {
+    root,
+    mounted,
+    async close() {
+      if (mounted) await new Deno.Command("umount", { args: [root] }).output();
+      await Deno.remove(root, { recursive: true });
+    },
+  };
+}

@@ -9,7 +9,7 @@
 
 import { parseArgs } from "node:util";
 import { fetchText, promValue, startDaemon } from "../_util/daemon.ts";
-import { cpuSeconds, peakRssMiB, report, sendSlices, splitLines } from "./e2e_util.ts";
+import { cpuSeconds, peakRssMiB, report, sendSlices, splitLines, tmpfsRoot } from "./e2e_util.ts";
 import { plaintextDataset } from "./plaintext_datasets.ts";
 
 const { values } = parseArgs({
@@ -23,11 +23,8 @@ const { values } = parseArgs({
 const NOW = Math.floor(Date.now() / 1000);
 const PERSISTED = "carbonado_persisted_points_total";
 
-const root = await Deno.makeTempDir({ prefix: "carbonado-bench-" });
-const mounted = (await new Deno.Command("mount", {
-  args: ["-t", "tmpfs", "-o", "size=8g", "tmpfs", root],
-  stderr: "null",
-}).output().catch(() => ({ code: 1 }))).code === 0;
+const disk = await tmpfsRoot("8g");
+const { root, mounted } = disk;
 await report(`data on ${mounted ? "tmpfs" : "the temp dir's filesystem (mount failed)"}`);
 // 1m for a day, 1h for 30 days: 26 KB files, the typical size measured-here.md uses
 const schemas = `${root}/storage-schemas.conf`;
@@ -78,6 +75,5 @@ try {
     }
   }
 } finally {
-  if (mounted) await new Deno.Command("umount", { args: [root] }).output();
-  await Deno.remove(root, { recursive: true });
+  await disk.close();
 }

@@ -68,6 +68,16 @@ Deno.test("defaultConfig() keeps the defaults other modules were written against
       tagdbTimeout: 1000,
       maxQueueSize: 67108864,
     },
+    wal: {
+      enabled: true,
+      dir: "./wal",
+      syncInterval: 1000,
+      segmentSize: 128 * 2 ** 20,
+      maxSize: 4 * 2 ** 30,
+      flushOnStop: true,
+      checkpointInterval: 300_000,
+      checkpointSize: 256 * 2 ** 20,
+    },
     logging: [{ logger: "", file: "stdout", level: "info", encoding: "json" }],
   });
 });
@@ -203,6 +213,14 @@ Deno.test("SCHEMA marks as implemented exactly the keys with a Config field, plu
     "tcp.max-line-size",
     "pickle.read-timeout",
     "tags.max-queue-size",
+    "wal.enabled",
+    "wal.dir",
+    "wal.sync-interval",
+    "wal.segment-size",
+    "wal.max-size",
+    "wal.flush-on-stop",
+    "wal.checkpoint-interval",
+    "wal.checkpoint-size",
     "prometheus.listen",
     ...SCHEMA.filter((s) => ["influx", "opentsdb", "http-ingest"].includes(s.section))
       .map((s) => s.name),

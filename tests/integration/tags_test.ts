@@ -46,13 +46,17 @@ Deno.test("daemon stores tagged series under _tagged/, serves the TagDB API and 
         ...new TextEncoder().encode(` 1 ${t}\n`),
       ]),
     );
-    await waitFor(() => daemon.logs.some((l) => l.msg === "lines rejected"));
+    await waitFor(() => daemon.logs.some((l) => l.msg === "lines rejected"), 5000, "the log line");
     const rejected = daemon.logs.find((l) => l.msg === "lines rejected")!;
     assertEquals(rejected.reasons, { bad_utf8: 1 });
     assert.match(String(rejected.peer), /^127\.0\.0\.1:\d+$/);
     const files = ["cpu.load;dc=east;host=a", "cpu.load;dc=east;host=b", "cpu.load;dc=west;host=c"]
       .map((n) => metricPath(dataDir, n));
-    await waitFor(async () => (await Promise.all(files.map(exists))).every(Boolean), 10_000);
+    await waitFor(
+      async () => (await Promise.all(files.map(exists))).every(Boolean),
+      10_000,
+      "the three tagged files",
+    );
     const base = `http://${daemon.listeners.carbonserver}`;
     assertEquals(
       JSON.parse(await fetchText(`${base}/tags/findSeries?expr=dc=east`)),

@@ -57,3 +57,25 @@ Deno.test("WriteoutQueue is rebuilt only once drained and at most every 100 ms",
   queue.stat((s) => s.name === "carbonado_writeout_queue_rebuilds_total" && rebuilds.push(s.value));
   assertEquals(rebuilds, [3]);
 });
+
+Deno.test("WriteoutQueue reports the oldest point timestamp of the series left in it", () => {
+  head.reset(10_000);
+  const queue = new WriteoutQueue(cache, "max", () => 1000);
+  const oldest = () => {
+    const found: number[] = [];
+    queue.stat((s) =>
+      s.name === "carbonado_writeout_queue_oldest_point_timestamp_seconds" && found.push(s.value)
+    );
+    return found[0];
+  };
+  assertEquals(oldest(), 0, "empty");
+  ingest("one 1 100\nthree 1 200\nthree 1 201\nthree 1 202\ntwo 1 300\ntwo 1 301\n");
+  const left: [string, number][] = [];
+  for (let s = queue.next(); s !== 0; s = queue.next()) {
+    left.push([cache.seriesName(s), oldest()]);
+    cache.pop(s);
+    cache.confirm(s);
+  }
+  // max strategy: three, two, one; "one" holds the oldest point until it is taken.
+  assertEquals(left, [["three", 100], ["two", 100], ["one", 0]]);
+});

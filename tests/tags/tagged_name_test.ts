@@ -42,6 +42,28 @@ Deno.test("wasm counts names kept for invalid tags as tags_invalid, once per poi
   assertEquals(new Set(dumpCache(cache).keys()), before);
 });
 
+Deno.test("wasm's memo guesses the next name from the last one's order, and checks the guess", () => {
+  head.reset(1_000_000);
+  // names of one length that differ in one byte, sent in one order, then reversed, then shifted
+  const names = Array.from({ length: 300 }, (_, i) => `m;b=${String(i).padStart(3, "0")};a=1`);
+  const orders = [names, [...names].reverse(), [...names.slice(7), ...names.slice(0, 7)], names];
+  orders.forEach((order, round) => {
+    const app = head.appender();
+    app.appendPoints(order, order.map(() => 1 + round), order.map((_, i) => i));
+    app.commit();
+  });
+  const dump = dumpCache(cache);
+  for (const [i, name] of names.entries()) {
+    const canonical = `m;a=1;b=${String(i).padStart(3, "0")}`;
+    const points = dump.get(canonical)!;
+    assertEquals(points.length, 4, canonical);
+    assertEquals(points.map(([ts]) => ts), [1, 2, 3, 4]);
+    assertEquals(points[0][1], names.indexOf(name));
+    assertEquals(points[1][1], names.length - 1 - i);
+  }
+  assertEquals(dump.size, names.length);
+});
+
 Deno.test("wasm keeps canonicalizing right when the memo fills up and is emptied", () => {
   head.reset(1_000_000);
   const names = Array.from({ length: 40_000 }, (_, i) => `m.${i % 7};z=${i};a=${i % 3}`);

@@ -1,8 +1,8 @@
 // Parse and stage through the appender: the shared plaintext table on both builds, every split
-// of every input across two chunks, a float-conversion fuzz against Number(), structured points,
-// and commit/rollback (a rolled-back batch leaves no trace).
+// of every input across two chunks, a float-conversion fuzz against Number(), structured points.
 
-import { assert, assertEquals, assertThrows } from "../_util/assert.ts";
+import { assert, assertEquals } from "../_util/assert.ts";
+import { rng } from "../_util/rng.ts";
 import { dumpCache, feed, groupPoints } from "../_util/cache_dump.ts";
 import { Head } from "../../src/appender/head.ts";
 import type { CommitResult } from "../../src/appender/appender.ts";
@@ -52,19 +52,6 @@ const cache = head.drain;
 
 function ingestText(text: string): void {
   feed(new PlainStream(head.appender(), MAX_LINE_BYTES), enc.encode(text));
-}
-
-/** A seeded xorshift PRNG, so failures can be replayed. */
-function rng(seed: number): () => number {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13;
-    s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    s >>>= 0;
-    return s / 0x1_0000_0000;
-  };
 }
 
 /**
@@ -195,64 +182,4 @@ Deno.test("Appender.appendPoints() checks names as the plaintext parser does and
   const big = commitPoints(many, many.map(() => 1), many.map((_, i) => i));
   assertEquals(big.accepted, 40_000);
   assertEquals(cache.counters().series, 40_002);
-});
-
-Deno.test("Appender.rollback() leaves no trace in the cache, the name index or the counters", () => {
-  head.reset(100_000);
-  ingestText("kept.a 1 10\n");
-  // heap bytes aside: the shared input buffer grows on first use and stays
-  const counters = () => ({ ...cache.counters(), heapBytes: 0 });
-  const before = counters();
-  cache.takeNewSeries();
-  const app = head.appender();
-  app.appendPlain(enc.encode("kept.a 2 20\nnew.b 3 30\nbad..name 4 40\nnot a line\n"));
-  app.appendPoints(["new.c", "x/y"], [50, 60], [5, 6]);
-  app.reject("truncated");
-  assertEquals(head.appender().commit(), { accepted: 0, rejected: 0, overflow: 0 });
-  app.rollback();
-  assertEquals(counters(), before);
-  assertEquals(cache.lookup("new.b"), 0);
-  assertEquals(cache.lookup("new.c"), 0);
-  assertEquals(cache.takeNewSeries()?.length, 0);
-  assertEquals(dumpCache(cache), new Map([["kept.a", [[10, 1]]]]));
-  // the next batch goes through as if the rolled-back one never was
-  assertEquals(commitPoints(["new.b"], [30], [3]), { accepted: 1, rejected: 0, overflow: 0 });
-  assertEquals(dumpCache(cache).get("new.b"), [[30, 3]]);
-});
-
-Deno.test("Appender: a second appender cannot append while a batch is open", () => {
-  head.reset(1000);
-  const a = head.appender();
-  a.appendPoints(["one"], [1], [1]);
-  const b = head.appender();
-  assertThrows(() => b.appendPoints(["two"], [2], [2]), Error, "another batch is open");
-  assertEquals(a.commit().accepted, 1);
-  assertEquals(commitPoints(["two"], [2], [2]).accepted, 1);
-});
-
-Deno.test("Appender: capacity counts the points of the open batch, and overflow shows on commit", () => {
-  head.reset(3);
-  const app = head.appender();
-  app.appendPoints(["a", "b"], [1, 1], [1, 2]);
-  app.appendPoints(["c", "d"], [1, 1], [3, 4]);
-  assertEquals(cache.counters().overflow, 0, "nothing counted before commit");
-  assertEquals(app.commit(), { accepted: 3, rejected: 0, overflow: 1 });
-  assertEquals(cache.counters().overflow, 1);
-});
-
-Deno.test("Appender: points of a series marked failed are refused and counted as series_failed", () => {
-  head.reset(1000);
-  commitPoints(["bad.file", "good"], [1, 1], [1, 1]);
-  const series = cache.lookup("bad.file");
-  cache.setFailed(series, true);
-  assertEquals(commitPoints(["bad.file", "good"], [2, 2], [2, 2]), {
-    accepted: 1,
-    rejected: 1,
-    overflow: 0,
-    rejectedBy: { series_failed: 1 },
-  });
-  assertEquals(cache.counters().rejected.series_failed, 1);
-  cache.setFailed(series, false);
-  assertEquals(commitPoints(["bad.file"], [3], [3]).accepted, 1);
-  assertEquals(dumpCache(cache).get("bad.file"), [[1, 1], [3, 3]]);
 });
