@@ -33,7 +33,8 @@ export function jsonResponse(
 
 /**
  * Commits the open batch of `app`, or rolls it back whole and throws HttpError 503 when the
- * cache could not take all of it (the sender retries the request: nothing of it is kept).
+ * cache could not take all of it, and throws it too when the write-ahead log could not (the
+ * sender retries the request: nothing of it is kept).
  * Adds the result to `counts` and logs refusals with the peer (rate-limited).
  */
 export function commitWhole(
@@ -55,6 +56,10 @@ export function commitWhole(
   counts.accepted += result.accepted;
   counts.rejected += result.rejected;
   if (result.rejected > 0) log.note(result, peer);
+  if (result.rejectedBy?.wal_write) {
+    // the write-ahead log could not take the batch: nothing of it was kept
+    throw new HttpError(503, "Cannot write the write-ahead log: retry later");
+  }
   return result;
 }
 

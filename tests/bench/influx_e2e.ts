@@ -8,6 +8,7 @@
 // million points and peak RSS of each.
 //
 //   deno task bench:influx [--hosts 1000] [--intervals 25] [--connections 4] [--runs 3]
+//                          [--wal off|on]   carbonado's write-ahead log (default off)
 
 import { parseArgs } from "node:util";
 import { fetchText, promValue, startDaemon } from "../_util/daemon.ts";
@@ -29,6 +30,7 @@ const { values } = parseArgs({
     intervals: { type: "string", default: "25" },
     connections: { type: "string", default: "4" },
     runs: { type: "string", default: "3" },
+    wal: { type: "string", default: "off" },
   },
 });
 const data = influxDataset(Number(values.hosts), Number(values.intervals), "influx e2e");
@@ -71,7 +73,10 @@ for (let run = 0; run < Number(values.runs); run++) {
   const dataDir = await Deno.makeTempDir();
   const daemon = await startDaemon({
     dataDir,
-    env: ingestBenchEnv(points * 3, { CARBONADO_INFLUX_ENABLED: "true" }),
+    env: ingestBenchEnv(points * 3, {
+      CARBONADO_INFLUX_ENABLED: "true",
+      CARBONADO_WAL_ENABLED: String(values.wal === "on"),
+    }),
   });
   const ours = await measure(daemon.port("influx"), daemon.child.pid, async () =>
     promValue(

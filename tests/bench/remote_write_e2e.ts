@@ -6,7 +6,7 @@
 // Reports samples/s, the daemon's CPU seconds per million samples and its peak RSS.
 //
 //   deno task bench:remote-write [--series 40000] [--rounds 25] [--per-request 2000]
-//                                [--parallel 4] [--runs 3]
+//                                [--parallel 4] [--runs 3] [--wal off|on]
 
 import { parseArgs } from "node:util";
 import { fetchText, promValue, startDaemon } from "../_util/daemon.ts";
@@ -21,6 +21,7 @@ const { values } = parseArgs({
     "per-request": { type: "string", default: "2000" },
     parallel: { type: "string", default: "4" },
     runs: { type: "string", default: "3" },
+    wal: { type: "string", default: "off" },
   },
 });
 const stream = remoteWriteStream(
@@ -43,7 +44,9 @@ for (let run = 0; run < Number(values.runs); run++) {
   const dataDir = await Deno.makeTempDir();
   const daemon = await startDaemon({
     dataDir,
-    env: ingestBenchEnv(stream.samples * 2),
+    env: ingestBenchEnv(stream.samples * 2, {
+      CARBONADO_WAL_ENABLED: String(values.wal === "on"),
+    }),
   });
   const url = `http://${daemon.listeners["http-ingest"]}/api/v1/write`;
   const metrics = `http://${daemon.listeners.prometheus}/metrics`;
