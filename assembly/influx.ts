@@ -121,8 +121,8 @@ function scanTo(p: usize, end: usize, a: u32, b: u32, c: u32): usize {
  * without one), stopping early when the batch or the names region is full. Returns the bytes
  * consumed: up to and including the last `\n` handled.
  */
-export function parseInflux(ptr: usize, len: usize, now: u32): usize {
-  return parseLines(ptr, len, now, parseLine);
+export function parseInflux(ptr: usize, len: usize, now: u32, maxLen: usize): usize {
+  return parseLines(ptr, len, now, maxLen, parseLine);
 }
 
 /** Refuses the line for `reason`, dropping what it wrote; returns true (the line is done). */

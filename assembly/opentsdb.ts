@@ -58,8 +58,8 @@ const SECOND_MASK: i64 = 0x7fffffff00000000;
  * Parses the complete lines of [ptr, ptr + len) into the batch (`now` for a zero timestamp),
  * stopping early when the batch or the names region is full. Returns the bytes consumed.
  */
-export function parseOpenTsdb(ptr: usize, len: usize, now: u32): usize {
-  return parseLines(ptr, len, now, parseLine);
+export function parseOpenTsdb(ptr: usize, len: usize, now: u32, maxLen: usize): usize {
+  return parseLines(ptr, len, now, maxLen, parseLine);
 }
 
 const DONE: i32 = -1; // the line gave its record, or was blank

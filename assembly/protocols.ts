@@ -29,19 +29,20 @@ export function structArea(ptr: usize): void {
 }
 
 /**
- * Parses the complete Influx lines of [ptr, ptr + len) and, unless some values need the JS
+ * Parses the complete Influx lines of [ptr, ptr + len) (lines over `maxLineLen` bytes refused)
+ * and, unless some values need the JS
  * fix-up (structFixups()), stages their records. Returns the bytes consumed; structFull() says
  * whether to call again on the rest.
  */
-export function influxStage(ptr: usize, len: u32, now: u32): u32 {
-  const consumed = parseInflux(ptr, len, now);
+export function influxStage(ptr: usize, len: u32, now: u32, maxLineLen: u32): u32 {
+  const consumed = parseInflux(ptr, len, now, maxLineLen);
   if (fixupCount == 0) prepareStage(recCount);
   return <u32>consumed;
 }
 
 /** As influxStage(), for OpenTSDB telnet `put` lines. */
-export function openTsdbStage(ptr: usize, len: u32, now: u32): u32 {
-  const consumed = parseOpenTsdb(ptr, len, now);
+export function openTsdbStage(ptr: usize, len: u32, now: u32, maxLineLen: u32): u32 {
+  const consumed = parseOpenTsdb(ptr, len, now, maxLineLen);
   if (fixupCount == 0) prepareStage(recCount);
   return <u32>consumed;
 }

@@ -27,7 +27,7 @@ import {
   REC_VALUE,
   Reason,
 } from "./layout";
-import { batch, maxLineLen } from "./plain";
+import { batch } from "./plain";
 import { bumpStaged } from "./counters";
 
 const SPACE_V: v128 = i8x16.splat(<i8>Char.SPACE);
@@ -109,13 +109,14 @@ export function findLf(p: usize, end: usize): usize {
 /**
  * Parses the complete lines of [ptr, ptr + len) into the batch with `parseLine(start, end,
  * now)` (the line without its `\r\n`), which returns false when the batch filled up before the
- * line (it is left for the next call). Lines longer than the maximum are counted and skipped.
+ * line (it is left for the next call). Lines longer than `maxLen` are counted and skipped.
  * Returns the bytes consumed: up to and including the last `\n` handled.
  */
 export function parseLines(
   ptr: usize,
   len: usize,
   now: u32,
+  maxLen: usize,
   parseLine: (start: usize, end: usize, now: u32) => bool,
 ): usize {
   recordsBegin();
@@ -126,7 +127,7 @@ export function parseLines(
     if (lf == end) break; // a partial line: the caller carries it
     let lineEnd = lf;
     if (lineEnd > p && load<u8>(lineEnd - 1) == Char.CR) lineEnd--;
-    if (lf - p > maxLineLen) {
+    if (lf - p > maxLen) {
       bumpStaged(COUNTER_REJECTED + Reason.LINE_TOO_LONG);
     } else if (!parseLine(p, lineEnd, now)) {
       break;

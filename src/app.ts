@@ -206,6 +206,7 @@ export class App {
     const influx = {
       separator: config.influx.measurementFieldSeparator,
       dbTag: config.influx.dbTag,
+      maxLineLen: config.influx.maxLineSize,
     };
     checkInfluxOptions(influx);
     if (config.influx.enabled) {

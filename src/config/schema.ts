@@ -697,8 +697,8 @@ export const SCHEMA: readonly KeySpec[] = [
     default: 262_144,
     min: 1,
     carbonadoOnly: true,
-    doc: "Longest accepted line in bytes (VictoriaMetrics' -influx.maxLineSize); longer lines " +
-      "are dropped and counted",
+    doc: "Longest accepted line in bytes, over TCP, UDP and HTTP (VictoriaMetrics' " +
+      "-influx.maxLineSize); longer lines are dropped and counted",
   }),
   field("influx.measurement-field-separator", {
     field: "measurementFieldSeparator",

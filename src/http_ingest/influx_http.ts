@@ -41,17 +41,27 @@ const V2_CODES: Record<number, string> = {
   503: "unavailable",
 };
 
+/** `[influx]` as the HTTP routes use it. */
+export interface InfluxHttpOptions {
+  /** Between measurement and field in a name. */
+  separator: string;
+  /** The tag the `db` parameter becomes; "" adds none. */
+  dbTag: string;
+  /** Longest line in bytes. */
+  maxLineLen: number;
+}
+
 /** The Influx routes of the HTTP ingest listener. */
 export class InfluxHttp implements StatSource {
   #head: Appendable;
   #limits: BodyLimits;
-  #opts: { separator: string; dbTag: string };
+  #opts: InfluxHttpOptions;
   #counts: StreamCounts & { full: number } = { accepted: 0, rejected: 0, full: 0 };
   #stringsSkipped = 0;
   #rejected = new RejectedLog("influx_http");
   #databases = new Set<string>();
 
-  constructor(head: Appendable, limits: BodyLimits, opts: { separator: string; dbTag: string }) {
+  constructor(head: Appendable, limits: BodyLimits, opts: InfluxHttpOptions) {
     this.#head = head;
     this.#limits = limits;
     this.#opts = opts;
@@ -96,6 +106,7 @@ export class InfluxHttp implements StatSource {
         ({ skipped } = app.appendInflux(bytes, {
           separator: this.#opts.separator,
           dbTag: this.#opts.dbTag,
+          maxLineLen: this.#opts.maxLineLen,
           precision,
           db,
           final: true,

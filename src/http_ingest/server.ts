@@ -12,7 +12,7 @@ import { Logger } from "../log/logger.ts";
 import type { Appendable } from "../appender/appender.ts";
 import type { StatSend, StatSource } from "../stats/sample.ts";
 import { type BodyLimits, HttpError, InflightBudget } from "./body.ts";
-import { InfluxHttp } from "./influx_http.ts";
+import { InfluxHttp, type InfluxHttpOptions } from "./influx_http.ts";
 import { OpenTsdbHttp } from "./opentsdb_http.ts";
 import { RemoteWriteHttp } from "./remote_write_http.ts";
 import type { IngestRoute } from "./route.ts";
@@ -28,8 +28,8 @@ export interface HttpIngestOptions {
   maxInflightSize: number;
   /** Longest time to read a body (ms). */
   readTimeout: number;
-  /** `[influx] measurement-field-separator` and `db-tag`. */
-  influx: { separator: string; dbTag: string };
+  /** `[influx] measurement-field-separator`, `db-tag` and `max-line-size`. */
+  influx: InfluxHttpOptions;
 }
 
 /** Serves the ingest routes. */

@@ -6,16 +6,23 @@ import type { Appender, CommitResult } from "../appender/appender.ts";
 import type { StatSend } from "../stats/sample.ts";
 import type { InfluxParseOptions } from "../wasm/structured.ts";
 
+/** How a chunk is read: whether it ends the input, and the longest line. */
+export interface ChunkOptions {
+  final: boolean;
+  maxLineLen: number;
+}
+
 /** What committing a chunk of lines came to, and the bytes of it consumed. */
 export type ChunkResult = CommitResult & { consumed: number };
 
 /** A line protocol as the receivers see it. */
 export interface LineFormat {
   /**
-   * Appends the complete lines of `bytes` (every line when `final`: the last needs no `\n`)
-   * and commits them; returns what the batch came to and the bytes consumed.
+   * Appends the complete lines of `bytes` (every line when `final`: the last needs no `\n`;
+   * lines over `maxLineLen` bytes refused) and commits them; returns what the batch came to
+   * and the bytes consumed.
    */
-  commit(app: Appender, bytes: Uint8Array, final: boolean): ChunkResult;
+  commit(app: Appender, bytes: Uint8Array, opts: ChunkOptions): ChunkResult;
   /**
    * Whether a last line without `\n`, at the end of a stream or a datagram, is a line (Influx,
    * OpenTSDB, as VictoriaMetrics reads them) or is truncated (Graphite, as go-carbon counts it).
@@ -27,14 +34,14 @@ export interface LineFormat {
 
 /** Graphite plaintext: `name value timestamp` (parsed and applied in one pass when it can). */
 export const PLAINTEXT_LINES: LineFormat = {
-  commit: (app, bytes) => app.commitPlain(bytes),
+  commit: (app, bytes) => app.commitPlain(bytes), // the module's limit: tcp.max-line-size
   lastLineComplete: false,
 };
 
 /** OpenTSDB telnet: `put metric timestamp value k=v...`. */
 export const OPENTSDB_LINES: LineFormat = {
-  commit: (app, bytes, final) => {
-    const consumed = app.appendOpenTsdb(bytes, { final });
+  commit: (app, bytes, opts) => {
+    const consumed = app.appendOpenTsdb(bytes, opts);
     return { ...app.commit(), consumed };
   },
   lastLineComplete: true,
@@ -51,8 +58,8 @@ export class InfluxLines implements LineFormat {
     this.#opts = opts;
   }
 
-  commit(app: Appender, bytes: Uint8Array, final: boolean): ChunkResult {
-    const { consumed, skipped } = app.appendInflux(bytes, { ...this.#opts, final });
+  commit(app: Appender, bytes: Uint8Array, opts: ChunkOptions): ChunkResult {
+    const { consumed, skipped } = app.appendInflux(bytes, { ...this.#opts, ...opts });
     this.stringsSkipped += skipped;
     return { ...app.commit(), consumed };
   }

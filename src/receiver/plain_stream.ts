@@ -67,7 +67,10 @@ export class PlainStream {
       start = lf + 1;
       this.#discarding = false;
     }
-    const result = this.#format.commit(this.#app, this.#buf.subarray(start, len), false);
+    const result = this.#format.commit(this.#app, this.#buf.subarray(start, len), {
+      final: false,
+      maxLineLen: this.#maxLineLen,
+    });
     this.#count(result);
     const consumed = result.consumed;
     const rest = len - start - consumed;
@@ -90,7 +93,10 @@ export class PlainStream {
   end(): void {
     if (this.#carry > 0 && !this.#discarding) {
       if (this.#format.lastLineComplete) {
-        this.#count(this.#format.commit(this.#app, this.#buf.subarray(0, this.#carry), true));
+        const last = this.#buf.subarray(0, this.#carry);
+        this.#count(
+          this.#format.commit(this.#app, last, { final: true, maxLineLen: this.#maxLineLen }),
+        );
       } else {
         this.#app.reject("truncated");
         this.#commit();

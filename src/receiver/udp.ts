@@ -6,6 +6,7 @@
 // needs the "net" unstable feature, enabled in deno.json.)
 
 import { listenOn } from "../net/listen.ts";
+import { MAX_LINE_BYTES } from "../protocol/plaintext.ts";
 import { Logger } from "../log/logger.ts";
 import type { StatSend, StatSource } from "../stats/sample.ts";
 import type { Appendable } from "../appender/appender.ts";
@@ -29,6 +30,8 @@ export interface UdpReceiverOptions {
   protocol?: string;
   /** The line protocol (default: Graphite plaintext). */
   format?: LineFormat;
+  /** Longest line in bytes, for formats other than plaintext (which has tcp.max-line-size). */
+  maxLineSize?: number;
 }
 
 /** Accepts datagrams of a line protocol (Graphite plaintext by default) through the appender. */
@@ -43,6 +46,7 @@ export class UdpReceiver implements StatSource {
   #key: string;
   #protocol: string;
   #format: LineFormat;
+  #maxLineLen: number;
 
   constructor(head: Appendable, opts: UdpReceiverOptions) {
     this.#head = head;
@@ -51,6 +55,7 @@ export class UdpReceiver implements StatSource {
     this.#key = `${section}.listen`;
     this.#protocol = opts.protocol ?? section;
     this.#format = opts.format ?? PLAINTEXT_LINES;
+    this.#maxLineLen = opts.maxLineSize ?? MAX_LINE_BYTES;
     this.#rejected = new RejectedLog(this.#protocol);
   }
 
@@ -75,7 +80,10 @@ export class UdpReceiver implements StatSource {
       while (true) {
         const [data, from] = await conn.receive(buf);
         this.#datagrams++;
-        const result = this.#format.commit(app, data, this.#format.lastLineComplete);
+        const result = this.#format.commit(app, data, {
+          final: this.#format.lastLineComplete,
+          maxLineLen: this.#maxLineLen,
+        });
         this.#counts.accepted += result.accepted;
         this.#counts.rejected += result.rejected;
         const peer = from as Deno.NetAddr;

@@ -65,8 +65,8 @@ export interface WasmExports {
   // structured protocols (assembly/protocols.ts)
   structArea(ptr: number): void;
   influxOptions(src: number, sep: number, dbKey: number, db: number, precision: number): void;
-  influxStage(ptr: number, len: number, now: number): number;
-  openTsdbStage(ptr: number, len: number, now: number): number;
+  influxStage(ptr: number, len: number, now: number, maxLineLen: number): number;
+  openTsdbStage(ptr: number, len: number, now: number, maxLineLen: number): number;
   structRecords(): number;
   structFixups(): number;
   structFull(): number;

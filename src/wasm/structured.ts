@@ -19,6 +19,8 @@ export interface LineChunkOptions {
   final?: boolean;
   /** Unix seconds for lines without a timestamp; default: the clock. */
   now?: number;
+  /** Longest line in bytes; longer ones are refused and counted (default: the module's). */
+  maxLineLen?: number;
 }
 
 /** What decoding a remote_write request skipped besides the refusals counted in the batch. */
@@ -124,26 +126,27 @@ export class StructuredIngest {
     opts: InfluxParseOptions & LineChunkOptions,
   ): { consumed: number; skipped: number } {
     this.#influxOptions(opts);
-    const consumed = this.#lines(bytes, opts, (p, n, now) => this.#wasm.ex.influxStage(p, n, now));
+    const consumed = this.#lines(bytes, opts, this.#wasm.ex.influxStage);
     return { consumed, skipped: this.#wasm.ex.takeStringsSkipped() };
   }
 
   /** As parseInflux(), for OpenTSDB telnet `put` lines; returns the bytes consumed. */
   parseOpenTsdb(bytes: Uint8Array, opts: LineChunkOptions): number {
-    return this.#lines(bytes, opts, (p, n, now) => this.#wasm.ex.openTsdbStage(p, n, now));
+    return this.#lines(bytes, opts, this.#wasm.ex.openTsdbStage);
   }
 
   #lines(
     bytes: Uint8Array,
     opts: LineChunkOptions,
-    stage: (ptr: number, len: number, now: number) => number,
+    stage: (ptr: number, len: number, now: number, maxLineLen: number) => number,
   ): number {
     const [ptr, len] = this.#input(bytes, opts.final ?? false);
     const now = opts.now ?? Math.floor(Date.now() / 1000);
+    const maxLineLen = opts.maxLineLen ?? this.#wasm.maxLineLen;
     const ex = this.#wasm.ex;
     let consumed = 0;
     do {
-      consumed += stage(ptr + consumed, len - consumed, now);
+      consumed += stage(ptr + consumed, len - consumed, now, maxLineLen);
       if (ex.structFixups() > 0) {
         this.#fixup();
         ex.structStage();

@@ -16,7 +16,7 @@ const OPTS: HttpIngestOptions = {
   maxRequestSize: 1 << 20,
   maxInflightSize: 4 << 20,
   readTimeout: 5000,
-  influx: { separator: ".", dbTag: "db" },
+  influx: { separator: ".", dbTag: "db", maxLineLen: 262_144 },
 };
 
 async function setup(maxPoints = 100_000, opts: Partial<HttpIngestOptions> = {}) {

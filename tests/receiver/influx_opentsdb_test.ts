@@ -47,7 +47,7 @@ Deno.test("Influx over TCP: lines across reads, a last line without newline at c
     const s = carbonStats(rx);
     assertEquals([s.get("influx.metricsReceived"), s.get("influx.stringsSkipped")], [2001, 2000]);
     assertEquals(cache.counters().rejected.fields, 1);
-    assertEquals(cache.counters().rejected.bad_name, 1, "a path segment over 251 bytes");
+    assertEquals(cache.counters().rejected.line_too_long, 1, "over [influx] max-line-size");
   } finally {
     await rx.stop();
   }
