@@ -72,7 +72,8 @@ export function snappyDecode(block: Uint8Array, max = 0xffff_ffff): Uint8Array {
         s += 5;
     }
     if (offset === 0 || offset > d || n > outLen - d) throw corrupt();
-    for (let i = 0; i < n; i++) out[d + i] = out[d - offset + i];
+    if (offset >= n) out.copyWithin(d, d - offset, d - offset + n);
+    else for (let i = 0; i < n; i++) out[d + i] = out[d - offset + i];
     d += n;
   }
   if (d !== outLen) throw corrupt();

@@ -20,6 +20,8 @@ import { influxDataset, openTsdbDataset, remoteWriteStream } from "./protocol_da
 const MAX_POINTS = 2_000_000;
 const head = await Head.load({ maxPoints: MAX_POINTS, maxLineLen: MAX_LINE_BYTES });
 const CHUNK = 65_536;
+/** Iterations of each benchmark: the TS baselines take seconds each. */
+const RUNS = { n: 10, warmup: 2 };
 
 /** Feeds a payload through a stream of `format` in 64 KiB reads; returns the points accepted. */
 function wasmLines(d: Dataset, format: LineFormat): number {
@@ -51,7 +53,7 @@ function tsLines(d: Dataset, parse: (chunk: Uint8Array, onPoint: () => void) => 
 }
 
 const influx = influxDataset(1000, 25, "influx: Telegraf cpu, 4k series x 10 fields x 25");
-Deno.bench(`wasm influx ${influx.label} ${sizeTag(influx)}`, { group: "influx" }, (b) => {
+Deno.bench(`wasm influx ${influx.label} ${sizeTag(influx)}`, { group: "influx", ...RUNS }, (b) => {
   head.reset(MAX_POINTS);
   b.start();
   const n = wasmLines(influx, new InfluxLines({ separator: "." }));
@@ -60,7 +62,7 @@ Deno.bench(`wasm influx ${influx.label} ${sizeTag(influx)}`, { group: "influx" }
 });
 Deno.bench(
   `TS reference influx ${influx.label} ${sizeTag(influx)}`,
-  { group: "influx", baseline: true },
+  { group: "influx", baseline: true, ...RUNS },
   () => {
     const opts = { separator: ".", now: 0 };
     const n = tsLines(
@@ -72,7 +74,7 @@ Deno.bench(
 );
 
 const tsdb = openTsdbDataset(40_000, 25, "opentsdb: 40k series x 25");
-Deno.bench(`wasm opentsdb ${tsdb.label} ${sizeTag(tsdb)}`, { group: "opentsdb" }, (b) => {
+Deno.bench(`wasm opentsdb ${tsdb.label} ${sizeTag(tsdb)}`, { group: "opentsdb", ...RUNS }, (b) => {
   head.reset(MAX_POINTS);
   b.start();
   const n = wasmLines(tsdb, OPENTSDB_LINES);
@@ -81,7 +83,7 @@ Deno.bench(`wasm opentsdb ${tsdb.label} ${sizeTag(tsdb)}`, { group: "opentsdb" }
 });
 Deno.bench(
   `TS reference opentsdb ${tsdb.label} ${sizeTag(tsdb)}`,
-  { group: "opentsdb", baseline: true },
+  { group: "opentsdb", baseline: true, ...RUNS },
   () => {
     const n = tsLines(
       tsdb,
@@ -93,7 +95,7 @@ Deno.bench(
 
 const rw = remoteWriteStream(40_000, 25, 2000, "remote_write: 40k series x 25, 2000 a request");
 const rwTag = `[lines=${rw.samples} bytes=${rw.bytes}]`;
-Deno.bench(`wasm remote_write ${rw.label} ${rwTag}`, { group: "remote_write" }, (b) => {
+Deno.bench(`wasm remote_write ${rw.label} ${rwTag}`, { group: "remote_write", ...RUNS }, (b) => {
   head.reset(MAX_POINTS);
   let accepted = 0;
   b.start();
@@ -107,7 +109,7 @@ Deno.bench(`wasm remote_write ${rw.label} ${rwTag}`, { group: "remote_write" }, 
 });
 Deno.bench(
   `TS reference remote_write ${rw.label} ${rwTag}`,
-  { group: "remote_write", baseline: true },
+  { group: "remote_write", baseline: true, ...RUNS },
   () => {
     let points = 0;
     for (const request of rw.requests) {
