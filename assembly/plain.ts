@@ -60,7 +60,7 @@ export function setMaxLineLen(len: usize): void {
 }
 
 /** Offset of the last `\n` in [ptr, ptr + len), or -1. */
-function lastLf(ptr: usize, len: usize): isize {
+export function lastLf(ptr: usize, len: usize): isize {
   const lf = i8x16.splat(<i8>Char.LF);
   let blockEnd = ptr + len;
   while (blockEnd > ptr) {
@@ -74,7 +74,7 @@ function lastLf(ptr: usize, len: usize): isize {
 }
 
 /** The first `\n` at or after `p` (the caller guarantees there is one). */
-function nextLf(p: usize): usize {
+export function nextLf(p: usize): usize {
   const lf = i8x16.splat(<i8>Char.LF);
   while (true) {
     const m = <u32>i8x16.bitmask(i8x16.eq(v128.load(p), lf));

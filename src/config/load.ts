@@ -351,6 +351,13 @@ function coerce(spec: KeySpec, value: unknown, fromEnv: boolean): unknown {
       }
       return checkMin(spec, ms) ?? ms;
     }
+    case "string-list": {
+      if (fromEnv && typeof value === "string") return value.split(/[\s,]+/).filter(Boolean);
+      if (!Array.isArray(value) || !value.every((v) => typeof v === "string")) {
+        return typeError(" is not a list of strings");
+      }
+      return value;
+    }
     default:
       if (typeof value !== "string") return typeError(" is not a string");
       return checkString(spec, value);

@@ -145,6 +145,12 @@ function sample(spec: KeySpec): { toml: string; env: string; value: unknown } {
       };
     case "url-path":
       return { toml: '"/prom"', env: "/prom", value: "/prom" };
+    case "string-list":
+      return {
+        toml: '["10.0.0.1:2003", "10.0.0.2:2003=b"]',
+        env: "10.0.0.1:2003, 10.0.0.2:2003=b",
+        value: ["10.0.0.1:2003", "10.0.0.2:2003=b"],
+      };
     default:
       return { toml: '"/tmp/some where"', env: "/tmp/some where", value: "/tmp/some where" };
   }

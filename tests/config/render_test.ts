@@ -51,6 +51,7 @@ Deno.test("the printed default config lays out go-carbon's sections in go-carbon
     "[carbonlink]",
     "[carbonserver]",
     "[wal]",
+    "[relay]",
     "[prometheus]",
     "[[logging]]",
   ]);
