@@ -26,6 +26,7 @@ export class LineSink {
   #conns = new Set<Deno.TcpConn>();
   #tasks = new Set<Promise<void>>();
   #accepting: Promise<void>;
+  #discarding = false;
   /** Connections accepted so far. */
   accepted = 0;
 
@@ -66,7 +67,7 @@ export class LineSink {
       while (true) {
         const n = await conn.read(buf);
         if (n === null) break;
-        split.push(buf.subarray(0, n), this.lines);
+        if (!this.#discarding) split.push(buf.subarray(0, n), this.lines);
       }
     } catch (err) {
       if (!(err instanceof Deno.errors.BadResource) && !(err instanceof Deno.errors.Interrupted)) {
@@ -91,6 +92,19 @@ export class LineSink {
       timeoutMs,
       `${n} lines (have ${this.lines.length})`,
     );
+  }
+
+  /**
+   * Goes away cleanly as a daemon that stops would: stops listening, sends FIN on every
+   * connection, and from then on drops whatever still arrives (as a closed socket would).
+   */
+  async finish(): Promise<void> {
+    this.#discarding = true;
+    try {
+      this.#listener.close();
+    } catch { /* already closed */ }
+    for (const c of this.#conns) await c.closeWrite().catch(() => {});
+    await this.#accepting;
   }
 
   /** Stops listening and closes every connection (unread bytes make that a reset). */
@@ -134,8 +148,7 @@ export class ProcessSink {
       if (done) throw new Error(`sink exited before listening on port ${port}`);
       text += value;
     }
-    reader.releaseLock();
-    await child.stdout.cancel();
+    await reader.cancel();
     return new ProcessSink(child, Number(text.trim()), file);
   }
 

@@ -41,3 +41,32 @@ const encoder = new TextEncoder();
 export function feed(relay: Relay, text: string) {
   return relay.appender().commitPlain(encoder.encode(text));
 }
+
+/** A port nothing listens on right now (for a destination that is down). */
+export function freePort(): number {
+  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = l.addr.port;
+  l.close();
+  return port;
+}
+
+/** `count` lines `<prefix>.<i> <i> 1700000000`, and the text of them. */
+export function numbered(
+  prefix: string,
+  count: number,
+  from = 0,
+): { names: string[]; text: string } {
+  const names = Array.from({ length: count }, (_, i) => `${prefix}.n${from + i}`);
+  return { names, text: names.map((n, i) => `${n} ${from + i} 1700000000\n`).join("") };
+}
+
+/** One sample's value from a relay's stat(). */
+export function relayStat(relay: Relay, name: string, destination?: string): number {
+  let value = NaN;
+  relay.stat((s) => {
+    if (s.name === name && (destination === undefined || s.labels?.destination === destination)) {
+      value = s.value;
+    }
+  });
+  return value;
+}

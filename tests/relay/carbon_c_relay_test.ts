@@ -9,7 +9,7 @@ import { TcpReceiver } from "../../src/receiver/tcp.ts";
 import type { RouteMethod } from "../../src/wasm/router.ts";
 import { LineSink } from "../_util/line_sink.ts";
 import { sendTcp, waitFor } from "../_util/net.ts";
-import { startRelay } from "./_relay.ts";
+import { freePort, startRelay } from "./_relay.ts";
 
 const BINARY = "/usr/bin/carbon-c-relay";
 const installed = await Deno.stat(BINARY).then(() => true, () => false);
@@ -34,14 +34,6 @@ function inputLines(): string[] {
     lines.push(`keep-_:#${i}.x 6 1700000000`);
   }
   return lines;
-}
-
-/** A port nothing listens on right now. */
-function freePort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = l.addr.port;
-  l.close();
-  return port;
 }
 
 interface Case {
