@@ -5,11 +5,14 @@
 // both. Skipped, with a message, where carbon-c-relay is not installed (.ci/run installs it).
 
 import assert from "node:assert/strict";
+import { configureLogging } from "../../src/log/logger.ts";
 import { TcpReceiver } from "../../src/receiver/tcp.ts";
 import type { RouteMethod } from "../../src/wasm/router.ts";
 import { LineSink } from "../_util/line_sink.ts";
 import { sendTcp, waitFor } from "../_util/net.ts";
 import { freePort, startRelay } from "./_relay.ts";
+
+configureLogging({ level: "error", sink: () => {} });
 
 const BINARY = "/usr/bin/carbon-c-relay";
 const installed = await Deno.stat(BINARY).then(() => true, () => false);

@@ -3,12 +3,15 @@
 // position, max-size drops the oldest lines and counts them, a torn tail is cut off.
 
 import assert from "node:assert/strict";
+import { configureLogging } from "../../src/log/logger.ts";
 import { join } from "node:path";
 import { queueDirName } from "../../src/relay/relay.ts";
 import { listSegments } from "../../src/wal/segments.ts";
 import { LineSink } from "../_util/line_sink.ts";
 import { waitFor } from "../_util/net.ts";
 import { feed, freePort, numbered, relayStat, startRelay } from "./_relay.ts";
+
+configureLogging({ level: "error", sink: () => {} });
 
 Deno.test("queue: lines for a down destination wait on disk, past buffer-size, and arrive once in order", async () => {
   const port = freePort();

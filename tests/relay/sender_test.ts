@@ -3,9 +3,12 @@
 // relay reroutes. Every accepted line must arrive; duplicates are allowed after a failure.
 
 import assert from "node:assert/strict";
+import { configureLogging } from "../../src/log/logger.ts";
 import { fileLines, LineSink, ProcessSink } from "../_util/line_sink.ts";
 import { waitFor } from "../_util/net.ts";
 import { feed, freePort, numbered, relayStat, startRelay } from "./_relay.ts";
+
+configureLogging({ level: "error", sink: () => {} });
 
 const tick = () => new Promise((r) => setTimeout(r, 0));
 
