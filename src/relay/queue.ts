@@ -12,6 +12,7 @@ import { Logger, RateLimiter } from "../log/logger.ts";
 import { readRawRecords } from "../wal/reader.ts";
 import { listSegments, segmentName, syncDir } from "../wal/segments.ts";
 import type { WalCodec } from "../wasm/wal_codec.ts";
+import { MemoryRing } from "./memory_ring.ts";
 
 const log = new Logger("relay");
 
@@ -47,8 +48,8 @@ export interface QueueRecord {
 /** What append() writes: a block of lines that can copy itself and frame itself as a record. */
 export interface RecordSource {
   lines: number;
-  /** The lines, copied out (kept in memory for the sender). */
-  copy(): Uint8Array;
+  /** The lines (a view: copied into the memory buffer at once). */
+  view(): Uint8Array;
   /** The record (`header` then the lines) framed for a segment at `offset`; null: no room. */
   frame(header: Uint8Array, offset: number, segmentSize: number): Uint8Array | null;
 }
@@ -86,9 +87,7 @@ export class DestinationQueue {
   #sent: QueuePosition;
   #acked: QueuePosition;
   #persisted: QueuePosition | null;
-  #mem: QueueRecord[] = [];
-  #memHead = 0;
-  #memBytes = 0;
+  #mem: MemoryRing;
   #diskBytes = 0;
   #errorLog = new RateLimiter(10, 10_000);
   /** Lines deleted unsent because of max-size. */
@@ -100,6 +99,7 @@ export class DestinationQueue {
     this.dir = opts.dir;
     this.#opts = opts;
     this.#codec = codec;
+    this.#mem = new MemoryRing(opts.memoryBytes);
     this.#sent = this.#acked = { segment: 0, offset: 0, seq: 0 };
     this.#persisted = null;
   }
@@ -222,7 +222,7 @@ export class DestinationQueue {
 
   /** Bytes of records held in memory. */
   get memoryBytes(): number {
-    return this.#memBytes;
+    return this.#mem.bytes;
   }
 
   /**
@@ -264,13 +264,7 @@ export class DestinationQueue {
     this.#diskBytes += framed.length;
     this.#dirty = !this.#opts.syncEach;
     this.#written = seqEnd;
-    const body = src.copy();
-    this.#mem.push({ seqEnd, lines: src.lines, segment: live.index, end: live.size, body });
-    this.#memBytes += body.length;
-    while (this.#memBytes > this.#opts.memoryBytes && this.#memHead < this.#mem.length) {
-      this.#memBytes -= this.#mem[this.#memHead++].body.length;
-    }
-    this.#compactMemory();
+    this.#mem.push(src.view(), { seqEnd, lines: src.lines, segment: live.index, end: live.size });
     this.#enforceCap();
   }
 
@@ -293,7 +287,8 @@ export class DestinationQueue {
 
   /**
    * The records after the send position, up to about `maxBytes` of lines, from memory when it
-   * still holds them and from disk when not; the send position moves past them.
+   * still holds them and from disk when not; the send position moves past them. Bodies taken
+   * from memory are views, valid until the next append(): copy them before awaiting.
    */
   take(maxBytes: number): QueueRecord[] {
     const out: QueueRecord[] = [];
@@ -319,17 +314,15 @@ export class DestinationQueue {
 
   /** The record in memory starting right after line `seq`, if memory holds it. */
   #fromMemory(seq: number): QueueRecord | undefined {
-    const mem = this.#mem;
-    let lo = this.#memHead;
-    let hi = mem.length;
-    if (lo >= hi || mem[lo].seqEnd - mem[lo].lines > seq) return undefined;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (mem[mid].seqEnd <= seq) lo = mid + 1;
-      else hi = mid;
-    }
-    const rec = mem[lo];
-    return rec && rec.seqEnd - rec.lines === seq ? rec : undefined;
+    const r = this.#mem.find(seq);
+    if (!r) return undefined;
+    return {
+      seqEnd: r.seqEnd,
+      lines: r.lines,
+      segment: r.segment,
+      end: r.end,
+      body: this.#mem.body(r),
+    };
   }
 
   /** Records read from disk after `from`. */
@@ -358,7 +351,7 @@ export class DestinationQueue {
 
   /** Nothing readable follows the send position although lines were written: skip them. */
   #skipLost(): void {
-    const front = this.#mem[this.#memHead];
+    const front = this.#mem.first;
     const frontStart = front ? front.seqEnd - front.lines : Infinity;
     if (front && frontStart > this.#sent.seq) {
       // memory holds what comes next; records before it on disk are skipped by their numbers
@@ -382,10 +375,7 @@ export class DestinationQueue {
   ack(pos: QueuePosition): void {
     if (pos.seq <= this.#acked.seq) return;
     this.#acked = pos;
-    while (this.#memHead < this.#mem.length && this.#mem[this.#memHead].seqEnd <= pos.seq) {
-      this.#memBytes -= this.#mem[this.#memHead++].body.length;
-    }
-    this.#compactMemory();
+    this.#mem.dropThrough(pos.seq);
   }
 
   /** Moves the send position back to the acked one; returns the lines to be sent again. */
@@ -393,13 +383,6 @@ export class DestinationQueue {
     const lines = this.#sent.seq - this.#acked.seq;
     this.#sent = this.#acked;
     return lines;
-  }
-
-  #compactMemory(): void {
-    if (this.#memHead > 1024 && this.#memHead * 2 > this.#mem.length) {
-      this.#mem = this.#mem.slice(this.#memHead);
-      this.#memHead = 0;
-    }
   }
 
   /** fsyncs the live segment if anything was written since the last fsync. */

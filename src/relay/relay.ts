@@ -331,7 +331,7 @@ export class Relay implements Appendable, StatSource {
       const range = { from, to };
       const src: RecordSource = {
         lines: n,
-        copy: () => router.outputView(m, from, to).slice(),
+        view: () => router.outputView(m, from, to),
         frame: (header, offset, size) => router.frameOutput(m, range, header, { offset, size }),
       };
       try {
