@@ -6,6 +6,7 @@ import {
   BATCH_RECORDS,
   COUNTER_OVERFLOW,
   COUNTER_REJECTED,
+  COUNTER_TAGS_INVALID,
   INPUT_PADDING,
   MAX_NAME_LEN,
   REC_HASH,
@@ -22,13 +23,16 @@ import {
   batchFixups,
   batchFull,
   batchLen,
-  nameError,
+  checkName,
+  nameCanonical,
+  nameTagsInvalid,
   parse,
   setBatch,
   setBatchLen,
   setMaxLineLen,
 } from "./plain";
 import { fnv1a32, hashRecords } from "./fnv";
+import { canon, canonLen, tagsInit } from "./tags";
 import { crc32c as crc, crcInit } from "./crc32c";
 import { checkpointBegin as cpBegin, checkpointNext as cpNext, cpDropped, encodeBatch, encodeRecord, walOut } from "./wal_encode";
 import {
@@ -103,6 +107,7 @@ export {
   COUNTER_REJECTED,
   COUNTER_SERIES,
   COUNTER_SLOTS,
+  COUNTER_TAGS_INVALID,
   INPUT_PADDING,
   MAX_NAME_LEN,
   MOUT_LEN,
@@ -158,6 +163,7 @@ export function init(maxPoints: u32, maxLineLen: u32): void {
   heapInit(__heap_base);
   setBatch(alloc(<usize>BATCH_RECORDS * REC_SIZE));
   nameScratch = alloc(<usize>MAX_NAME_LEN + INPUT_PADDING);
+  tagsInit();
   setMaxLineLen(maxLineLen);
   tableInit(maxPoints);
   batchInit();
@@ -277,15 +283,27 @@ export function countRejected(reason: i32, n: u32): void {
 
 /**
  * Stages `count` records the JS side wrote into the batch for structured protocols (pickle):
- * hashes each name and rejects the unsafe ones, exactly as the plaintext parser would.
+ * checks each name and puts its tags in canonical order (written back over the name), hashes
+ * it and rejects the unsafe ones, exactly as the plaintext parser would.
  */
 export function prepareStage(count: i32): void {
   setBatchLen(count);
   const end = batch + <usize>count * REC_SIZE;
   for (let rec = batch; rec < end; rec += REC_SIZE) {
     if (load<u32>(rec, REC_STATUS) != REC_OK) continue;
-    const reason = nameError(<usize>load<u32>(rec, REC_NAME), <usize>load<u32>(rec, REC_NAME_LEN));
-    if (reason >= 0) store<u32>(rec, REC_REJECTED + <u32>reason, REC_STATUS);
+    const name = <usize>load<u32>(rec, REC_NAME);
+    const len = <usize>load<u32>(rec, REC_NAME_LEN);
+    const reason = checkName(name, len);
+    if (reason >= 0) {
+      store<u32>(rec, REC_REJECTED + <u32>reason, REC_STATUS);
+      continue;
+    }
+    if (nameCanonical) {
+      memory.copy(name + len - canonLen, canon, canonLen);
+      store<u32>(rec, <u32>(name + len - canonLen), REC_NAME);
+      store<u32>(rec, <u32>canonLen, REC_NAME_LEN);
+    }
+    if (nameTagsInvalid) bumpStaged(COUNTER_TAGS_INVALID);
   }
   hashRecords(batch, count, REC_SIZE, REC_HASH, REC_NAME, REC_NAME_LEN);
   stage(batch, count);

@@ -17,6 +17,17 @@ export const enum Char {
   E_UPPER = 0x45,
   E_LOWER = 0x65,
   DEL = 0x7f,
+  // tagged names (tags.ts)
+  BANG = 0x21,
+  QUOTE = 0x22,
+  COMMA = 0x2c,
+  COLON = 0x3a,
+  EQUALS = 0x3d,
+  BACKSLASH = 0x5c,
+  CARET = 0x5e,
+  LBRACE = 0x7b,
+  RBRACE = 0x7d,
+  TILDE = 0x7e,
 }
 
 /** Why a line was rejected; the counter slot is COUNTER_REJECTED + reason. */
@@ -30,8 +41,9 @@ export const enum Reason {
   TRUNCATED = 6,
   SERIES_FAILED = 7, // the series is marked FLAG_FAILED (its file cannot be written, ever)
   WAL_WRITE = 8, // the batch could not be written to the write-ahead log
+  BAD_UTF8 = 9, // the name is not well-formed UTF-8 (carbon cannot decode it either)
 }
-export const REASON_COUNT: i32 = 9;
+export const REASON_COUNT: i32 = 10;
 
 // Counters: u64 slots in one region. Totals only grow; gauges go up and down. A second region
 // of the same layout holds the open batch's totals until commit() folds them in.
@@ -42,6 +54,7 @@ export const COUNTER_NOT_CONFIRMED: i32 = 3; // gauge: popped, not yet confirmed
 export const COUNTER_SERIES: i32 = 4; // gauge: series in the table
 export const COUNTER_HEAP_BYTES: i32 = 5; // gauge: bytes handed out by the allocator
 export const COUNTER_GC_SERIES: i32 = 6; // empty idle series dropped by collectGarbage()
+export const COUNTER_TAGS_INVALID: i32 = 7; // names kept as they came: tags break carbon's rules
 export const COUNTER_REJECTED: i32 = 8; // + Reason
 export const COUNTER_SLOTS: i32 = 24;
 

@@ -2,12 +2,15 @@
 // records. Fields are separated by runs of spaces or tabs, a `\r` before `\n` is dropped, blank
 // lines are skipped. Valid lines take one vectorised pass over the name; any line that fails
 // it is re-read by classify(), which alone decides the rejection reason (the same procedure as
-// src/protocol/plaintext.ts, the JS reference).
+// src/protocol/plaintext.ts, the JS reference). Names with tags (`;`, `{`, a leading `~`) or
+// bytes above 0x7f, flagged by the same pass, go through checkName(): UTF-8, then carbon's
+// canonical order (tags.ts), written back over the name in the input buffer.
 
 import {
   BATCH_RECORDS,
   Char,
   COUNTER_REJECTED,
+  COUNTER_TAGS_INVALID,
   MAX_NAME_LEN,
   MAX_SEGMENT_LEN,
   Reason,
@@ -25,6 +28,17 @@ import {
 import { bumpStaged } from "./counters";
 import { hashRecords } from "./fnv";
 import { NUM_BAD, NUM_OK, numStatus, numValue, parseTimestamp, parseValue, tsValue } from "./float";
+import {
+  canon,
+  canonicalize,
+  canonLen,
+  hasTagSyntax,
+  MEMO_CANONICAL,
+  MEMO_KEPT,
+  memoLookup,
+  memoStore,
+  validUtf8,
+} from "./tags";
 
 /** The batch region: BATCH_RECORDS records of REC_SIZE bytes (set by init). */
 export let batch: usize = 0;
@@ -121,6 +135,8 @@ const SPACE_V: v128 = i8x16.splat(<i8>Char.SPACE);
 const SLASH_V: v128 = i8x16.splat(<i8>Char.SLASH);
 const DEL_V: v128 = i8x16.splat(<i8>Char.DEL);
 const DOT_V: v128 = i8x16.splat(<i8>Char.DOT);
+const SEMICOLON_V: v128 = i8x16.splat(<i8>Char.SEMICOLON);
+const LBRACE_V: v128 = i8x16.splat(<i8>Char.LBRACE);
 
 /**
  * The fast path for one line at `p`: writes a record and returns the start of the next line, or
@@ -131,34 +147,42 @@ const DOT_V: v128 = i8x16.splat(<i8>Char.DOT);
   let p = lineStart;
   let c = <u32>load<u8>(p);
   while (isBlank(c)) c = <u32>load<u8>(++p);
-  const name = p;
-  // One pass over the name: stop at the first byte <= 0x20, flag '/', DEL and "..".
+  let name = p;
+  // One pass over the name: stop at the first byte <= 0x20, flag '/', DEL and "..", and note
+  // tag syntax (';', '{') and bytes above 0x7f (their sign bit), which take checkName().
   let flags: u32 = 0;
+  let special: u32 = 0;
   let prevDot: u32 = 0;
   while (true) {
     const v = v128.load(p);
     const term = <u32>i8x16.bitmask(i8x16.le_u(v, SPACE_V));
     let bad = <u32>i8x16.bitmask(v128.or(i8x16.eq(v, SLASH_V), i8x16.eq(v, DEL_V)));
     let dots = <u32>i8x16.bitmask(i8x16.eq(v, DOT_V));
+    let tagged = <u32>i8x16.bitmask(
+      v128.or(v128.or(i8x16.eq(v, SEMICOLON_V), i8x16.eq(v, LBRACE_V)), v),
+    );
     if (term != 0) {
       const k = ctz<u32>(term);
       const keep = (<u32>1 << k) - 1;
       bad &= keep;
       dots &= keep;
+      special |= tagged & keep;
       flags |= bad | (dots & (dots >> 1)) | (prevDot & dots);
       p += k;
       break;
     }
+    special |= tagged;
     flags |= bad | (dots & (dots >> 1)) | (prevDot & dots);
     prevDot = dots >> 15;
     p += 16;
   }
-  const nameLen = p - name;
-  if (
-    nameLen == 0 || flags != 0 || !isBlank(<u32>load<u8>(p)) || load<u8>(name) == Char.DOT ||
-    load<u8>(name) == Char.SEMICOLON || load<u8>(p - 1) == Char.DOT
-  ) return 0;
-  if (nameLen > <usize>MAX_SEGMENT_LEN && nameError(name, nameLen) >= 0) return 0;
+  let nameLen = p - name;
+  if (nameLen == 0 || !isBlank(<u32>load<u8>(p))) return 0;
+  if (load<u8>(name) == Char.TILDE) special = 1;
+  if (special == 0) {
+    if (flags != 0 || load<u8>(name) == Char.DOT || load<u8>(p - 1) == Char.DOT) return 0;
+    if (nameLen > <usize>MAX_SEGMENT_LEN && nameError(name, nameLen) >= 0) return 0;
+  }
 
   do c = <u32>load<u8>(++p); while (isBlank(c));
   p = parseValue(p);
@@ -176,6 +200,17 @@ const DOT_V: v128 = i8x16.splat(<i8>Char.DOT);
   if (c != Char.LF) return 0;
   const lineLen = p - lineStart;
   if (lineLen > maxLineLen) return 0;
+  if (special != 0) {
+    if (checkName(name, nameLen) >= 0) return 0;
+    if (nameCanonical) {
+      // the canonical form is never longer: it ends where the name ended
+      const at = name + nameLen - canonLen;
+      memory.copy(at, canon, canonLen);
+      name = at;
+      nameLen = canonLen;
+    }
+    if (nameTagsInvalid) bumpStaged(COUNTER_TAGS_INVALID);
+  }
 
   store<u32>(rec, <u32>name, REC_NAME);
   store<u32>(rec, <u32>nameLen, REC_NAME_LEN);
@@ -189,17 +224,21 @@ const DOT_V: v128 = i8x16.splat(<i8>Char.DOT);
 
 /**
  * Why the name at [ptr, ptr + len) is refused, or -1 when it is fine: empty before its tags,
- * or a path that could leave the data directory or not be a file name once dots become
- * slashes (empty segments, leading or trailing dot, '/', control bytes, DEL, over-long).
+ * or a path (the name up to its first ';') that could leave the data directory or not be a
+ * file name once dots become slashes (empty segments, leading or trailing dot, '/', control
+ * bytes, DEL, over-long). Tags after the path may hold anything but control bytes and DEL:
+ * tagged series live in files named by a hash.
  */
 export function nameError(ptr: usize, len: usize): i32 {
   if (len == 0 || load<u8>(ptr) == Char.SEMICOLON) return Reason.EMPTY_NAME;
   if (len > <usize>MAX_NAME_LEN) return Reason.BAD_NAME;
-  if (load<u8>(ptr) == Char.DOT || load<u8>(ptr + len - 1) == Char.DOT) return Reason.BAD_NAME;
+  if (load<u8>(ptr) == Char.DOT) return Reason.BAD_NAME;
   let prev: u32 = 0;
   let segment: i32 = 0;
-  for (let i: usize = 0; i < len; i++) {
+  let i: usize = 0;
+  for (; i < len; i++) {
     const c = <u32>load<u8>(ptr + i);
+    if (c == Char.SEMICOLON) break;
     if (c < <u32>Char.SPACE || c == <u32>Char.DEL || c == <u32>Char.SLASH) return Reason.BAD_NAME;
     if (c == Char.DOT) {
       if (prev == Char.DOT) return Reason.BAD_NAME;
@@ -209,7 +248,50 @@ export function nameError(ptr: usize, len: usize): i32 {
     }
     prev = c;
   }
+  if (prev == Char.DOT) return Reason.BAD_NAME;
+  for (; i < len; i++) {
+    const c = <u32>load<u8>(ptr + i);
+    if (c < <u32>Char.SPACE || c == <u32>Char.DEL) return Reason.BAD_NAME;
+  }
   return -1;
+}
+
+/** checkName() put the name in canonical form: it is in `canon`/`canonLen` (tags.ts). */
+export let nameCanonical: bool = false;
+/** checkName() kept the name as it came because its tags break carbon's rules. */
+export let nameTagsInvalid: bool = false;
+
+/**
+ * The whole check of a name, in order: empty, too long, not UTF-8, then carbon's canonical
+ * form when it has tag syntax (or the name as it came when its tags are invalid), then
+ * nameError() on the result. Returns the Reason, or -1. Accepted names with tag syntax are
+ * remembered (the memo of tags.ts): the next time the same name is one lookup.
+ */
+export function checkName(ptr: usize, len: usize): i32 {
+  const memo = memoLookup(ptr, len);
+  if (memo != 0) {
+    nameCanonical = true;
+    nameTagsInvalid = memo == MEMO_KEPT;
+    return -1;
+  }
+  nameCanonical = false;
+  nameTagsInvalid = false;
+  if (len == 0 || load<u8>(ptr) == Char.SEMICOLON) return Reason.EMPTY_NAME;
+  if (len > <usize>MAX_NAME_LEN) return Reason.BAD_NAME;
+  if (!validUtf8(ptr, len)) return Reason.BAD_UTF8;
+  if (hasTagSyntax(ptr, len)) {
+    if (canonicalize(ptr, len)) {
+      nameCanonical = true;
+      const bad = nameError(canon, canonLen);
+      if (bad < 0) memoStore(ptr, len, canon, canonLen, MEMO_CANONICAL);
+      return bad;
+    }
+    nameTagsInvalid = true;
+    const bad = nameError(ptr, len);
+    if (bad < 0) memoStore(ptr, len, ptr, len, MEMO_KEPT);
+    return bad;
+  }
+  return nameError(ptr, len);
 }
 
 /** The `\n` ending the line classify() looked at last. */
@@ -249,7 +331,7 @@ function classify(lineStart: usize): i32 {
   }
   if (fields == 0) return SKIP;
   if (fields != 3) return Reason.FIELDS;
-  const bad = nameError(name, nameEnd - name);
+  const bad = checkName(name, nameEnd - name);
   if (bad >= 0) return bad;
   if (parseValue(value) != valueEnd || numStatus == NUM_BAD) return Reason.BAD_VALUE;
   if (parseTimestamp(ts) != tsEnd || numStatus == NUM_BAD) return Reason.BAD_TIMESTAMP;

@@ -26,6 +26,9 @@ import { Relay } from "./relay/relay.ts";
 import { TeeAppendable } from "./relay/tee.ts";
 import { loadAssets } from "./ui/assets.ts";
 import { UiServer } from "./ui/ui_server.ts";
+import { isTagged, TagDb } from "./tags/tag_db.ts";
+import { TagDbSender } from "./tags/tagdb_sender.ts";
+import { tagFileName, taggedNameOfFile } from "./storage/metric_path.ts";
 
 const log = new Logger("app");
 
@@ -57,6 +60,12 @@ export class App {
   /** Names and values for the query side: files and cache together. */
   readonly store: MetricStore;
   readonly stats: StatSource[] = [];
+  /** Tagged series: graphite-web's TagDB API on the carbonserver listener. */
+  readonly tags: TagDb;
+  /** `[tags] enabled`: posts new tagged series to an external TagDB. */
+  readonly tagdbSender?: TagDbSender;
+  /** With a sender: new tagged series in the cache are taken in every second, not only at queries. */
+  #tagSync?: ReturnType<typeof setInterval>;
   /** Every warning given at start (config keys ignored, ...), shown on the status page. */
   readonly warnings: string[];
   /** The status page and metric browser, on the carbonserver listener. */
@@ -87,14 +96,46 @@ export class App {
       failOnMaxGlobs: config.carbonserver.failOnMaxGlobs,
     };
     const whisper = config.whisper.enabled && !relayOnly;
+    const hashFilenames = config.whisper.hashFilenames;
+    if (config.tags.enabled && !relayOnly) { // the cluster's members tell their TagDB
+      this.tagdbSender = new TagDbSender({
+        ...config.tags,
+        maxQueueBytes: config.tags.maxQueueSize,
+      });
+      this.stats.push(this.tagdbSender);
+    }
+    const sender = this.tagdbSender;
+    this.tags = new TagDb({
+      dataDir: whisper ? config.whisper.dataDir : null,
+      onNew: sender && ((name) => sender.add(name, true)),
+    });
+    this.stats.push(this.tags);
+    const tags = this.tags;
+    let literalTagged = false;
     if (whisper) {
-      this.index = new DiskIndex(config.whisper.dataDir, { glob });
+      this.index = new DiskIndex(config.whisper.dataDir, {
+        glob,
+        skipTagged: false,
+        onScanned: (name) => {
+          const tagged = taggedNameOfFile(name);
+          if (tagged !== null) tags.seen(tagged);
+          else if (!literalTagged && isTagged(name) && !name.startsWith("_tagged.")) {
+            literalTagged = true;
+            log.warn("series stored under a literal tagged path: run --migrate-tagged", {
+              name,
+              dataDir: config.whisper.dataDir,
+            });
+          }
+        },
+      });
       this.stats.push(this.index);
     }
-    const cacheNames = new CacheNames(cache, this.index, glob);
+    const cacheNames = new CacheNames(cache, this.index, glob, (name) => tags.seen(name));
     this.store = new MetricStore(cache, cacheNames, this.index, parseRules(rules), {
       dataDir: whisper ? config.whisper.dataDir : null,
       glob,
+      hashFilenames,
+      tags,
     });
     if (config.tcp.enabled) this.#receiver("tcp", new TcpReceiver(ingest, config.tcp));
     if (config.udp.enabled) this.#receiver("udp", new UdpReceiver(ingest, config.udp));
@@ -105,6 +146,7 @@ export class App {
         new CarbonlinkServer(this.store, {
           ...config.carbonlink,
           dataDir: whisper ? config.whisper.dataDir : null,
+          hashFilenames: config.whisper.hashFilenames,
         }),
       );
     }
@@ -112,17 +154,25 @@ export class App {
       const index = this.index;
       this.persister = new Persister(cache, {
         ...config.whisper,
+        hashFilenames,
         rules,
         strategy: config.cache.writeStrategy,
         files: {
           get ready() {
             return index.ready;
           },
-          has: (name) => index.has(name),
+          has: (name) => isTagged(name) ? tags.index.has(name) : index.has(name),
           add: (name) => {
+            if (isTagged(name)) {
+              // listed under _tagged/ as go-carbon lists it; named in the tag database
+              index.add(tagFileName(name, hashFilenames));
+              tags.fileCreated(name);
+              return;
+            }
             index.add(name);
             cacheNames.persisted(name);
           },
+          updated: sender && ((name) => sender.add(name, false)),
         },
       });
       this.stats.push(this.persister);
@@ -205,6 +255,11 @@ export class App {
   /** Starts writing and listening; returns every listener's bound address by name. */
   start(): Record<string, string> {
     this.head.start();
+    if (this.tagdbSender) {
+      this.tagdbSender.start();
+      this.#tagSync = setInterval(() => this.store.tagDb(), 1000);
+    }
+    this.tags.start();
     this.index?.start();
     this.persister?.start();
     this.prometheus?.start();
@@ -269,6 +324,9 @@ export class App {
     // a checkpoint when the cache was written out, or when the next start is to replay it
     this.head.closeWal(!flush);
     await this.index?.stop();
+    this.tags.stop();
+    clearInterval(this.#tagSync);
+    await this.tagdbSender?.stop();
     await this.carbonserver?.stop();
     await this.prometheus?.stop();
     this.head.stop();

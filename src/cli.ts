@@ -4,12 +4,20 @@
 
 import { loadConfig } from "./config/load.ts";
 import { defaultConfigToml } from "./config/render.ts";
+import { migrateTagged } from "./tags/migrate.ts";
+import { TagDb } from "./tags/tag_db.ts";
 
 /** carbonado's version, printed by `--version`. */
 export const VERSION = "0.1.0-dev";
 
 /** What the process was asked to do; `run` starts the daemon. */
-export type Command = "run" | "check-config" | "print-default-config" | "version" | "help";
+export type Command =
+  | "run"
+  | "check-config"
+  | "print-default-config"
+  | "migrate-tagged"
+  | "version"
+  | "help";
 
 /** The parsed command line. */
 export interface CliArgs {
@@ -32,6 +40,7 @@ const COMMAND_FLAGS: readonly (readonly [string, Command])[] = [
   ["print-default-config", "print-default-config"],
   ["config-print-default", "print-default-config"], // go-carbon's spelling
   ["check-config", "check-config"],
+  ["migrate-tagged", "migrate-tagged"],
 ];
 
 /** go-carbon flags that have no meaning here, with what to do instead. */
@@ -99,6 +108,9 @@ A Graphite/Carbon metrics daemon that reads go-carbon's config and speaks its pr
 Options:
   --config FILE           TOML config in go-carbon's format (without it: built-in defaults)
   --check-config          Load and validate the config, print warnings; exit 0 if valid, 1 if not
+  --migrate-tagged        Move series stored under literal tagged paths (data-dir/a/b;k=v.wsp)
+                          to carbon's _tagged/ files, merging into existing ones; run it with
+                          the daemon stopped
   --print-default-config  Print the defaults as a commented config file (go-carbon's
                           -config-print-default also works)
   --version               Print the version
@@ -151,6 +163,25 @@ export async function runCommand(
     case "print-default-config":
       out.stdout(defaultConfigToml());
       return 0;
+    case "migrate-tagged": {
+      try {
+        const { config } = await loadConfig({ file: args.configFile, env: options.env });
+        const dataDir = config.whisper.dataDir;
+        const r = await migrateTagged(dataDir, { hashFilenames: config.whisper.hashFilenames });
+        const tags = new TagDb({ dataDir });
+        tags.start();
+        for (const name of r.names) tags.fileCreated(name);
+        tags.stop();
+        out.stdout(
+          `tagged files in ${dataDir}: ${r.moved} moved, ${r.merged} merged, ${r.failed} failed\n`,
+        );
+        return r.failed === 0 ? 0 : 1;
+      } catch (e) {
+        if (!(e instanceof Error)) throw e;
+        out.stderr(`error: ${e.message}\n`);
+        return 1;
+      }
+    }
     case "check-config": {
       const source = args.configFile ?? "built-in defaults";
       try {

@@ -38,6 +38,8 @@ export interface CarbonlinkOptions {
   readTimeout: number;
   /** The data directory for set-metadata; null when whisper is disabled. */
   dataDir: string | null;
+  /** `[whisper] hash-filenames` (default true). */
+  hashFilenames?: boolean;
 }
 
 const NO_POINTS: Datapoints = { timestamps: new Uint32Array(0), values: new Float64Array(0) };
@@ -118,7 +120,11 @@ export class CarbonlinkServer implements StatSource {
         if (request.key !== "aggregationMethod") return this.#error(unsupportedKey(request.key));
         if (this.#opts.dataDir === null) return this.#error("whisper is disabled");
         try {
-          const path = metricPath(this.#opts.dataDir, request.metric);
+          const path = metricPath(
+            this.#opts.dataDir,
+            request.metric,
+            this.#opts.hashFilenames ?? true,
+          );
           const old = setAggregationMethod(path, String(request.value));
           return encodePickle(new Map([["old_value", old], ["new_value", request.value]]), {
             framed: true,

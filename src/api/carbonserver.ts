@@ -3,6 +3,9 @@
 //   /metrics/find/?query=Q&format=json|pickle|completer    branches and metrics matching a glob
 //   /render/?target=T&from=F&until=U&format=json|pickle    raw series, files merged with the cache
 //   /metrics/list/   /metrics/index.json   /info/?target=M
+//   /tags/...                                              graphite-web's TagDB API (tags/)
+// A render target may be `seriesByTag('tag=value', ...)`: graphite-web's RemoteFinder passes
+// those through to a CLUSTER_SERVERS member, which answers them from its tag database.
 // Parameters come from the query string or a urlencoded or multipart body (graphite-web's
 // REMOTE_STORE_USE_POST). Empty results are 200, never 404: graphite-web fails a whole render on
 // a non-200 and stops asking this server for a minute. Refused patterns and exceeded limits are
@@ -14,6 +17,8 @@ import { PickleWriter } from "../protocol/pickle_encode.ts";
 import type { StatSend, StatSource } from "../stats/sample.ts";
 import type { AggregationMethod } from "../whisper/format.ts";
 import type { MetricStore, Series } from "./metric_store.ts";
+import { seriesByTagArgs, TagExprError } from "../tags/tag_expr.ts";
+import { tagsApi } from "../tags/tagdb_api.ts";
 
 const log = new Logger("carbonserver");
 
@@ -42,7 +47,7 @@ const CONSOLIDATION: Record<AggregationMethod, string> = {
   absmin: "AbsMin",
 };
 
-const ROUTES = ["find", "render", "list", "index", "info"] as const;
+const ROUTES = ["find", "render", "list", "index", "info", "tags"] as const;
 type Route = typeof ROUTES[number];
 
 /** A refused request: answered with its status and message. */
@@ -59,7 +64,14 @@ export class CarbonServer implements StatSource {
   #store: MetricStore;
   #opts: CarbonServerOptions;
   #server?: Deno.HttpServer<Deno.NetAddr>;
-  #requests: Record<Route, number> = { find: 0, render: 0, list: 0, index: 0, info: 0 };
+  #requests: Record<Route, number> = {
+    find: 0,
+    render: 0,
+    list: 0,
+    index: 0,
+    info: 0,
+    tags: 0,
+  };
   #errors = 0;
   #logLimit = new RateLimiter(10, 10_000);
 
@@ -95,6 +107,12 @@ export class CarbonServer implements StatSource {
     }
     try {
       const params = await readParams(req, url);
+      if (url.pathname === "/tags" || url.pathname.startsWith("/tags/")) {
+        this.#requests.tags++;
+        const tagDb = this.#store.tagDb();
+        if (!tagDb) return text(404, "404 page not found");
+        return tagsApi(tagDb, req.method, url.pathname, params);
+      }
       switch (path) {
         case "/metrics/find/":
           this.#requests.find++;
@@ -193,7 +211,7 @@ export class CarbonServer implements StatSource {
     const max = this.#opts.maxMetricsRendered;
     const series: { target: string; series: Series }[] = [];
     for (const target of targets) {
-      const names = this.#store.expand(target, max);
+      const names = this.#expand(target, max);
       if (names.limitReached || series.length + names.items.length > max) {
         throw new BadRequest(`Bad request (more than max-metrics-rendered ${max} series)`);
       }
@@ -214,6 +232,20 @@ export class CarbonServer implements StatSource {
         isAbsent: s.values.map((v) => v === null || Number.isNaN(v)),
       })),
     });
+  }
+
+  /** The metric names of a render target: a glob, a tagged name, or a seriesByTag() call. */
+  #expand(target: string, max: number): { items: string[]; limitReached: boolean } {
+    let exprs: string[] | null;
+    try {
+      exprs = seriesByTagArgs(target);
+      if (exprs === null) return this.#store.expand(target, max);
+      const items = this.#store.seriesByTag(exprs);
+      return { items, limitReached: items.length > max };
+    } catch (err) {
+      if (err instanceof TagExprError) throw new BadRequest(`Bad request (${err.message})`);
+      throw err;
+    }
   }
 
   /** One metric's series; a damaged file is logged and left out, the other series still go. */

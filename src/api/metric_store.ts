@@ -19,6 +19,8 @@ import {
 } from "../whisper/format.ts";
 import { emptyFetch, type FetchResult, fetchWindow, WhisperFile } from "../whisper/whisper_file.ts";
 import type { Points, WasmDrain } from "../wasm/drain.ts";
+import type { TagDb } from "../tags/tag_db.ts";
+import { canonicalName } from "../tags/tagged_name.ts";
 
 /** The parsed storage rules (they give cache-only metrics their future file's shape). */
 export interface StorageRules {
@@ -56,6 +58,10 @@ export interface MetricStoreOptions {
   /** The data directory, or null when whisper is disabled (cache only). */
   dataDir: string | null;
   glob: GlobOptions;
+  /** `[whisper] hash-filenames` (default true). */
+  hashFilenames?: boolean;
+  /** The tag database: tagged names are found through it, not through the name tries. */
+  tags?: TagDb;
 }
 
 /** Names, values and metadata of every metric, on disk or only in the cache. */
@@ -99,6 +105,14 @@ export class MetricStore {
    * @throws {RangeError} for a pattern the glob compiler refuses
    */
   find(pattern: string, maxResults: number): Matches<FindMatch> {
+    const tagged = this.#tagged(pattern);
+    if (tagged !== undefined) {
+      // graphite-web's finders look a tagged name up as it is (no globs in tagged names)
+      return {
+        items: tagged === null ? [] : [{ path: pattern, isLeaf: true }],
+        limitReached: false,
+      };
+    }
     const glob = compileGlob(pattern, this.#opts.glob);
     const seen = new Map<string, FindMatch>();
     for (const trie of this.#tries()) {
@@ -119,6 +133,10 @@ export class MetricStore {
    * @throws {RangeError} for a pattern the glob compiler refuses
    */
   expand(pattern: string, maxResults: number): Matches<string> {
+    const tagged = this.#tagged(pattern);
+    if (tagged !== undefined) {
+      return { items: tagged === null ? [] : [tagged], limitReached: false };
+    }
     const glob = compileGlob(pattern, this.#opts.glob);
     const names = new Set<string>();
     for (const trie of this.#tries()) {
@@ -128,6 +146,35 @@ export class MetricStore {
     }
     if (names.size > maxResults) return { items: [], limitReached: true };
     return { items: [...names].sort(), limitReached: false };
+  }
+
+  /**
+   * For a tagged name (holding `;`, not a `_tagged.` file path): its canonical name when the
+   * series is known (tag database or cache), else null; undefined for any other pattern.
+   */
+  #tagged(pattern: string): string | null | undefined {
+    if (!pattern.includes(";") || pattern.startsWith("_tagged.")) return undefined;
+    this.#cacheNames.sync();
+    const name = canonicalName(pattern);
+    const known = this.#opts.tags?.index.has(name) || this.#cache.lookup(name) !== 0;
+    return known ? name : null;
+  }
+
+  /**
+   * The tagged series matching seriesByTag expressions, sorted (the cache's new series
+   * included).
+   *
+   * @throws {TagExprError} for a bad expression
+   */
+  seriesByTag(exprs: readonly string[]): string[] {
+    this.#cacheNames.sync();
+    return this.#opts.tags?.index.findSeries(exprs) ?? [];
+  }
+
+  /** The tag database, up to date with the cache's new series; undefined without one. */
+  tagDb(): TagDb | undefined {
+    this.#cacheNames.sync();
+    return this.#opts.tags;
   }
 
   /** Every metric name (`/metrics/list/`). */
@@ -205,7 +252,9 @@ export class MetricStore {
   #open(name: string): WhisperFile | undefined {
     if (this.#opts.dataDir === null) return undefined;
     try {
-      return WhisperFile.open(metricPath(this.#opts.dataDir, name));
+      return WhisperFile.open(
+        metricPath(this.#opts.dataDir, name, this.#opts.hashFilenames ?? true),
+      );
     } catch (err) {
       if (err instanceof Deno.errors.NotFound || err instanceof RangeError) return undefined;
       throw err;

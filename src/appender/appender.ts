@@ -13,6 +13,8 @@ export interface CommitResult {
   rejected: number;
   /** Points dropped because the cache was full. */
   overflow: number;
+  /** The refusals by reason, present only when there were some. */
+  rejectedBy?: Partial<Record<RejectReason, number>>;
 }
 
 /**

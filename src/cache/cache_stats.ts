@@ -45,6 +45,13 @@ export class CacheStats implements StatSource {
       carbon: "cache.seriesCollected",
     });
     send({
+      name: "carbonado_tags_invalid_names_total",
+      help: "Names kept as they came because their tags break carbon's rules.",
+      type: "counter",
+      value: c.tagsInvalid,
+      carbon: "cache.tagsNormalizeErrors",
+    });
+    send({
       name: "carbonado_cache_max_points",
       help: "The cache limit in points ([cache] max-size).",
       type: "gauge",

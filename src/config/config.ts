@@ -33,6 +33,7 @@ export interface Config {
     flock: boolean;
     enabled: boolean;
     removeEmptyFile: boolean;
+    hashFilenames: boolean;
   };
   cache: {
     maxSize: number;
@@ -54,6 +55,15 @@ export interface Config {
     maxMetricsRendered: number;
   };
   prometheus: { listen: string; enabled: boolean; endpoint: string };
+  tags: {
+    enabled: boolean;
+    tagdbUrl: string;
+    tagdbChunkSize: number;
+    tagdbUpdateInterval: number;
+    localDir: string;
+    tagdbTimeout: number;
+    maxQueueSize: number;
+  };
   wal: {
     enabled: boolean;
     dir: string;

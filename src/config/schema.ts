@@ -247,10 +247,12 @@ export const SCHEMA: readonly KeySpec[] = [
     default: true,
     doc: "Write whisper files at all; false keeps points in the cache only",
   }),
-  other("whisper.hash-filenames", {
+  field("whisper.hash-filenames", {
+    field: "hashFilenames",
     kind: "bool",
     default: true,
-    doc: "Hashed file names for tagged series",
+    doc: "Tagged series live in _tagged/<h[0:3]>/<h[3:6]>/<sha256>.wsp (carbon's " +
+      "TAG_HASH_FILENAMES); false names the file after the series, dots as _DOT_",
   }),
   field("whisper.remove-empty-file", {
     field: "removeEmptyFile",
@@ -410,20 +412,55 @@ export const SCHEMA: readonly KeySpec[] = [
   other("grpc.enabled", { kind: "bool", default: true, doc: "gRPC CacheQuery" }),
 
   // [tags]
-  other("tags.enabled", { kind: "bool", default: false, doc: "Send new tagged series to a TagDB" }),
-  other("tags.tagdb-url", { kind: "string", default: "http://127.0.0.1:8000", doc: "TagDB URL" }),
-  other("tags.tagdb-chunk-size", { kind: "int", default: 32, doc: "Series per TagDB request" }),
-  other("tags.tagdb-update-interval", {
+  field("tags.enabled", {
+    field: "enabled",
+    kind: "bool",
+    default: false,
+    doc: "Post new tagged series to an external graphite-web TagDB (carbonado always stores " +
+      "tagged names as carbon does and serves /tags/* itself on the carbonserver listener)",
+  }),
+  field("tags.tagdb-url", {
+    field: "tagdbUrl",
+    kind: "string",
+    default: "http://127.0.0.1:8000",
+    doc: "graphite-web's base URL; series go to <tagdb-url>/tags/tagMultiSeries",
+  }),
+  field("tags.tagdb-chunk-size", {
+    field: "tagdbChunkSize",
+    kind: "int",
+    default: 32,
+    min: 1,
+    doc: "Series per TagDB request",
+  }),
+  field("tags.tagdb-update-interval", {
+    field: "tagdbUpdateInterval",
     kind: "int",
     default: 100,
-    doc: "Re-send a series every Nth update",
+    min: 1,
+    doc: "Also post a tagged series on every Nth write of one (new series always go)",
   }),
-  other("tags.local-dir", {
-    kind: "string",
+  field("tags.local-dir", {
+    field: "localDir",
+    kind: "path",
     default: "/var/lib/graphite/tagging/",
-    doc: "Send queue",
+    doc: "Where names wait to be posted, so that restarts and TagDB outages lose none",
   }),
-  other("tags.tagdb-timeout", { kind: "duration", default: 1_000, doc: "TagDB timeout" }),
+  field("tags.tagdb-timeout", {
+    field: "tagdbTimeout",
+    kind: "duration",
+    default: 1_000,
+    min: 1,
+    doc: "Timeout of one TagDB request",
+  }),
+  field("tags.max-queue-size", {
+    field: "maxQueueSize",
+    kind: "size",
+    unit: "bytes",
+    default: 64 * 1024 * 1024,
+    min: 4096,
+    carbonadoOnly: true,
+    doc: "Bound of the local-dir queue; names beyond it are dropped and counted",
+  }),
 
   // [carbonserver]
   field("carbonserver.listen", {

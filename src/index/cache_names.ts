@@ -1,6 +1,7 @@
 // Names of the series in the cache that are not on disk yet, so that finds and renders see a
 // metric the moment its first point is accepted. Fed from the wasm table's record of new series;
-// a name leaves when the persister creates its file (it is then in the disk index).
+// a name leaves when the persister creates its file (it is then in the disk index). Tagged
+// names (holding `;`) are not paths: they go to the tag database instead of the trie.
 
 import type { GlobOptions } from "./glob.ts";
 import { NameTrie } from "./name_trie.ts";
@@ -17,12 +18,20 @@ export class CacheNames {
   #disk?: OnDisk;
   #glob: GlobOptions;
   #trie: NameTrie;
+  #onTagged?: (name: string) => void;
 
-  constructor(cache: WasmDrain, disk?: OnDisk, glob: GlobOptions = {}) {
+  /** `onTagged` receives each new tagged series (the tag database). */
+  constructor(
+    cache: WasmDrain,
+    disk?: OnDisk,
+    glob: GlobOptions = {},
+    onTagged?: (name: string) => void,
+  ) {
     this.#cache = cache;
     this.#disk = disk;
     this.#glob = glob;
     this.#trie = new NameTrie(glob);
+    this.#onTagged = onTagged;
   }
 
   /** The names, up to date as of the last sync(). */
@@ -40,7 +49,12 @@ export class CacheNames {
     for (const series of fresh) {
       const name = this.#cache.seriesName(series);
       // the handle may have been freed and reused since: trust it only if it still names itself
-      if (this.#cache.lookup(name) !== series || this.#disk?.has(name)) continue;
+      if (this.#cache.lookup(name) !== series) continue;
+      if (name.includes(";")) {
+        this.#onTagged?.(name);
+        continue;
+      }
+      if (this.#disk?.has(name)) continue;
       this.#trie.add(name);
     }
   }

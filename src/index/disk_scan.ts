@@ -190,6 +190,8 @@ export interface DiskIndexOptions {
   followSymlinks?: boolean;
   /** Passed to `scanDataDir`. */
   skipTagged?: boolean;
+  /** Called with every name a scan finds (the tag database reads `_tagged/` names). */
+  onScanned?: (name: string) => void;
 }
 
 /**
@@ -356,7 +358,11 @@ export class DiskIndex {
     if (rebuild) this.#building = target;
     let stats: ScanStats | null = null;
     try {
-      stats = await scanDataDir(this.#dataDir, (name) => target.add(name), {
+      const onScanned = this.#options.onScanned;
+      stats = await scanDataDir(this.#dataDir, (name) => {
+        target.add(name);
+        onScanned?.(name);
+      }, {
         signal: abort.signal,
         followSymlinks: this.#options.followSymlinks,
         skipTagged: this.#options.skipTagged,

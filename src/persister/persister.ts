@@ -43,6 +43,8 @@ export interface KnownFiles {
   has(name: string): boolean;
   /** Called for every file the persister creates. */
   add(name: string): void;
+  /** Called for every other successful write (the [tags] sender re-sends every Nth). */
+  updated?(name: string): void;
 }
 
 /** Options of {@linkcode Persister}. */
@@ -54,6 +56,8 @@ export interface PersisterOptions {
   sparseCreate: boolean;
   flock: boolean;
   removeEmptyFile: boolean;
+  /** Tagged series in files named by a hash (`[whisper] hash-filenames`; default true). */
+  hashFilenames?: boolean;
   /** storage-schemas.conf and storage-aggregation.conf, read by readRuleFiles(). */
   rules: RuleFiles;
   strategy: WriteStrategy;
@@ -172,6 +176,7 @@ export class Persister implements StatSource {
       sparse: this.#opts.sparseCreate,
       flock: this.#opts.flock,
       removeEmptyFile: this.#opts.removeEmptyFile,
+      hashFilenames: this.#opts.hashFilenames ?? true,
       rules: this.#rules,
     });
     return slot;
@@ -330,6 +335,8 @@ export class Persister implements StatSource {
         if (result.status[i] === STATUS_CREATED) {
           this.#created++;
           this.#opts.files?.add(sent.names[i]);
+        } else {
+          this.#opts.files?.updated?.(sent.names[i]);
         }
       } else if (error) {
         this.#errors[error.reason]++;

@@ -122,7 +122,7 @@ export function writeBatch(s: WriterSettings, batch: WriteBatch): BatchResult {
     const name = batch.names[i];
     let path = "";
     try {
-      path = metricPath(s.dataDir, name);
+      path = metricPath(s.dataDir, name, s.hashFilenames);
       const { file, created } = openOrCreate(s, name, path, batch.fresh[i] === 1);
       try {
         file.updateArrays(

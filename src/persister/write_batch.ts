@@ -14,6 +14,7 @@ export interface InitMessage {
   sparse: boolean;
   flock: boolean;
   removeEmptyFile: boolean;
+  hashFilenames: boolean;
   rules: RuleFiles;
 }
 

@@ -1,7 +1,10 @@
 // Graphite plaintext in plain TypeScript: the reference the wasm parser is tested against, the
 // baseline it is benchmarked against, and the path that finishes the rare lines the wasm parser
 // hands back (numbers it cannot convert exactly by itself). Same procedure as
-// assembly/plain.ts classify(): length, field count, name, value, timestamp.
+// assembly/plain.ts classify(): length, field count, name, value, timestamp. Names go through
+// checkName(): UTF-8, then carbon's canonical tag order (src/tags/tagged_name.ts).
+
+import { canonicalBytes, hasTagSyntax, isValidUtf8 } from "../tags/tagged_name.ts";
 
 /** Why a line was rejected: Prometheus label values, in the order of the wasm Reason enum. */
 export const REJECT_REASONS = [
@@ -16,6 +19,7 @@ export const REJECT_REASONS = [
   // and the batch could not be written to the write-ahead log
   "series_failed",
   "wal_write",
+  "bad_utf8",
 ] as const;
 
 /** One of REJECT_REASONS. */
@@ -40,14 +44,20 @@ const DECIMAL = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
 const isBlank = (c: number) => c === SPACE || c === TAB;
 const latin1 = new TextDecoder("latin1");
 
-/** Why a metric name is refused, or null when it is safe to become a path under the data dir. */
+/**
+ * Why a metric name is refused, or null when it is safe: its path (up to the first `;`) must
+ * be able to become a path under the data dir; its tags may hold anything but control bytes.
+ */
 export function nameError(name: Uint8Array): RejectReason | null {
   if (name.length === 0 || name[0] === SEMICOLON) return "empty_name";
   if (name.length > MAX_NAME_BYTES) return "bad_name";
-  if (name[0] === DOT || name[name.length - 1] === DOT) return "bad_name";
+  if (name[0] === DOT) return "bad_name";
   let prev = 0;
   let segment = 0;
-  for (const c of name) {
+  let i = 0;
+  for (; i < name.length; i++) {
+    const c = name[i];
+    if (c === SEMICOLON) break;
     if (c < SPACE || c === DEL || c === SLASH) return "bad_name";
     if (c === DOT) {
       if (prev === DOT) return "bad_name";
@@ -57,7 +67,32 @@ export function nameError(name: Uint8Array): RejectReason | null {
     }
     prev = c;
   }
+  if (prev === DOT) return "bad_name";
+  for (; i < name.length; i++) if (name[i] < SPACE || name[i] === DEL) return "bad_name";
   return null;
+}
+
+/** A checked name: refused, or accepted in canonical form (`tagsInvalid`: kept as it came). */
+export type CheckedName = { reason: RejectReason } | { name: Uint8Array; tagsInvalid: boolean };
+
+/**
+ * The whole check of a name, as assembly/plain.ts checkName(): empty, too long, not UTF-8,
+ * then carbon's canonical form (or the name as it came when its tags are invalid), then
+ * nameError() on the result.
+ */
+export function checkName(name: Uint8Array): CheckedName {
+  if (name.length === 0 || name[0] === SEMICOLON) return { reason: "empty_name" };
+  if (name.length > MAX_NAME_BYTES) return { reason: "bad_name" };
+  if (!isValidUtf8(name)) return { reason: "bad_utf8" };
+  let checked = name;
+  let tagsInvalid = false;
+  if (hasTagSyntax(name)) {
+    const canon = canonicalBytes(name);
+    if (canon === null) tagsInvalid = true;
+    else checked = canon;
+  }
+  const bad = nameError(checked);
+  return bad === null ? { name: checked, tagsInvalid } : { reason: bad };
 }
 
 /** A decimal float token as Python's float() and Go's ParseFloat read it, finite only; or NaN. */
@@ -90,9 +125,10 @@ export function parsePlainLine(line: Uint8Array, maxLineLen = MAX_LINE_BYTES): P
   }
   if (fields.length === 0) return null;
   if (fields.length !== 3) return { reason: "fields" };
-  const [name, valueToken, tsToken] = fields;
-  const bad = nameError(name);
-  if (bad !== null) return { reason: bad };
+  const [rawName, valueToken, tsToken] = fields;
+  const checked = checkName(rawName);
+  if ("reason" in checked) return checked;
+  const name = checked.name;
   const value = parseValueToken(valueToken);
   if (Number.isNaN(value)) return { reason: "bad_value" };
   const timestamp = parseTimestampToken(tsToken);

@@ -3,7 +3,8 @@
 // last line is carried to the front of the buffer, and a line longer than the maximum is
 // counted once and skipped up to its `\n` while the rest of the stream goes on.
 
-import type { Appender } from "../appender/appender.ts";
+import type { Appender, CommitResult } from "../appender/appender.ts";
+import type { RejectedLog } from "./rejected_log.ts";
 
 /** Bytes asked of each read (go-carbon and VictoriaMetrics read 64 KiB at a time). */
 export const READ_BYTES = 65_536;
@@ -25,15 +26,19 @@ export class PlainStream {
   #discarding = false;
   /** What this stream added, into the receiver's totals. */
   readonly counts: StreamCounts;
+  #rejectedLog?: { log: RejectedLog; peer: string };
 
+  /** `rejectedLog` logs the lines refused, with the peer (rate-limited). */
   constructor(
     app: Appender,
     maxLineLen: number,
     counts: StreamCounts = { accepted: 0, rejected: 0 },
+    rejectedLog?: { log: RejectedLog; peer: string },
   ) {
     this.#app = app;
     this.#maxLineLen = maxLineLen;
     this.counts = counts;
+    this.#rejectedLog = rejectedLog;
   }
 
   /** Where the next read goes: the free part of the stream's buffer. */
@@ -54,9 +59,9 @@ export class PlainStream {
       start = lf + 1;
       this.#discarding = false;
     }
-    const { consumed, accepted, rejected } = this.#app.commitPlain(this.#buf.subarray(start, len));
-    this.counts.accepted += accepted;
-    this.counts.rejected += rejected;
+    const result = this.#app.commitPlain(this.#buf.subarray(start, len));
+    this.#count(result);
+    const consumed = result.consumed;
     const rest = len - start - consumed;
     if (rest > this.#maxLineLen) {
       this.#app.reject("line_too_long");
@@ -80,9 +85,13 @@ export class PlainStream {
   }
 
   #commit(): void {
-    const { accepted, rejected } = this.#app.commit();
-    this.counts.accepted += accepted;
-    this.counts.rejected += rejected;
+    this.#count(this.#app.commit());
+  }
+
+  #count(result: CommitResult): void {
+    this.counts.accepted += result.accepted;
+    this.counts.rejected += result.rejected;
+    if (result.rejected > 0) this.#rejectedLog?.log.note(result, this.#rejectedLog.peer);
   }
 
   #grow(need: number): void {

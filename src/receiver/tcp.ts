@@ -8,6 +8,7 @@ import type { Appendable } from "../appender/appender.ts";
 import { PlainStream, type StreamCounts } from "./plain_stream.ts";
 import { type Connection, StreamServer } from "../net/stream_server.ts";
 import { receiverStats } from "./receiver_stats.ts";
+import { RejectedLog } from "./rejected_log.ts";
 
 const log = new Logger("tcp");
 
@@ -27,6 +28,7 @@ export class TcpReceiver implements StatSource {
   #maxLineSize: number;
   #server: StreamServer;
   #counts: StreamCounts = { accepted: 0, rejected: 0 };
+  #rejected = new RejectedLog("tcp");
 
   constructor(head: Appendable, opts: TcpReceiverOptions) {
     this.#head = head;
@@ -45,7 +47,10 @@ export class TcpReceiver implements StatSource {
   }
 
   async #serve(c: Connection): Promise<void> {
-    const stream = new PlainStream(this.#head.appender(), this.#maxLineSize, this.#counts);
+    const stream = new PlainStream(this.#head.appender(), this.#maxLineSize, this.#counts, {
+      log: this.#rejected,
+      peer: c.peer,
+    });
     try {
       while (true) {
         const n = await c.conn.read(stream.readTarget());

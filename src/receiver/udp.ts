@@ -8,6 +8,7 @@ import type { StatSend, StatSource } from "../stats/sample.ts";
 import type { Appendable } from "../appender/appender.ts";
 import type { StreamCounts } from "./plain_stream.ts";
 import { receiverStats } from "./receiver_stats.ts";
+import { RejectedLog } from "./rejected_log.ts";
 import { isClosedError } from "../net/stream_server.ts";
 
 const log = new Logger("udp");
@@ -27,6 +28,7 @@ export class UdpReceiver implements StatSource {
   #conn?: Deno.DatagramConn;
   #loop?: Promise<void>;
   #counts: StreamCounts = { accepted: 0, rejected: 0 };
+  #rejected = new RejectedLog("udp");
   #datagrams = 0;
 
   constructor(head: Appendable, opts: UdpReceiverOptions) {
@@ -53,12 +55,14 @@ export class UdpReceiver implements StatSource {
     const buf = new Uint8Array(DATAGRAM_BYTES);
     try {
       while (true) {
-        const [data] = await conn.receive(buf);
+        const [data, from] = await conn.receive(buf);
         this.#datagrams++;
-        const { consumed, accepted, rejected } = app.commitPlain(data);
-        this.#counts.accepted += accepted;
-        this.#counts.rejected += rejected;
-        if (consumed < data.length) {
+        const result = app.commitPlain(data);
+        this.#counts.accepted += result.accepted;
+        this.#counts.rejected += result.rejected;
+        const peer = from as Deno.NetAddr;
+        if (result.rejected > 0) this.#rejected.note(result, `${peer.hostname}:${peer.port}`);
+        if (result.consumed < data.length) {
           app.reject("truncated");
           this.#counts.rejected += app.commit().rejected;
         }

@@ -18,6 +18,8 @@ export interface CacheCounters {
   series: number;
   /** Empty idle series dropped by collectGarbage(). */
   collectedSeries: number;
+  /** Names kept as they came because their tags break carbon's rules (not rejected). */
+  tagsInvalid: number;
   /** Bytes of linear memory handed out by the wasm heap. */
   heapBytes: number;
   /** Rejected lines by reason. */
@@ -60,6 +62,7 @@ export class WasmDrain {
       notConfirmed: slot(L.COUNTER_NOT_CONFIRMED),
       series: slot(L.COUNTER_SERIES),
       collectedSeries: slot(L.COUNTER_GC_SERIES),
+      tagsInvalid: slot(L.COUNTER_TAGS_INVALID),
       heapBytes: slot(L.COUNTER_HEAP_BYTES),
       rejected,
     };

@@ -15,6 +15,8 @@ export interface BatchCounts {
   rejected: number;
   /** Points dropped because the cache was full. */
   overflow: number;
+  /** The refusals by reason, present only when there were some. */
+  rejectedBy?: Partial<Record<RejectReason, number>>;
 }
 
 const encoder = new TextEncoder();
@@ -167,9 +169,30 @@ export class WasmIngest {
   /** Applies the open batch to the cache and folds in its counts; returns them. */
   commit(): BatchCounts {
     const ex = this.#wasm.ex;
+    const rejectedBy = ex.stagedRejected() > 0 ? this.#rejectedBy() : undefined;
     const accepted = ex.commit();
     // a point slot that could not be allocated at apply time counts as overflow
-    return { accepted, rejected: ex.committedRejected(), overflow: ex.committedOverflow() };
+    const counts: BatchCounts = {
+      accepted,
+      rejected: ex.committedRejected(),
+      overflow: ex.committedOverflow(),
+    };
+    if (rejectedBy) counts.rejectedBy = rejectedBy;
+    return counts;
+  }
+
+  /** The open batch's refusals by reason (read only when there are some: logging). */
+  #rejectedBy(): Partial<Record<RejectReason, number>> {
+    const wasm = this.#wasm;
+    const L = wasm.layout;
+    const view = wasm.view;
+    const base = wasm.ex.stagedPtr();
+    const out: Partial<Record<RejectReason, number>> = {};
+    for (let r = 0; r < L.REASON_COUNT; r++) {
+      const n = Number(view.getBigUint64(base + (L.COUNTER_REJECTED + r) * 8, true));
+      if (n > 0) out[REJECT_REASONS[r]] = n;
+    }
+    return out;
   }
 
   /**

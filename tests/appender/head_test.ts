@@ -76,6 +76,7 @@ Deno.test("Appender: points of a series marked failed are refused and counted as
     accepted: 1,
     rejected: 1,
     overflow: 0,
+    rejectedBy: { series_failed: 1 },
   });
   assertEquals(cache.counters().rejected.series_failed, 1);
   cache.setFailed(series, false);
@@ -100,6 +101,7 @@ Deno.test("Appender.commitPlain() in one pass gives what appendPlain() and commi
     accepted: 3,
     rejected: 2,
     overflow: 0,
+    rejectedBy: { bad_name: 1, bad_value: 1 },
   });
   assertEquals(dumpCache(cache), oneCache);
   assertEquals(cache.counters(), oneCounters);

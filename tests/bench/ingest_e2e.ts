@@ -6,6 +6,7 @@
 // the log's cost is read off the same run.
 //
 //   deno task bench:e2e [--points 1000000] [--metrics 100000] [--connections 4] [--runs 3]
+//                       [--tagged]   names with tags out of carbon's order, of the same length
 //                       [--wal both|on|off]
 
 import { parseArgs } from "node:util";
@@ -20,13 +21,20 @@ const { values } = parseArgs({
     metrics: { type: "string", default: "100000" },
     connections: { type: "string", default: "4" },
     runs: { type: "string", default: "3" },
+    tagged: { type: "boolean", default: false },
     wal: { type: "string", default: "both" },
   },
 });
 const metrics = Number(values.metrics);
 const points = Number(values.points);
 const connections = Number(values.connections);
-const data = plaintextDataset(metrics, Math.ceil(points / metrics), "e2e");
+const data = plaintextDataset(
+  metrics,
+  Math.ceil(points / metrics),
+  "e2e",
+  1_700_000_000,
+  values.tagged,
+);
 
 const slices = splitLines(data.bytes, connections);
 
@@ -76,9 +84,8 @@ async function oneRun(run: number, wal: string): Promise<void> {
   await Deno.remove(dataDir, { recursive: true });
   await Deno.remove(walDir, { recursive: true }).catch(() => {});
   await report(
-    `run ${
-      run + 1
-    }, WAL ${wal}: ${data.lines} points of ${metrics} metrics over ${connections} connections: ` +
+    `run ${run + 1}, WAL ${wal}: ${data.lines} points of ${metrics} ` +
+      `${values.tagged ? "tagged " : ""}metrics over ${connections} connections: ` +
       `${(data.lines / seconds / 1e6).toFixed(2)}M points/s, ${(seconds * 1000).toFixed(0)} ms, ` +
       `daemon CPU ${(cpu / (data.lines / 1e6)).toFixed(2)} s per million points, ` +
       `peak RSS ${rss.toFixed(0)} MiB`,

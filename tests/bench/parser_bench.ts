@@ -1,6 +1,7 @@
 // The wasm parser alone (parse + FNV-1a + stage + commit, through the same PlainStream path
 // as a TCP connection, no sockets) against the pure-TS reference parser, on
-// (a) 10k metrics × 100 points and (b) 1M distinct metrics × 1 point.
+// (a) 10k metrics × 100 points, (t) the same with tagged names of the same length (tags out of
+// carbon's order), and (b) 1M distinct metrics × 1 point.
 // `deno task bench:parser` prints lines/s and MB/s via throughput_report.ts.
 
 import { PlainStream } from "../../src/receiver/plain_stream.ts";
@@ -10,6 +11,7 @@ import { plaintextDataset, sizeTag } from "./plaintext_datasets.ts";
 
 const datasets = [
   plaintextDataset(10_000, 100, "(a) 10k metrics x 100 points"),
+  plaintextDataset(10_000, 100, "(t) 10k tagged metrics x 100 points", 1_700_000_000, true),
   plaintextDataset(1_000_000, 1, "(b) 1M metrics x 1 point"),
 ];
 const MAX_POINTS = 2_000_000;

@@ -10,19 +10,24 @@ export interface Dataset {
 /**
  * `metrics` distinct names × `points` points each, interleaved by timestamp as real traffic is
  * (every metric at `start`, then every metric at `start` + 60, ...). Lines look like
- * `sys.host-0042.cpu.cpu-7.user 12.345 1700000060` (~47 bytes).
+ * `sys.host-0042.cpu.cpu-7.user 12.345 1700000060` (~47 bytes); `tagged` names have the same
+ * length, with their tags out of carbon's order: `sys.cpu.user;host=0042;cpu=7`.
  */
 export function plaintextDataset(
   metrics: number,
   points: number,
   label: string,
   start = 1_700_000_000,
+  tagged = false,
 ): Dataset {
   const enc = new TextEncoder();
   const names: string[] = [];
   for (let m = 0; m < metrics; m++) {
     const host = String(m % 10_000).padStart(4, "0");
-    names.push(`sys.host-${host}.cpu.cpu-${Math.floor(m / 10_000)}.user`);
+    const cpu = Math.floor(m / 10_000);
+    names.push(
+      tagged ? `sys.cpu.user;host=${host};cpu=${cpu}` : `sys.host-${host}.cpu.cpu-${cpu}.user`,
+    );
   }
   const parts: Uint8Array[] = [];
   let text = "";

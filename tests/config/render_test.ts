@@ -49,6 +49,7 @@ Deno.test("the printed default config lays out go-carbon's sections in go-carbon
     "[tcp]",
     "[pickle]",
     "[carbonlink]",
+    "[tags]",
     "[carbonserver]",
     "[wal]",
     "[relay]",

@@ -24,7 +24,7 @@ Deno.test("daemon runs go-carbon's example config with one warning line for unim
     assertEquals(warnings.length, 1, JSON.stringify(warnings));
     const msg = String(warnings[0].msg);
     assert.ok(msg.startsWith("unimplemented config keys ignored:"), msg);
-    for (const key of ["dump.enabled", "pprof.listen", "tags.enabled"]) {
+    for (const key of ["dump.enabled", "pprof.listen", "grpc.enabled"]) {
       assert.ok(msg.includes(key), key);
     }
 

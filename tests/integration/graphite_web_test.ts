@@ -5,71 +5,11 @@
 
 import { assert, assertEquals } from "../_util/assert.ts";
 import { fetchText, promValue, startDaemon } from "../_util/daemon.ts";
+import { graphiteWebInstalled as installed, withGraphiteWeb } from "../_util/graphite_web.ts";
 import { sendTcp, waitFor } from "../_util/net.ts";
 import { parseRetentionDefs } from "../../src/whisper/archive_list.ts";
 import { create } from "../../src/whisper/create.ts";
 import { updateMany } from "../../src/whisper/whisper_file.ts";
-
-const GRAPHITE_WEB = "/usr/lib/python3/dist-packages/graphite/settings.py";
-const installed = await Deno.stat(GRAPHITE_WEB).then(() => true, () => false);
-
-/** A free TCP port on 127.0.0.1. */
-function freePort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = l.addr.port;
-  l.close();
-  return port;
-}
-
-/** Runs graphite-web's development server with the given settings until `fn` is done. */
-async function withGraphiteWeb(
-  root: string,
-  settings: string,
-  fn: (base: string) => Promise<void>,
-): Promise<void> {
-  await Deno.mkdir(`${root}/conf`, { recursive: true });
-  await Deno.mkdir(`${root}/storage/log/webapp`, { recursive: true });
-  await Deno.writeTextFile(
-    `${root}/conf/carbonado_test_settings.py`,
-    `SECRET_KEY = 'test'\nTIME_ZONE = 'UTC'\nLOG_ROTATION = False\nGRAPHITE_ROOT = '${root}'\n` +
-      `CONF_DIR = '${root}/conf'\nSTORAGE_DIR = '${root}/storage'\n` +
-      `LOG_DIR = '${root}/storage/log/webapp'\nINDEX_FILE = '${root}/storage/index'\n` +
-      `STATIC_ROOT = '/usr/share/graphite-web/static'\n` +
-      `DATABASES = {'default': {'NAME': '${root}/storage/graphite.db', ` +
-      `'ENGINE': 'django.db.backends.sqlite3'}}\n${settings}\n`,
-  );
-  const port = freePort();
-  const child = new Deno.Command("/usr/bin/django-admin", {
-    args: ["runserver", "--noreload", `127.0.0.1:${port}`],
-    env: {
-      PYTHONPATH: `${root}/conf`,
-      GRAPHITE_SETTINGS_MODULE: "carbonado_test_settings",
-      DJANGO_SETTINGS_MODULE: "graphite.settings",
-    },
-    stdout: "null",
-    stderr: "null",
-  }).spawn();
-  const base = `http://127.0.0.1:${port}`;
-  try {
-    await waitFor(
-      async () => {
-        try {
-          const res = await fetch(`${base}/render?target=none&format=json`);
-          await res.body?.cancel();
-          return res.ok;
-        } catch {
-          return false;
-        }
-      },
-      30_000,
-      "graphite-web to start",
-    );
-    await fn(base);
-  } finally {
-    child.kill("SIGTERM");
-    await child.status;
-  }
-}
 
 Deno.test({
   name: "graphite-web renders a series half on disk and half in carbonado's cache",

@@ -36,6 +36,7 @@ function settings(dataDir: string, extra: Partial<WriterSettings> = {}): WriterS
     sparse: false,
     flock: false,
     removeEmptyFile: false,
+    hashFilenames: true,
     ...parseRules({
       schemas: { file: "storage-schemas.conf", text: SCHEMAS },
       aggregation: { file: "storage-aggregation.conf", text: AGGREGATION },

@@ -3,6 +3,7 @@
 // carbon's test_protocols.py and VictoriaMetrics' graphite parser tests.
 
 import type { RejectReason } from "../../src/protocol/plaintext.ts";
+import { TAG_CASES, tagCaseBytes } from "../tags/tagged_name_cases.ts";
 
 /** One case: input bytes, the points it must give (in order), the rejections it must count. */
 export interface PlainCase {
@@ -241,7 +242,7 @@ export const PLAIN_CASES: PlainCase[] = [
       " \t\n",
     ),
     points: [["good.1", 1, 1], ["good.2", 2, 2]],
-    rejected: { bad_name: 1, fields: 1 },
+    rejected: { bad_utf8: 1, fields: 1 },
   },
   {
     name: "every reason between good lines",
@@ -250,6 +251,35 @@ export const PLAIN_CASES: PlainCase[] = [
     rejected: { fields: 1, empty_name: 1, bad_name: 1, bad_value: 1, bad_timestamp: 1 },
   },
 ];
+
+// Every tagged-name case as a line, then all of them in one block between good lines.
+for (const c of TAG_CASES) {
+  PLAIN_CASES.push({
+    name: `tags: ${c.name}`,
+    input: raw([...tagCaseBytes(c)], " 1 1700000000\n"),
+    points: c.stored === undefined ? [] : [[c.stored, 1, 1700000000]],
+    rejected: c.reason === undefined ? undefined : { [c.reason]: 1 },
+  });
+}
+PLAIN_CASES.push({
+  name: "tags: every case in one block",
+  input: raw(
+    "good.1 1 1\n",
+    ...TAG_CASES.flatMap((c, i) => [[...tagCaseBytes(c)], ` ${i} ${1700000000 + i}\n`]),
+    "good.2 2 2\n",
+  ),
+  points: [
+    ["good.1", 1, 1],
+    ...TAG_CASES.flatMap((c, i): [string, number, number][] =>
+      c.stored === undefined ? [] : [[c.stored, i, 1700000000 + i]]
+    ),
+    ["good.2", 2, 2],
+  ],
+  rejected: TAG_CASES.reduce((acc, c) => {
+    if (c.reason) acc[c.reason] = (acc[c.reason] ?? 0) + 1;
+    return acc;
+  }, {} as Partial<Record<RejectReason, number>>),
+});
 
 /** The input of a case as bytes. */
 export function caseBytes(c: PlainCase): Uint8Array {

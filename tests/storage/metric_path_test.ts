@@ -6,7 +6,20 @@ import { metricNameFromPath, metricPath } from "../../src/storage/metric_path.ts
 Deno.test("metricPath() maps a.b.c to <data-dir>/a/b/c.wsp", () => {
   assertEquals(metricPath("/var/lib/w", "a.b.c"), "/var/lib/w/a/b/c.wsp");
   assertEquals(metricPath("/var/lib/w/", "c"), "/var/lib/w/c.wsp");
-  assertEquals(metricPath("./data", "a.b;tag=v"), "./data/a/b;tag=v.wsp");
+});
+
+Deno.test("metricPath() puts tagged names under _tagged/, by hash or with _DOT_ (as carbon)", () => {
+  // carbon's own example (TaggedSeries.encode docstring), paths taken from carbon 1.1.7
+  const name = "some.metric;tag1=value2;tag2=value.2";
+  const h = "effaae5b55950b150a7493d2f5430772ca2460bf7cccb4d9e523643df54c010f";
+  assertEquals(metricPath("/w", name), `/w/_tagged/eff/aae/${h}.wsp`);
+  assertEquals(
+    metricPath("/w", name, false),
+    "/w/_tagged/eff/aae/some_DOT_metric;tag1=value2;tag2=value_DOT_2.wsp",
+  );
+  // tag values may hold what a path may not: the file is a hash
+  assertEquals(metricPath("/w", "a;path=/var/../log").startsWith("/w/_tagged/"), true);
+  assertThrows(() => metricPath("/w", "a;path=/var", false), RangeError, "not a file name");
 });
 
 Deno.test("metricPath() refuses names that could leave the data directory", () => {

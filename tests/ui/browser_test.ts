@@ -12,7 +12,7 @@ import { FIREFOX, Firefox, hasFirefox } from "../_util/bidi.ts";
 import { type Browser, type BrowserPage, waitInPage } from "../_util/browser_page.ts";
 import { CHROMIUM, Chromium, hasChromium } from "../_util/cdp.ts";
 import { fetchText, startDaemon } from "../_util/daemon.ts";
-import { waitFor } from "../_util/net.ts";
+import { sendTcp, waitFor } from "../_util/net.ts";
 import { writeAll } from "../../src/net/stream_server.ts";
 
 const ENGINES = [
@@ -158,6 +158,31 @@ async function scenario(launch: () => Promise<Browser>): Promise<void> {
     assertEquals(row.slice(1, 4), ["1m", "#0 of 1", "▸1m:7d"], "carbon's default schema");
     assert.match(row[4], /^(on disk|cache only, no file yet)$/);
     assert.match(await page.evaluate<string>("location.hash"), /^#metrics\?target=uitest\.fresh/);
+
+    // Tagged series (issue #11): tag, then value, then the series, charted by its tagged name.
+    const id = `t${crypto.randomUUID().slice(0, 8)}`;
+    const tagged = `uitest.tagged;dc=east;ui=${id}`;
+    await sendTcp(
+      daemon.port("tcp"),
+      `uitest.tagged;ui=${id};dc=east 7 ${Math.floor(Date.now() / 1000)}\n`,
+    );
+    await waitFor(
+      async () => (await fetchText(`${base}/tags/findSeries?expr=ui=${id}`)).includes(tagged),
+      10_000,
+      "the daemon to index the tagged series",
+    );
+    // another query string: a new document, so the tree is loaded afresh
+    await page.goto(`${base}/?interval=501#metrics`);
+    for (const path of ["ui", `ui=${id}`, tagged]) {
+      const selector = `.node[data-path="${path}"]`;
+      await waitInPage(page, `!!document.querySelector(${JSON.stringify(selector)})`, selector);
+      await page.click(selector);
+    }
+    await waitInPage(
+      page,
+      `carbonadoUi.browser.chart.data.slice(1).some((ys) => ys.includes(7))`,
+      "the chart of the tagged series to show the value 7",
+    );
 
     // A phone, in the dark: nothing wider than the screen, the dark colours applied.
     await page.goto(`${base}/?interval=500#status`);

@@ -185,7 +185,12 @@ Deno.test("Appender.appendPoints() checks names as the plaintext parser does and
   head.reset(100_000);
   const names = ["ok.a", "a..b", "/etc/x", "", "x".repeat(5000), "café.ok", ";t=1"];
   const result = commitPoints(names, names.map(() => 100), names.map((_, i) => i));
-  assertEquals(result, { accepted: 2, rejected: 5, overflow: 0 });
+  assertEquals(result, {
+    accepted: 2,
+    rejected: 5,
+    overflow: 0,
+    rejectedBy: { bad_name: 3, empty_name: 2 },
+  });
   const c = cache.counters();
   assertEquals([c.rejected.bad_name, c.rejected.empty_name], [3, 2]);
   assertEquals(dumpCache(cache), new Map([["café.ok", [[100, 5]]], ["ok.a", [[100, 0]]]]));

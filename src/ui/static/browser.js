@@ -4,9 +4,9 @@
 // metric has a file yet and how many of its points are still in the cache.
 //
 // The tree is built from SOURCES: each is a root with a `children(path)` loader. Plain Graphite
-// names are the one source today; tagged series (issue #11's /tags API) come as a second source
-// whose children are tag names, then values, then the series carrying that tag=value, each
-// charted by its full tagged name (see docs/ui.md).
+// names are one source; tagged series (issue #11's /tags API) the second, whose children are tag
+// names, then values, then the series carrying that tag=value, each charted by its full tagged
+// name (see docs/ui.md).
 
 import { formatSpan, LineChart } from "./charts.js";
 import { el } from "./dom.js";
@@ -46,8 +46,29 @@ const plainNames = {
   },
 };
 
+/**
+ * Tagged series over graphite-web's tag API: a node's path is a tag (`dc`), a tag and value
+ * (`dc=east`: tags hold no `=`) or, for a leaf, the series' full tagged name.
+ */
+const taggedSeries = {
+  label: "tags",
+  async children(path) {
+    if (path === "") {
+      const tags = await getJson("/tags/autoComplete/tags");
+      return tags.filter((t) => t !== "name").map((t) => ({ path: t, label: t, isLeaf: false }));
+    }
+    const eq = path.indexOf("=");
+    if (eq < 0) {
+      const values = await getJson(`/tags/autoComplete/values?tag=${encodeURIComponent(path)}`);
+      return values.map((v) => ({ path: `${path}=${v}`, label: v, isLeaf: false }));
+    }
+    const series = await getJson(`/tags/findSeries?expr=${encodeURIComponent(path)}`);
+    return series.map((name) => ({ path: name, label: name, isLeaf: true }));
+  },
+};
+
 /** The roots of the tree (see the header comment). */
-const SOURCES = [plainNames];
+const SOURCES = [plainNames, taggedSeries];
 
 /** The browser tab: tree, query form, chart and series table. */
 export class MetricBrowser {
