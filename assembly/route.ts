@@ -32,7 +32,18 @@ import {
   ROUTE_MAX_REPLICATION,
 } from "./layout";
 import { md5Pos } from "./md5";
-import { lastLf, maxLineLen, nextLf } from "./plain";
+import {
+  fieldName,
+  fieldNameEnd,
+  fieldTs,
+  fieldTsEnd,
+  fieldValue,
+  fieldValueEnd,
+  lastLf,
+  maxLineLen,
+  nextLf,
+  splitFields,
+} from "./plain";
 
 let method: i32 = ROUTE_JUMP_FNV1A;
 let replication: i32 = 1;
@@ -146,11 +157,6 @@ export function ringPosition(m: i32, ptr: usize, len: usize): u32 {
 @inline function bumpRoute(slot: i32): void {
   const p = routeCounters + (<usize>slot << 3);
   store<u64>(p, load<u64>(p) + 1);
-}
-
-// @ts-ignore: decorator
-@inline function isBlank(c: u32): bool {
-  return c == Char.SPACE || c == Char.TAB;
 }
 
 /** The routing key's length in the last sanitized name. */
@@ -360,33 +366,12 @@ function noteSlow(lineStart: usize, lf: usize): bool {
 /** Routes one line [lineStart, lf); returns the Reason it was refused for, or SKIP. */
 function routeLine(lineStart: usize, lf: usize, only: i32): i32 {
   if (lf - lineStart > maxLineLen) return Reason.LINE_TOO_LONG;
-  let end = lf;
-  if (end > lineStart && load<u8>(end - 1) == Char.CR) end--;
   // the three fields, as the plaintext parser splits them
-  let fields = 0;
-  let name: usize = 0, nameEnd: usize = 0, value: usize = 0, valueEnd: usize = 0;
-  let ts: usize = 0, tsEnd: usize = 0;
-  let p = lineStart;
-  while (true) {
-    while (p < end && isBlank(<u32>load<u8>(p))) p++;
-    if (p >= end) break;
-    const start = p;
-    while (p < end && !isBlank(<u32>load<u8>(p))) p++;
-    if (fields == 0) {
-      name = start;
-      nameEnd = p;
-    } else if (fields == 1) {
-      value = start;
-      valueEnd = p;
-    } else if (fields == 2) {
-      ts = start;
-      tsEnd = p;
-    }
-    fields++;
-  }
+  const fields = splitFields(lineStart, lf);
   if (fields == 0) return SKIP;
   if (fields != 3) return Reason.FIELDS;
-  const nameLen = sanitize(name, nameEnd, scratch);
+  const value = fieldValue, valueEnd = fieldValueEnd, ts = fieldTs, tsEnd = fieldTsEnd;
+  const nameLen = sanitize(fieldName, fieldNameEnd, scratch);
   if (nameLen == 0) return Reason.EMPTY_NAME;
   if (nameLen > <usize>MAX_NAME_LEN) return Reason.BAD_NAME;
   if (!trust) {

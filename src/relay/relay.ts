@@ -8,11 +8,12 @@
 
 import { join } from "node:path";
 import type { Appendable, Appender, CommitResult } from "../appender/appender.ts";
+import type { Config } from "../config/config.ts";
 import { Logger, RateLimiter } from "../log/logger.ts";
 import { REJECT_REASONS, type RejectReason } from "../protocol/plaintext.ts";
 import type { StatSend, StatSource } from "../stats/sample.ts";
 import { WasmInstance } from "../wasm/instance.ts";
-import { type RouteMethod, WasmRouter } from "../wasm/router.ts";
+import { WasmRouter } from "../wasm/router.ts";
 import { WalCodec } from "../wasm/wal_codec.ts";
 import { type Destination, parseDestinations, routingTables } from "./destinations.ts";
 import { DestinationQueue, type RecordSource } from "./queue.ts";
@@ -27,34 +28,15 @@ const PERSIST_INTERVAL_MS = 1000;
 /** Bytes of a down destination's queue rerouted per step, between which the event loop runs. */
 const REROUTE_STEP_BYTES = 4 << 20;
 
-/** `[relay]` as the relay uses it. */
-export interface RelayOptions {
-  method: RouteMethod;
-  replication: number;
-  /** `host:port[=instance]` members, in config order. */
-  destinations: readonly string[];
-  /** Characters a name may hold besides letters and digits (carbon-c-relay's `-c`). */
-  allowedChars: string;
-  onDown: "queue" | "reroute";
-  /** Queue directories go here, one per destination. */
-  dir: string;
-  /** Cap per destination queue in bytes. */
-  maxSize: number;
-  segmentSize: number;
-  /** fsync queue segments this often (ms); 0: before each commit returns. */
-  syncInterval: number;
-  /** Bytes of queued lines kept in memory per destination. */
-  bufferSize: number;
-  /** Bytes sent after a line before it counts as delivered. */
-  resendBytes: number;
-  connectTimeout: number;
+/** `[relay]` as the relay uses it (sizes in bytes, durations in ms; see src/config/schema.ts). */
+export type RelayOptions = Omit<Config["relay"], "enabled" | "local"> & {
   /** Longest plaintext line (`[tcp] max-line-size`). */
   maxLineLen: number;
-  /** Sender timing (tests shorten it). */
+  /** Sender timing, in ms (tests shorten it): the idle close, the reconnect backoff. */
   idleClose?: number;
   minBackoff?: number;
   maxBackoff?: number;
-}
+};
 
 /** Per-destination counters kept by the relay itself. */
 interface DestinationCounts {

@@ -277,3 +277,40 @@ export class WasmInstance {
     );
   }
 }
+
+/**
+ * A buffer in linear memory that grows, by doubling, to the largest size asked of it: the input
+ * buffer of a parser or a router. Growing frees the old block, so only the address returned by
+ * the last at() is valid.
+ */
+export class GrowingBuffer {
+  #wasm: WasmInstance;
+  #min: number;
+  #ptr = 0;
+  #size = 0;
+
+  constructor(wasm: WasmInstance, minBytes: number) {
+    this.#wasm = wasm;
+    this.#min = minBytes;
+  }
+
+  /** The buffer's address, grown first to hold at least `size` bytes if it does not. */
+  at(size: number): number {
+    if (size > this.#size) {
+      let next = Math.max(this.#size, this.#min);
+      while (next < size) next *= 2;
+      if (this.#ptr !== 0) this.#wasm.freeBuffer(this.#ptr, this.#size);
+      this.#ptr = 0;
+      this.#size = 0;
+      this.#ptr = this.#wasm.allocBuffer(next);
+      this.#size = next;
+    }
+    return this.#ptr;
+  }
+
+  /** The module was reset: the block is gone (nothing to free). */
+  forget(): void {
+    this.#ptr = 0;
+    this.#size = 0;
+  }
+}

@@ -5,7 +5,7 @@
 // out are valid until the next call into the module.
 
 import { parseTimestampToken, parseValueToken, REJECT_REASONS } from "../protocol/plaintext.ts";
-import type { WasmInstance } from "./instance.ts";
+import { GrowingBuffer, type WasmInstance } from "./instance.ts";
 
 /** carbon-c-relay's consistent-hash methods. */
 export const ROUTE_METHODS = ["jump_fnv1a_ch", "fnv1a_ch", "carbon_ch"] as const;
@@ -48,14 +48,14 @@ const MIN_INPUT_BYTES = 1 << 16;
 /** The routing side of the wasm module. */
 export class WasmRouter {
   #wasm: WasmInstance;
-  #input = 0;
-  #inputSize = 0;
+  #input: GrowingBuffer;
   #members = 0;
   /** Lines the JS side refused since begin(), by reason (the rare number forms). */
   #slowRejected = REJECT_REASONS.map(() => 0);
 
   constructor(wasm: WasmInstance) {
     this.#wasm = wasm;
+    this.#input = new GrowingBuffer(wasm, MIN_INPUT_BYTES);
   }
 
   /** Ring entries per member of fnv1a_ch and carbon_ch (carbon's 100). */
@@ -77,7 +77,7 @@ export class WasmRouter {
    */
   setup(opts: RouterSetup): void {
     const allowed = encoder.encode(opts.allowedChars);
-    const ptr = this.#inputBuffer(allowed.length);
+    const ptr = this.#input.at(allowed.length);
     this.#wasm.u8.set(allowed, ptr);
     const method = ROUTE_METHODS.indexOf(opts.method);
     if (!this.#wasm.ex.routeSetup(method, opts.replication, opts.members, ptr, allowed.length)) {
@@ -112,7 +112,7 @@ export class WasmRouter {
   /** The ring position of `key` (a ring member's key or a metric name) under `method`. */
   ringPosition(method: "fnv1a_ch" | "carbon_ch", key: string): number {
     const bytes = encoder.encode(key);
-    const ptr = this.#inputBuffer(bytes.length);
+    const ptr = this.#input.at(bytes.length);
     this.#wasm.u8.set(bytes, ptr);
     return this.#wasm.ex.routeRingPosition(ROUTE_METHODS.indexOf(method), ptr, bytes.length);
   }
@@ -143,7 +143,7 @@ export class WasmRouter {
   }
 
   #route(bytes: Uint8Array, only: number, trusted: boolean): number {
-    const ptr = this.#inputBuffer(bytes.length);
+    const ptr = this.#input.at(bytes.length);
     this.#wasm.u8.set(bytes, ptr);
     const consumed = this.#wasm.ex.route(ptr, bytes.length, only, trusted ? 1 : 0);
     if (this.#wasm.ex.routeFailed() !== 0) {
@@ -255,18 +255,5 @@ export class WasmRouter {
   /** Members set up. */
   get members(): number {
     return this.#members;
-  }
-
-  #inputBuffer(size: number): number {
-    if (size > this.#inputSize) {
-      let next = Math.max(this.#inputSize, MIN_INPUT_BYTES);
-      while (next < size) next *= 2;
-      if (this.#input !== 0) this.#wasm.freeBuffer(this.#input, this.#inputSize);
-      this.#input = 0;
-      this.#inputSize = 0;
-      this.#input = this.#wasm.allocBuffer(next);
-      this.#inputSize = next;
-    }
-    return this.#input;
   }
 }

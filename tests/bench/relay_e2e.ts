@@ -16,6 +16,11 @@
 import { parseArgs } from "node:util";
 import { fetchText, startDaemon } from "../_util/daemon.ts";
 import { waitFor } from "../_util/net.ts";
+import {
+  CARBON_C_RELAY,
+  carbonCRelayInstalled,
+  startCarbonCRelay,
+} from "../_util/carbon_c_relay.ts";
 import { writeAll } from "../../src/net/stream_server.ts";
 import { parseDestinations, routingTables } from "../../src/relay/destinations.ts";
 import { WasmInstance } from "../../src/wasm/instance.ts";
@@ -40,7 +45,6 @@ const { values } = parseArgs({
 
 const DESTINATIONS = 4;
 const REPLICATION = 2;
-const CARBON_C_RELAY = "/usr/bin/carbon-c-relay";
 
 /** A destination in this process: counts the lines it reads, optionally keeps the text. */
 class CountingSink {
@@ -144,55 +148,17 @@ async function startCarbonado(sinks: CountingSink[], root: string): Promise<Runn
   };
 }
 
-async function startCarbonCRelay(sinks: CountingSink[], queue: number): Promise<RunningRelay> {
-  const dir = await Deno.makeTempDir({ prefix: "carbon-c-relay-" });
-  const probe = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = probe.addr.port;
-  probe.close();
-  await Deno.writeTextFile(
-    `${dir}/relay.conf`,
-    `listen type linemode 127.0.0.1:${port} proto tcp ;\n` +
-      `cluster c jump_fnv1a_ch replication ${REPLICATION}\n` +
-      sinks.map((s) => `  127.0.0.1:${s.port}\n`).join("") + ";\nmatch * send to c;\n",
-  );
-  const child = new Deno.Command(CARBON_C_RELAY, {
-    // -q: a queue per destination that holds the whole burst, so that carbon-c-relay is timed
-    // delivering everything (with its default 25000 it drops lines here once its queues fill)
-    args: [
-      "-f",
-      `${dir}/relay.conf`,
-      "-w",
-      "2",
-      "-q",
-      String(queue),
-      "-s",
-      "-l",
-      `${dir}/relay.log`,
-    ],
-    stdout: "null",
-    stderr: "null",
-  }).spawn();
-  await waitFor(
-    async () => {
-      try {
-        (await Deno.connect({ hostname: "127.0.0.1", port })).close();
-        return true;
-      } catch {
-        return false;
-      }
-    },
-    10_000,
-    "carbon-c-relay to listen",
-  );
-  return {
-    pid: child.pid,
-    port,
-    async stop() {
-      child.kill("SIGTERM");
-      await child.status;
-      await Deno.remove(dir, { recursive: true });
-    },
-  };
+async function startCcr(sinks: CountingSink[], queue: number): Promise<RunningRelay> {
+  // -q: in the throughput run a queue per destination that holds the whole burst, so that
+  // carbon-c-relay is timed delivering everything (with its default 25000 it drops lines here
+  // once its queues fill); its default in the outage run
+  const relay = await startCarbonCRelay({
+    method: "jump_fnv1a_ch",
+    replication: REPLICATION,
+    members: sinks.map((s) => `127.0.0.1:${s.port}`),
+    args: ["-w", "2", "-q", String(queue)],
+  });
+  return { pid: relay.pid, port: relay.port, stop: relay.stop };
 }
 
 function dirBytes(dir: string): number {
@@ -207,7 +173,7 @@ function dirBytes(dir: string): number {
 }
 
 const kinds = values.relay === "both" ? ["carbon-c-relay", "carbonado"] : [values.relay!];
-const haveCcr = await Deno.stat(CARBON_C_RELAY).then(() => true, () => false);
+const haveCcr = carbonCRelayInstalled;
 const disk = values.tmpfs ? await tmpfsRoot("4g") : {
   root: await Deno.makeTempDir({ prefix: "carbonado-bench-" }),
   mounted: false,
@@ -222,12 +188,10 @@ async function start(kind: string, sinks: CountingSink[]): Promise<RunningRelay 
     await report(`skipping carbon-c-relay: ${CARBON_C_RELAY} is not installed`);
     return null;
   }
-  // carbon-c-relay's queue: its default in the outage (what it loses there), the whole burst in
-  // the throughput run
   const queue = values.scenario === "outage" ? 25_000 : Number(values.lines);
   return kind === "carbonado"
     ? await startCarbonado(sinks, disk.root)
-    : await startCarbonCRelay(sinks, queue);
+    : await startCcr(sinks, queue);
 }
 
 try {

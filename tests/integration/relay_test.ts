@@ -6,9 +6,8 @@
 import { assert, assertEquals } from "../_util/assert.ts";
 import { fetchText, promValue, startDaemon } from "../_util/daemon.ts";
 import { LineSink } from "../_util/line_sink.ts";
-import { sendTcp, waitFor } from "../_util/net.ts";
-import { writeAll } from "../../src/net/stream_server.ts";
-import { freePort, numbered } from "../relay/_relay.ts";
+import { freePort, sendTcp, sendUntilGone, waitFor } from "../_util/net.ts";
+import { numbered } from "../relay/_relay.ts";
 
 const ROUTED = "carbonado_relay_routed_lines_total";
 
@@ -21,35 +20,17 @@ function relayEnv(relayDir: string, destinations: string[], extra: Record<string
   };
 }
 
-/** Sends numbered lines on one connection until the daemon goes away; returns how many. */
-async function sendUntilGone(port: number): Promise<number> {
-  const c = await Deno.connect({ hostname: "127.0.0.1", port });
-  const enc = new TextEncoder();
-  let n = 0;
-  try {
-    while (n < 2_000_000) {
-      let text = "";
-      for (let i = 0; i < 500; i++, n++) text += `kill.s${n % 1000}.v${n} ${n} 1700000000\n`;
-      await writeAll(c, enc.encode(text));
-      await new Promise((r) => setTimeout(r, 5));
-    }
-  } catch {
-    // the daemon was killed
-  } finally {
-    try {
-      c.close();
-    } catch { /* already closed */ }
-  }
-  return n;
-}
-
 Deno.test("relay: kill -9 under load with the destination down, restart: every counted line arrives", async () => {
   const tmp = await Deno.makeTempDir({ prefix: "carbonado-relay-kill-" });
   const port = freePort();
   const env = relayEnv(`${tmp}/relay`, [`127.0.0.1:${port}`]);
   const first = await startDaemon({ env, dataDir: `${tmp}/data` });
   const metrics = `http://${first.listeners.prometheus}/metrics`;
-  const sending = sendUntilGone(first.port("tcp"));
+  const sending = sendUntilGone(
+    first.port("tcp"),
+    (n) => `kill.s${n % 1000}.v${n} ${n} 1700000000\n`,
+    { max: 2_000_000, perWrite: 500, pauseMs: 5 },
+  );
   let counted = 0;
   await waitFor(
     async () => {

@@ -42,14 +42,6 @@ export function feed(relay: Relay, text: string) {
   return relay.appender().commitPlain(encoder.encode(text));
 }
 
-/** A port nothing listens on right now (for a destination that is down). */
-export function freePort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = l.addr.port;
-  l.close();
-  return port;
-}
-
 /** `count` lines `<prefix>.<i> <i> 1700000000`, and the text of them. */
 export function numbered(
   prefix: string,

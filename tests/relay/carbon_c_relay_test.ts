@@ -10,15 +10,19 @@ import { TcpReceiver } from "../../src/receiver/tcp.ts";
 import type { RouteMethod } from "../../src/wasm/router.ts";
 import { LineSink } from "../_util/line_sink.ts";
 import { sendTcp, waitFor } from "../_util/net.ts";
-import { freePort, startRelay } from "./_relay.ts";
+import { startRelay } from "./_relay.ts";
+import {
+  CARBON_C_RELAY,
+  carbonCRelayInstalled,
+  startCarbonCRelay,
+} from "../_util/carbon_c_relay.ts";
 
 configureLogging({ level: "error", sink: () => {} });
 
-const BINARY = "/usr/bin/carbon-c-relay";
-const installed = await Deno.stat(BINARY).then(() => true, () => false);
+const installed = carbonCRelayInstalled;
 if (!installed) {
   console.error(
-    `carbon_c_relay_test: ${BINARY} is missing, tests skipped (apt-get install carbon-c-relay)`,
+    `carbon_c_relay_test: ${CARBON_C_RELAY} is missing, tests skipped (apt-get install carbon-c-relay)`,
   );
 }
 
@@ -52,21 +56,9 @@ async function compare(c: Case): Promise<void> {
     `127.0.0.1:${s.port}${c.instances[i] === null ? "" : `=${c.instances[i]}`}`
   );
   const dir = await Deno.makeTempDir({ prefix: "carbonado-ccr-" });
-  const port = freePort();
-  const conf = `${dir}/relay.conf`;
-  await Deno.writeTextFile(
-    conf,
-    `listen type linemode 127.0.0.1:${port} proto tcp ;\n` +
-      `cluster c ${c.method} replication ${c.replication}\n` +
-      members.map((m) => `  ${m}\n`).join("") + ";\nmatch * send to c;\n",
-  );
-  const child = new Deno.Command(BINARY, {
-    args: ["-f", conf, "-s", "-l", `${dir}/relay.log`],
-    stdout: "null",
-    stderr: "null",
-  }).spawn();
+  const theirs = await startCarbonCRelay({ ...c, members });
   const { relay } = await startRelay({
-    dir: `${dir}/queues`,
+    dir,
     method: c.method,
     replication: c.replication,
     destinations: members,
@@ -78,32 +70,20 @@ async function compare(c: Case): Promise<void> {
   });
   receiver.start();
   try {
-    await waitFor(
-      async () => {
-        try {
-          (await Deno.connect({ hostname: "127.0.0.1", port })).close();
-          return true;
-        } catch {
-          return false;
-        }
-      },
-      10_000,
-      "carbon-c-relay to listen",
-    );
     const lines = inputLines();
     const text = lines.map((l) => l + "\n").join("");
     const expected = lines.length * c.replication;
     const total = () => sinks.reduce((n, s) => n + s.lines.length, 0);
     // carbon-c-relay first, then carbonado, to the same sinks
-    await sendTcp(port, text);
+    await sendTcp(theirs.port, text);
     await waitFor(() => total() >= expected, 20_000, "carbon-c-relay's copies");
-    const theirs = sinks.map((s) => s.lines.splice(0));
+    const fromTheirs = sinks.map((s) => s.lines.splice(0));
     await sendTcp(receiver.addr.port, text);
     await waitFor(() => total() >= expected, 20_000, "carbonado's copies");
     const ours = sinks.map((s) => s.lines.splice(0));
     const names = (lines: string[]) => new Set(lines.map((l) => l.split(" ")[0]));
     for (let i = 0; i < sinks.length; i++) {
-      const a = names(theirs[i]);
+      const a = names(fromTheirs[i]);
       const b = names(ours[i]);
       const onlyTheirs = [...a].filter((n) => !b.has(n));
       const onlyOurs = [...b].filter((n) => !a.has(n));
@@ -114,12 +94,11 @@ async function compare(c: Case): Promise<void> {
       );
       // the lines too, but for the trailing blank carbon-c-relay keeps
       const norm = (lines: string[]) => lines.map((l) => l.trimEnd()).sort();
-      assert.deepEqual(norm(ours[i]), norm(theirs[i]), `lines of member ${members[i]}`);
+      assert.deepEqual(norm(ours[i]), norm(fromTheirs[i]), `lines of member ${members[i]}`);
     }
     assert.equal(ours.flat().length, expected);
   } finally {
-    child.kill("SIGTERM");
-    await child.status;
+    await theirs.stop();
     await receiver.stop();
     await relay.stop(5000);
     await Promise.all(sinks.map((s) => s.close()));

@@ -8,8 +8,8 @@ import { join } from "node:path";
 import { queueDirName } from "../../src/relay/relay.ts";
 import { listSegments } from "../../src/wal/segments.ts";
 import { LineSink } from "../_util/line_sink.ts";
-import { waitFor } from "../_util/net.ts";
-import { feed, freePort, numbered, relayStat, startRelay } from "./_relay.ts";
+import { freePort, waitFor } from "../_util/net.ts";
+import { feed, numbered, relayStat, startRelay } from "./_relay.ts";
 
 configureLogging({ level: "error", sink: () => {} });
 

@@ -5,8 +5,8 @@
 import assert from "node:assert/strict";
 import { configureLogging } from "../../src/log/logger.ts";
 import { fileLines, LineSink, ProcessSink } from "../_util/line_sink.ts";
-import { waitFor } from "../_util/net.ts";
-import { feed, freePort, numbered, relayStat, startRelay } from "./_relay.ts";
+import { freePort, waitFor } from "../_util/net.ts";
+import { feed, numbered, relayStat, startRelay } from "./_relay.ts";
 
 configureLogging({ level: "error", sink: () => {} });
 
