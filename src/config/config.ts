@@ -90,6 +90,22 @@ export interface Config {
     checkpointInterval: number;
     checkpointSize: number;
   };
+  relay: {
+    enabled: boolean;
+    method: "jump_fnv1a_ch" | "fnv1a_ch" | "carbon_ch";
+    replication: number;
+    destinations: string[];
+    local: boolean;
+    onDown: "queue" | "reroute";
+    dir: string;
+    maxSize: number;
+    segmentSize: number;
+    syncInterval: number;
+    bufferSize: number;
+    resendBytes: number;
+    connectTimeout: number;
+    allowedChars: string;
+  };
   logging: LoggingConfig[];
 }
 

@@ -16,7 +16,8 @@ import type { Config, LoggingConfig } from "./config.ts";
  * - `listen`: a `host:port` listen address, checked with `parseListen`.
  * - `endpoint`: `local`, `tcp://host:port` or `udp://host:port` (go-carbon's metric-endpoint).
  * - `url-path`: an HTTP path starting with `/`.
- * - `int-list`, `string-list`: arrays (only unimplemented keys use them).
+ * - `int-list`: an array of integers (only an unimplemented key uses it).
+ * - `string-list`: an array of strings; from the environment, separated by commas or blanks.
  * - `table`: a table of free-form keys (`[prometheus.labels]`).
  * - `tables`: named sub-tables of free-form keys (`[receiver.<name>]`).
  * - `table-list`: an array of tables (`[[carbonserver.api-per-path-rate-limiters]]`).
@@ -637,6 +638,128 @@ export const SCHEMA: readonly KeySpec[] = [
     min: 64 * 1024,
     carbonadoOnly: true,
     doc: "Checkpoint as well once this many bytes were logged since the last checkpoint",
+  }),
+
+  // [relay] (carbonado only: carbon-c-relay's clusters and vminsert's queues, WAL-backed)
+  field("relay.enabled", {
+    field: "enabled",
+    kind: "bool",
+    default: false,
+    carbonadoOnly: true,
+    doc: "Forward every point received to relay.destinations, routed as carbon-c-relay routes " +
+      "(in its place in front of a go-carbon or carbonado cluster)",
+  }),
+  field("relay.method", {
+    field: "method",
+    kind: "enum",
+    values: ["jump_fnv1a_ch", "fnv1a_ch", "carbon_ch"],
+    default: "jump_fnv1a_ch",
+    carbonadoOnly: true,
+    doc: "carbon-c-relay's consistent hash: every name goes where carbon-c-relay sends it",
+  }),
+  field("relay.replication", {
+    field: "replication",
+    kind: "int",
+    default: 1,
+    min: 1,
+    carbonadoOnly: true,
+    doc: "Destinations each line goes to (at most the number of destinations)",
+  }),
+  field("relay.destinations", {
+    field: "destinations",
+    kind: "string-list",
+    default: [],
+    carbonadoOnly: true,
+    doc: 'Cluster members, "host:port" or "host:port=instance" as in carbon-c-relay\'s cluster ' +
+      "(jump_fnv1a_ch puts members with an instance first, sorted by it, then the rest in order)",
+  }),
+  field("relay.local", {
+    field: "local",
+    kind: "bool",
+    default: false,
+    carbonadoOnly: true,
+    doc: "Also keep every point here (cache, WAL, Whisper, queries); false: forward only, with " +
+      "no whisper writer and no query API",
+  }),
+  field("relay.on-down", {
+    field: "onDown",
+    kind: "enum",
+    values: ["queue", "reroute"],
+    default: "queue",
+    carbonadoOnly: true,
+    doc: 'A destination that cannot be reached: "queue" keeps its lines until it is back ' +
+      '(carbon-c-relay\'s hash clusters), "reroute" sends them to the next member holding no ' +
+      "replica of them (vminsert)",
+  }),
+  field("relay.dir", {
+    field: "dir",
+    kind: "path",
+    default: "./relay",
+    carbonadoOnly: true,
+    doc: "Directory of the destination queues (one directory each); beside whisper.data-dir",
+  }),
+  field("relay.max-size", {
+    field: "maxSize",
+    kind: "size",
+    unit: "bytes",
+    default: 2 ** 30,
+    min: 2 ** 20,
+    carbonadoOnly: true,
+    doc: "Cap on each destination's queue on disk: past it the oldest lines are dropped, " +
+      "counted and logged",
+  }),
+  field("relay.segment-size", {
+    field: "segmentSize",
+    kind: "size",
+    unit: "bytes",
+    default: 16 * 2 ** 20,
+    min: 64 * 1024,
+    carbonadoOnly: true,
+    doc: "Largest queue segment file, a multiple of 32 KiB (at most half of max-size)",
+  }),
+  field("relay.sync-interval", {
+    field: "syncInterval",
+    kind: "duration",
+    default: 1000,
+    min: 0,
+    carbonadoOnly: true,
+    doc: 'fsync of the queues at this interval; "0s" fsyncs before a batch is acknowledged',
+  }),
+  field("relay.buffer-size", {
+    field: "bufferSize",
+    kind: "size",
+    unit: "bytes",
+    default: 8 * 2 ** 20,
+    min: 0,
+    carbonadoOnly: true,
+    doc: "Queued lines held in memory per destination (the rest is read back from disk)",
+  }),
+  field("relay.resend-bytes", {
+    field: "resendBytes",
+    kind: "size",
+    unit: "bytes",
+    default: 16 * 2 ** 20,
+    min: 0,
+    carbonadoOnly: true,
+    doc: "A line counts as delivered once this many bytes followed it on the connection " +
+      "(or the destination closed cleanly); a lost connection resends the rest (duplicates, " +
+      "never a gap). Cover both ends' socket buffers",
+  }),
+  field("relay.connect-timeout", {
+    field: "connectTimeout",
+    kind: "duration",
+    default: 3000,
+    min: 1,
+    carbonadoOnly: true,
+    doc: "Give up a connection attempt after this long (the destination is then down)",
+  }),
+  field("relay.allowed-chars", {
+    field: "allowedChars",
+    kind: "string",
+    default: "-_:#",
+    carbonadoOnly: true,
+    doc: "carbon-c-relay's -c: characters kept in names besides letters, digits and dots " +
+      "(others become _); with ; in it, tags are routed as part of the name",
   }),
 
   // [pprof]

@@ -77,6 +77,33 @@ export interface WasmExports {
   rwBegin(ptr: number, len: number): void;
   rwNext(): number;
   rwTakeCounts(out: number): void;
+  routeSetup(
+    method: number,
+    replication: number,
+    members: number,
+    allowedPtr: number,
+    allowedLen: number,
+  ): boolean;
+  routeOrderPtr(): number;
+  routeRingReserve(entries: number): number;
+  routeRingPosition(method: number, ptr: number, len: number): number;
+  routeSetDown(member: number, down: number): void;
+  routeBegin(): void;
+  route(ptr: number, len: number, only: number, trusted: number): number;
+  routeSlowCount(): number;
+  routeSlowPtr(): number;
+  routeFailed(): number;
+  routeOutputsPtr(): number;
+  routeCountersPtr(): number;
+  queueHeaderPtr(): number;
+  walEncodeRecord(
+    hdr: number,
+    hdrLen: number,
+    ptr: number,
+    len: number,
+    segOff: number,
+    segSize: number,
+  ): number;
 }
 
 /** Layout constants exported by the module (assembly/layout.ts). */
@@ -97,6 +124,10 @@ const CONSTANTS = [
   "INFLUX_MAX_SEP",
   "INPUT_PADDING",
   "MAX_NAME_LEN",
+  "MOUT_LEN",
+  "MOUT_LINES",
+  "MOUT_PTR",
+  "MOUT_SIZE",
   "OUT_SIZE",
   "OUT_TS",
   "OUT_VALUE",
@@ -120,6 +151,20 @@ const CONSTANTS = [
   "RW_DONE",
   "RW_ERROR",
   "RW_MORE",
+  "RC_COPIES",
+  "RC_LINES",
+  "RC_REJECTED",
+  "RC_REROUTED",
+  "RC_SLOTS",
+  "RING_MEMBER",
+  "RING_POS",
+  "RING_SIZE",
+  "ROUTE_CARBON_CH",
+  "ROUTE_FNV1A_CH",
+  "ROUTE_JUMP_FNV1A",
+  "ROUTE_MAX_MEMBERS",
+  "ROUTE_MAX_REPLICATION",
+  "ROUTE_RING_REPLICAS",
   "SER_NAME",
   "SER_NAME_LEN",
   "SNAP_COUNT",
@@ -141,6 +186,28 @@ export interface WasmOptions {
   maxLineLen: number;
   /** Load the debug build (assertions on), as tests do. */
   debug?: boolean;
+}
+
+/** Compiled modules by file: a second instance (the relay's router) skips the compile. */
+const compiled = new Map<string, Promise<WebAssembly.Module>>();
+
+function compile(url: URL): Promise<WebAssembly.Module> {
+  let module = compiled.get(url.href);
+  if (!module) {
+    module = (async () => {
+      let bytes: Uint8Array<ArrayBuffer>;
+      try {
+        bytes = await Deno.readFile(url);
+      } catch (err) {
+        if (!(err instanceof Deno.errors.NotFound)) throw err;
+        throw new Error(`Cannot load ${url.pathname}: run "deno task build" first`);
+      }
+      return await WebAssembly.compile(bytes);
+    })();
+    compiled.set(url.href, module);
+    module.catch(() => compiled.delete(url.href));
+  }
+  return module;
 }
 
 /** The loaded module, its memory and the views over it. */
@@ -166,14 +233,7 @@ export class WasmInstance {
   static async load(opts: WasmOptions): Promise<WasmInstance> {
     const file = opts.debug ? "carbonado.debug.wasm" : "carbonado.wasm";
     const url = new URL(`../../build/${file}`, import.meta.url);
-    let bytes: Uint8Array<ArrayBuffer>;
-    try {
-      bytes = await Deno.readFile(url);
-    } catch (err) {
-      if (!(err instanceof Deno.errors.NotFound)) throw err;
-      throw new Error(`Cannot load ${url.pathname}: run "deno task build" first`);
-    }
-    const module = await WebAssembly.compile(bytes);
+    const module = await compile(url);
     const instance = await WebAssembly.instantiate(module, {
       env: {
         abort(msg: number, file: number, line: number, column: number) {
@@ -244,5 +304,42 @@ export class WasmInstance {
       { length: this.layout.COUNTER_SLOTS },
       (_, i) => Number(view.getBigUint64(base + i * 8, true)),
     );
+  }
+}
+
+/**
+ * A buffer in linear memory that grows, by doubling, to the largest size asked of it: the input
+ * buffer of a parser or a router. Growing frees the old block, so only the address returned by
+ * the last at() is valid.
+ */
+export class GrowingBuffer {
+  #wasm: WasmInstance;
+  #min: number;
+  #ptr = 0;
+  #size = 0;
+
+  constructor(wasm: WasmInstance, minBytes: number) {
+    this.#wasm = wasm;
+    this.#min = minBytes;
+  }
+
+  /** The buffer's address, grown first to hold at least `size` bytes if it does not. */
+  at(size: number): number {
+    if (size > this.#size) {
+      let next = Math.max(this.#size, this.#min);
+      while (next < size) next *= 2;
+      if (this.#ptr !== 0) this.#wasm.freeBuffer(this.#ptr, this.#size);
+      this.#ptr = 0;
+      this.#size = 0;
+      this.#ptr = this.#wasm.allocBuffer(next);
+      this.#size = next;
+    }
+    return this.#ptr;
+  }
+
+  /** The module was reset: the block is gone (nothing to free). */
+  forget(): void {
+    this.#ptr = 0;
+    this.#size = 0;
   }
 }

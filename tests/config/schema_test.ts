@@ -78,6 +78,22 @@ Deno.test("defaultConfig() keeps the defaults other modules were written against
       checkpointInterval: 300_000,
       checkpointSize: 256 * 2 ** 20,
     },
+    relay: {
+      enabled: false,
+      method: "jump_fnv1a_ch",
+      replication: 1,
+      destinations: [],
+      local: false,
+      onDown: "queue",
+      dir: "./relay",
+      maxSize: 2 ** 30,
+      segmentSize: 16 * 2 ** 20,
+      syncInterval: 1000,
+      bufferSize: 8 * 2 ** 20,
+      resendBytes: 16 * 2 ** 20,
+      connectTimeout: 3000,
+      allowedChars: "-_:#",
+    },
     logging: [{ logger: "", file: "stdout", level: "info", encoding: "json" }],
   });
 });
@@ -221,6 +237,20 @@ Deno.test("SCHEMA marks as implemented exactly the keys with a Config field, plu
     "wal.flush-on-stop",
     "wal.checkpoint-interval",
     "wal.checkpoint-size",
+    "relay.enabled",
+    "relay.method",
+    "relay.replication",
+    "relay.destinations",
+    "relay.local",
+    "relay.on-down",
+    "relay.dir",
+    "relay.max-size",
+    "relay.segment-size",
+    "relay.sync-interval",
+    "relay.buffer-size",
+    "relay.resend-bytes",
+    "relay.connect-timeout",
+    "relay.allowed-chars",
     "prometheus.listen",
     ...SCHEMA.filter((s) => ["influx", "opentsdb", "http-ingest"].includes(s.section))
       .map((s) => s.name),
@@ -266,6 +296,7 @@ Deno.test("each default has its key's kind and passes its key's own limits", () 
         parseListen(d as string, spec.name);
         break;
       case "int-list":
+      case "string-list":
       case "table-list":
         assert.ok(Array.isArray(d), spec.name);
         break;

@@ -5,8 +5,7 @@
 
 import { assert, assertEquals } from "../_util/assert.ts";
 import { fetchText, startDaemon } from "../_util/daemon.ts";
-import { waitFor } from "../_util/net.ts";
-import { freePort } from "../_util/graphite_web.ts";
+import { freePort, waitFor } from "../_util/net.ts";
 import { metricPath } from "../../src/storage/metric_path.ts";
 import { fetch as fetchWhisper } from "../../src/whisper/whisper_file.ts";
 
