@@ -10,6 +10,7 @@ import type { SegmentFile } from "../wal/segments.ts";
 import { Wal, type WalOptions } from "../wal/wal.ts";
 import { WasmDrain } from "../wasm/drain.ts";
 import { WasmIngest } from "../wasm/ingest.ts";
+import { StructuredIngest } from "../wasm/structured.ts";
 import { WasmInstance, type WasmOptions } from "../wasm/instance.ts";
 import { WalCodec } from "../wasm/wal_codec.ts";
 import type { Appendable, Appender, CommitResult } from "./appender.ts";
@@ -40,6 +41,7 @@ export class Head implements Appendable {
   readonly drain: WasmDrain;
   #wasm: WasmInstance;
   #ingest: WasmIngest;
+  #protocols: StructuredIngest;
   #codec: WalCodec;
   #open: Appender | null = null;
   #gcTimer?: ReturnType<typeof setInterval>;
@@ -50,6 +52,7 @@ export class Head implements Appendable {
   private constructor(wasm: WasmInstance) {
     this.#wasm = wasm;
     this.#ingest = new WasmIngest(wasm);
+    this.#protocols = new StructuredIngest(wasm, this.#ingest);
     this.#codec = new WalCodec(wasm);
     this.drain = new WasmDrain(wasm);
   }
@@ -99,6 +102,12 @@ export class Head implements Appendable {
       reject: (reason, n = 1) => this.#claim(app).reject(reason, n),
       commit: () => this.#commit(app),
       rollback: () => this.#rollback(app),
+      appendInflux: (bytes, opts) => this.#structured(app).parseInflux(bytes, opts),
+      appendOpenTsdb: (bytes, opts = {}) => this.#structured(app).parseOpenTsdb(bytes, opts),
+      appendRemoteWrite: (body, opts) =>
+        this.#structured(app).stageRemoteWrite(body, opts.snappy, opts.maxDecoded),
+      staged: () =>
+        this.#open === app ? this.#ingest.staged() : { accepted: 0, rejected: 0, overflow: 0 },
     };
     return app;
   }
@@ -157,6 +166,13 @@ export class Head implements Appendable {
     if (this.#open) this.#rollback(this.#open);
     this.#wasm.reset(maxPoints);
     this.#ingest.reset();
+    this.#protocols.reset();
+  }
+
+  /** Opens the batch for `app` (as #claim()) for the structured protocols. */
+  #structured(app: Appender): StructuredIngest {
+    this.#claim(app);
+    return this.#protocols;
   }
 
   /** Opens the batch for `app`, or throws when another appender's batch is open. */

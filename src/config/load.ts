@@ -16,6 +16,7 @@ import {
   type RemoteWriteConfig,
 } from "./remote_write.ts";
 import { findEnv, findKey, findSection, type KeySpec } from "./schema.ts";
+import { parseDestinations } from "../relay/destinations.ts";
 
 /** Where `loadConfig` reads from. */
 export interface LoadOptions {
@@ -75,6 +76,7 @@ export function parseConfig(text: string, options: LoadOptions = {}): LoadResult
   loader.readToml(text);
   loader.readEnv(options.env ?? Deno.env.toObject());
   loader.checkListeners();
+  loader.checkRelay();
   loader.checkRemoteWrite();
   return { config: loader.config, warnings: loader.warnings() };
 }
@@ -194,6 +196,9 @@ class Loader {
     const listeners = [
       ["tcp", c.tcp],
       ["pickle", c.pickle],
+      ["influx", c.influx],
+      ["opentsdb", c.opentsdb],
+      ["http-ingest", c["http-ingest"]],
       ["carbonlink", c.carbonlink],
       ["carbonserver", c.carbonserver],
       ["prometheus", c.prometheus],
@@ -215,6 +220,24 @@ class Loader {
         );
       }
       seen.push({ name, listen, hostname, port });
+    }
+  }
+
+  /** With `[relay] enabled`: every member readable, the replication no more than the members. */
+  checkRelay(): void {
+    const r = this.config.relay;
+    if (!r.enabled) return;
+    let members: number;
+    try {
+      members = parseDestinations(r.destinations, "relay.destinations").length;
+    } catch (err) {
+      throw new RangeError(`${this.#prefix()}: ${(err as Error).message}`);
+    }
+    if (r.replication > members) {
+      throw new RangeError(
+        `${this.#prefix()}: relay.replication = ${r.replication} is more than the ${members} ` +
+          "relay.destinations",
+      );
     }
   }
 
@@ -414,7 +437,13 @@ function coerce(spec: KeySpec, value: unknown, fromEnv: boolean): unknown {
       return checkMin(spec, ms) ?? ms;
     }
     case "string-list": {
-      const list = fromEnv ? tomlValue(value) : value;
+      // from the environment: a TOML array (`["a.{b,c}", "d"]`), or words split at commas and
+      // spaces (`a:2003,b:2003`)
+      const list = fromEnv && typeof value === "string"
+        ? (value.trimStart().startsWith("[")
+          ? tomlValue(value)
+          : value.split(/[\s,]+/).filter(Boolean))
+        : value;
       if (!Array.isArray(list) || !list.every((x) => typeof x === "string")) {
         return typeError(' is not a list of strings like ["a.*", "b"]');
       }

@@ -119,14 +119,14 @@ export class WalWatcher {
       }
       let budget = maxBytes;
       while (true) {
-        const got = readRawRecords(this.#codec, file, {
+        const got = readRawRecords(this.#codec, file.path, {
           offset: p.offset,
           end: limit,
           maxBytes: budget,
         });
         if (got.records.length > 0) {
           const last = got.records.at(-1)!.end;
-          if (got.damaged > 0) {
+          if (got.damage > 0) {
             skipped.push({ from: p, to: { ...p, offset: last }, reason: "damaged", bytes: 0 });
           }
           this.#position = { ...p, offset: last };
@@ -173,7 +173,7 @@ export class WalWatcher {
     if (file === null) return null;
     const refs = new Set<number>();
     const visitor = { series: (ref: number) => refs.add(ref), sample: () => {} };
-    for (const r of readRawRecords(this.#codec, file).records) visitRecord(r.bytes, visitor);
+    for (const r of readRawRecords(this.#codec, file.path).records) visitRecord(r.bytes, visitor);
     return refs;
   }
 

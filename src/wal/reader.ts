@@ -129,7 +129,7 @@ export function decodeRecord(bytes: Uint8Array): WalRecord {
   return { type: "unknown", code: type };
 }
 
-/** A record's bytes (a copy) and the file offset just past it. */
+/** A record's bytes (a copy, its type byte first) and the file offset just past it. */
 export interface RawRecord {
   end: number;
   bytes: Uint8Array;
@@ -141,33 +141,37 @@ export interface RecordRange {
   offset?: number;
   /** Read no further than this file offset (a live segment's committed end). */
   end?: number;
-  /** Read about this many bytes at most; a record cut by the limit is left for the next read. */
+  /** Stop after the chunk that takes the read past this many bytes; a record that chunk cuts
+   * is left for the next read. */
   maxBytes?: number;
 }
 
-/** What a read of a segment found besides its records. */
-export interface ReadResult {
+/** What reading part of a segment found. */
+export interface SegmentRead {
   records: RawRecord[];
-  /** Damaged fragments skipped (as at replay). */
-  damaged: number;
-  /** The read stopped inside a record (the limit, or a torn tail). */
+  /** File offset just past the last complete record read (the start offset if none). */
+  goodEnd: number;
+  /** The bytes read ended inside a fragment or a record (a torn tail, if nothing follows). */
   torn: boolean;
+  /** Damaged fragments skipped (as at replay). */
+  damage: number;
 }
 
 /**
- * Reads the complete records of one segment (or a checkpoint's segment) in `range`, undecoded.
- * Damaged fragments are skipped as at replay.
+ * Reads the complete records of a segment (or a checkpoint's segment) at `path` in `range`, as
+ * raw bytes: Prometheus records for a remote_write sender, or the records of a relay queue's own
+ * log. Damaged fragments are skipped as at replay.
  */
 export function readRawRecords(
   codec: WalCodec,
-  file: SegmentFile,
+  path: string,
   range: RecordRange = {},
-): ReadResult {
+): SegmentRead {
   const records: RawRecord[] = [];
   codec.scanBegin();
   codec.segmentBegin();
   try {
-    readSegment(file.path, {
+    readSegment(path, {
       ...range,
       fill: (size) => codec.chunkBuffer(size),
       take: (len, at) => {
@@ -176,7 +180,13 @@ export function readRawRecords(
       },
     });
     const scan = codec.segmentScan();
-    return { records, damaged: scan.damageCount, torn: scan.torn };
+    const offset = range.offset ?? 0;
+    return {
+      records,
+      goodEnd: records.length > 0 ? Math.max(scan.goodEnd, records.at(-1)!.end) : offset,
+      torn: scan.torn,
+      damage: scan.damageCount,
+    };
   } finally {
     codec.replayFinish();
   }
@@ -188,7 +198,7 @@ export function readRecords(
   file: SegmentFile,
   range: RecordRange = {},
 ): PositionedRecord[] {
-  return readRawRecords(codec, file, range).records.map((r) => ({
+  return readRawRecords(codec, file.path, range).records.map((r) => ({
     end: r.end,
     record: decodeRecord(r.bytes),
   }));

@@ -65,7 +65,7 @@ export function staleCheckpoints(dir: string, index: number): string[] {
 }
 
 /** What {@linkcode readSegment} reads and where the bytes go. */
-export interface SegmentRead {
+export interface ChunkedRead {
   /** Returns a buffer to read the next chunk into (at most `size` bytes are used). */
   fill: (size: number) => Uint8Array;
   /** Takes the `len` bytes read into the buffer, which start at file offset `fileOffset`. */
@@ -83,7 +83,7 @@ export interface SegmentRead {
  * READ_CHUNK_BYTES (whole pages), so a fragment is never split between two chunks even when
  * the read starts inside a page. Synchronous, so that a buffer in wasm memory stays valid.
  */
-export function readSegment(path: string, read: SegmentRead): number {
+export function readSegment(path: string, read: ChunkedRead): number {
   const offset = read.offset ?? 0;
   const end = read.end ?? Infinity;
   const budget = read.maxBytes ?? Infinity;

@@ -1,216 +1,84 @@
-// remote_write end to end against VictoriaMetrics 1.79 (Debian's, on a tmpfs with the WAL):
+// remote_write receive end to end: a pre-built stream of snappy WriteRequests (Prometheus'
+// shape, one sample per series per request) POSTed to the daemon's /api/v1/write, `parallel`
+// requests in flight as Prometheus' shards send them, timed from the first request until the
+// last is answered (a 204 means its samples are committed to the cache); /metrics must then
+// count every sample. The daemon runs cache only, so receive is what is measured.
+// Reports samples/s, the daemon's CPU seconds per million samples and its peak RSS.
 //
-// 1. throughput: a plaintext payload sent over 4 connections; timed until the daemon has counted
-//    every point (the ingest rate) and until VictoriaMetrics has inserted every point
-//    (vm_rows_inserted_total{type="promremotewrite"}), in the same run. The daemon's CPU (its
-//    threads, the remote_write worker included) per million points. Three rounds: new series
-//    while the worker's code is still cold (JIT), other new series, then known ones
-//    (VictoriaMetrics creates 100k series in each of the first two).
-// 2. backlog: VictoriaMetrics down while points arrive at a steady rate, then started: timed until
-//    it has them all, against the time they took to accrue; the daemon's peak RSS while draining.
-//
-//   deno task bench:remote [--points 1000000] [--metrics 100000] [--backlog 10000000]
-//                          [--rate 100000] [--part both|throughput|backlog] [--min-shards 1]
+//   deno task bench:remote-write [--series 40000] [--rounds 25] [--per-request 2000]
+//                                [--parallel 4] [--runs 3] [--wal off|on]
 
 import { parseArgs } from "node:util";
 import { fetchText, promValue, startDaemon } from "../_util/daemon.ts";
-import { installed, startVictoriaMetrics, VICTORIA_METRICS } from "../_util/peers.ts";
-import { writeAll } from "../../src/net/stream_server.ts";
-import { cpuSeconds, peakRssMiB, report, sendSlices, splitLines, tmpfsRoot } from "./e2e_util.ts";
-import { plaintextDataset } from "./plaintext_datasets.ts";
+import { cpuSeconds, ingestBenchEnv, peakRssMiB, report } from "./e2e_util.ts";
+import { remoteWriteStream } from "./protocol_datasets.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
   options: {
-    points: { type: "string", default: "1000000" },
-    metrics: { type: "string", default: "100000" },
-    backlog: { type: "string", default: "10000000" },
-    rate: { type: "string", default: "100000" },
-    part: { type: "string", default: "both" },
-    "min-shards": { type: "string", default: "1" },
+    series: { type: "string", default: "40000" },
+    rounds: { type: "string", default: "25" },
+    "per-request": { type: "string", default: "2000" },
+    parallel: { type: "string", default: "4" },
+    runs: { type: "string", default: "3" },
+    wal: { type: "string", default: "off" },
   },
 });
-if (!(await installed(VICTORIA_METRICS))) {
-  await report(`${VICTORIA_METRICS} is missing: apt-get install victoria-metrics`);
-  Deno.exit(1);
-}
-const metrics = Number(values.metrics);
-const RECEIVED = 'carbonado_received_points_total{protocol="tcp"}';
-const VM_ROWS = 'vm_rows_inserted_total{type="promremotewrite"}';
-const disk = await tmpfsRoot("6g");
-await report(`VictoriaMetrics, data and WAL on ${disk.mounted ? "tmpfs" : "the temp dir's disk"}`);
+const stream = remoteWriteStream(
+  Number(values.series),
+  Number(values.rounds),
+  Number(values["per-request"]),
+  "remote_write e2e",
+);
+const HEADERS = {
+  "content-encoding": "snappy",
+  "content-type": "application/x-protobuf",
+  "x-prometheus-remote-write-version": "0.1.0",
+};
 
-try {
-  if (values.part !== "backlog") await throughput();
-  if (values.part !== "throughput") await backlog();
-} finally {
-  await disk.close();
-}
-
-async function daemonFor(url: string, dataDir: string, maxPoints: number) {
-  return await startDaemon({
+await report(
+  `${stream.samples} samples in ${stream.requests.length} requests (${stream.bytes} bytes), ` +
+    `${values.parallel} in flight`,
+);
+for (let run = 0; run < Number(values.runs); run++) {
+  const dataDir = await Deno.makeTempDir();
+  const daemon = await startDaemon({
     dataDir,
-    env: {
-      CARBONADO_WAL_DIR: `${dataDir}-wal`,
-      CARBONADO_WHISPER_ENABLED: "false",
-      CARBONADO_CACHE_MAX_SIZE: String(maxPoints),
-      CARBONADO_UDP_ENABLED: "false",
-      CARBONADO_PICKLE_ENABLED: "false",
-      CARBONADO_CARBONLINK_ENABLED: "false",
-      CARBONADO_CARBONSERVER_ENABLED: "false",
-      CARBONADO_REMOTE_WRITE_0_URL: url,
-      CARBONADO_REMOTE_WRITE_0_NAME: "vm",
-      CARBONADO_REMOTE_WRITE_0_NAMES: "raw",
-      CARBONADO_REMOTE_WRITE_0_ACCEPTS_OUT_OF_ORDER: "true",
-      CARBONADO_REMOTE_WRITE_0_MIN_SHARDS: values["min-shards"]!,
-      // the last partial batch goes at once rather than after Prometheus' 5 s
-      CARBONADO_REMOTE_WRITE_0_BATCH_SEND_DEADLINE: "100ms",
-    },
+    env: ingestBenchEnv(stream.samples * 2, {
+      CARBONADO_WAL_ENABLED: String(values.wal === "on"),
+    }),
   });
-}
-
-async function vmRows(base: string): Promise<number> {
-  try {
-    return promValue(await fetchText(`${base}/metrics`), VM_ROWS) ?? 0;
-  } catch {
-    return 0;
+  const url = `http://${daemon.listeners["http-ingest"]}/api/v1/write`;
+  const metrics = `http://${daemon.listeners.prometheus}/metrics`;
+  const cpuBefore = cpuSeconds(daemon.child.pid);
+  const t0 = performance.now();
+  let next = 0;
+  await Promise.all(Array.from({ length: Number(values.parallel) }, async () => {
+    while (next < stream.requests.length) {
+      const body = stream.requests[next++];
+      const res = await fetch(url, { method: "POST", body, headers: HEADERS });
+      await res.body?.cancel();
+      if (res.status !== 204) throw new Error(`answered ${res.status}`);
+    }
+  }));
+  while (
+    (promValue(
+      await fetchText(metrics),
+      'carbonado_received_points_total{protocol="remote_write"}',
+    ) ??
+      0) < stream.samples
+  ) {
+    await new Promise((r) => setTimeout(r, 5));
   }
-}
-
-async function throughput(): Promise<void> {
-  const points = Number(values.points);
-  const vm = await startVictoriaMetrics({ root: disk.root });
-  const dataDir = await Deno.makeTempDir({ dir: disk.root });
-  const daemon = await daemonFor(vm.url, dataDir, points * 6);
-  try {
-    const url = `http://${daemon.listeners.prometheus}/metrics`;
-    const kinds = ["new series (the worker's code still cold)", "new series", "known series"];
-    for (let round = 0; round < kinds.length; round++) {
-      const base = plaintextDataset(
-        metrics,
-        Math.ceil(points / metrics),
-        "rw",
-        1_700_000_000 + round * 86_400,
-      );
-      // round 1 names other series than rounds 0 and 2
-      const data = round === 1 ? renamed(base.bytes, base.lines) : base;
-      const slices = splitLines(data.bytes, 4);
-      const rowsBefore = await vmRows(vm.base);
-      const cpuBefore = cpuSeconds(daemon.child.pid);
-      const vmCpuBefore = cpuSeconds(vm.pid());
-      const t0 = performance.now();
-      const sending = sendSlices(daemon.port("tcp"), slices);
-      let ingested = 0;
-      let delivered = 0;
-      while (delivered === 0) {
-        const now = performance.now();
-        if (
-          ingested === 0 &&
-          (promValue(await fetchText(url), RECEIVED) ?? 0) >= data.lines * (round + 1)
-        ) {
-          ingested = now;
-        }
-        if (ingested > 0 && (await vmRows(vm.base)) - rowsBefore >= data.lines) delivered = now;
-        else await new Promise((r) => setTimeout(r, 2));
-      }
-      await sending;
-      const cpu = cpuSeconds(daemon.child.pid) - cpuBefore;
-      const vmCpu = cpuSeconds(vm.pid()) - vmCpuBefore;
-      const inRate = data.lines / ((ingested - t0) / 1000);
-      const outRate = data.lines / ((delivered - t0) / 1000);
-      await report(
-        `throughput, ${kinds[round]}: ${data.lines} points of ${metrics} ` +
-          `metrics: ingest ${(inRate / 1e6).toFixed(2)}M points/s ` +
-          `(${(ingested - t0).toFixed(0)} ms), in VictoriaMetrics ${(outRate / 1e6).toFixed(2)}M ` +
-          `points/s (${(delivered - t0).toFixed(0)} ms): ${(outRate / inRate * 100).toFixed(0)}% ` +
-          `of ingest; CPU per million points: daemon ${(cpu / (data.lines / 1e6)).toFixed(2)} s, ` +
-          `VictoriaMetrics ${(vmCpu / (data.lines / 1e6)).toFixed(2)} s; daemon peak RSS ` +
-          `${peakRssMiB(daemon.child.pid).toFixed(0)} MiB; load average ${
-            Deno.loadavg()[0].toFixed(1)
-          }`,
-      );
-    }
-  } finally {
-    await daemon.stop();
-    await vm.close();
-  }
-}
-
-async function backlog(): Promise<void> {
-  const total = Number(values.backlog);
-  const rate = Number(values.rate);
-  const vm = await startVictoriaMetrics({ root: disk.root, start: false });
-  const dataDir = await Deno.makeTempDir({ dir: disk.root });
-  const daemon = await daemonFor(vm.url, dataDir, total + 1_000_000);
-  try {
-    const url = `http://${daemon.listeners.prometheus}/metrics`;
-    // accrue: `rate` points a second, each second one point of each of `metrics` series
-    const names = Array.from(
-      { length: metrics },
-      (_, m) =>
-        `sys.host-${String(m % 10_000).padStart(4, "0")}.cpu.cpu-${Math.floor(m / 10_000)}.user`,
-    );
-    const conn = await Deno.connect({ hostname: "127.0.0.1", port: daemon.port("tcp") });
-    const enc = new TextEncoder();
-    const t0 = performance.now();
-    for (let sent = 0; sent < total;) {
-      const n = Math.min(rate, total - sent);
-      let text = "";
-      for (let i = 0; i < n; i++) {
-        const k = sent + i;
-        text += `${names[k % metrics]} ${k % 1000} ${1_700_000_000 + Math.floor(k / metrics)}\n`;
-      }
-      await writeAll(conn, enc.encode(text));
-      sent += n;
-      const wait = t0 + (sent / rate) * 1000 - performance.now();
-      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-    }
-    conn.close();
-    while ((promValue(await fetchText(url), RECEIVED) ?? 0) < total) {
-      await new Promise((r) => setTimeout(r, 10));
-    }
-    const accrued = (performance.now() - t0) / 1000;
-    const rssBefore = rss(daemon.child.pid);
-    const cpuBefore = cpuSeconds(daemon.child.pid);
-    const t1 = performance.now();
-    await vm.start();
-    const vmCpuBefore = cpuSeconds(vm.pid());
-    let peak = rssBefore;
-    while ((await vmRows(vm.base)) < total) {
-      peak = Math.max(peak, rss(daemon.child.pid));
-      await new Promise((r) => setTimeout(r, 20));
-    }
-    const drained = (performance.now() - t1) / 1000;
-    const cpu = cpuSeconds(daemon.child.pid) - cpuBefore;
-    const vmCpu = cpuSeconds(vm.pid()) - vmCpuBefore;
-    const shards = promValue(
-      await fetchText(url),
-      'carbonado_remote_storage_shards{remote_name="vm",url="' + vm.url + '"}',
-    );
-    await report(
-      `backlog: ${total} points of ${metrics} metrics accrued in ${accrued.toFixed(1)} s ` +
-        `(${(total / accrued / 1000).toFixed(0)}k points/s) with VictoriaMetrics down, drained ` +
-        `in ${drained.toFixed(1)} s (${(total / drained / 1e6).toFixed(2)}M points/s, ` +
-        `${(accrued / drained).toFixed(1)}x faster); daemon RSS ${rssBefore.toFixed(0)} MiB ` +
-        `before the drain, at most ${peak.toFixed(0)} MiB during it; CPU per million points ` +
-        `drained: daemon ${(cpu / (total / 1e6)).toFixed(2)} s, VictoriaMetrics ` +
-        `${(vmCpu / (total / 1e6)).toFixed(2)} s; ${shards} shards at the end; load average ` +
-        `${Deno.loadavg()[0].toFixed(1)}`,
-    );
-  } finally {
-    await daemon.stop();
-    await vm.close();
-  }
-}
-
-/** The payload with every `sys.` name renamed `syz.`: the same shape, other series. */
-function renamed(bytes: Uint8Array, lines: number): { bytes: Uint8Array; lines: number } {
-  const text = new TextDecoder().decode(bytes).replaceAll("sys.host-", "syz.host-");
-  return { bytes: new TextEncoder().encode(text), lines };
-}
-
-/** Current resident set of a process in MiB (VmRSS). */
-function rss(pid: number): number {
-  const status = Deno.readTextFileSync(`/proc/${pid}/status`);
-  return Number(/VmRSS:\s+(\d+) kB/.exec(status)![1]) / 1024;
+  const seconds = (performance.now() - t0) / 1000;
+  const cpu = cpuSeconds(daemon.child.pid) - cpuBefore;
+  const rss = peakRssMiB(daemon.child.pid);
+  await daemon.stop();
+  await Deno.remove(dataDir, { recursive: true });
+  await report(
+    `run ${run + 1}: ${(stream.samples / seconds / 1e6).toFixed(2)}M samples/s, ` +
+      `${(seconds * 1000).toFixed(0)} ms, daemon CPU ` +
+      `${(cpu / (stream.samples / 1e6)).toFixed(2)} s per million samples, peak RSS ` +
+      `${rss.toFixed(0)} MiB`,
+  );
 }

@@ -93,7 +93,8 @@ Deno.test("CARBONADO_REMOTE_WRITE_<N>_<KEY> sets entry N and adds entries past t
   const { config, warnings } = parseConfig(FULL, {
     env: {
       CARBONADO_REMOTE_WRITE_0_MAX_SHARDS: "4",
-      CARBONADO_REMOTE_WRITE_0_INCLUDE: '["a.*"]',
+      CARBONADO_REMOTE_WRITE_0_INCLUDE: '["a.{b,c}"]', // a TOML array keeps the comma
+      CARBONADO_REMOTE_WRITE_1_EXCLUDE: "x.*, y.*", // or words
       CARBONADO_REMOTE_WRITE_1_HEADERS: '{ "X-Scope-OrgID" = "t2" }',
       CARBONADO_REMOTE_WRITE_2_URL: "http://vm:8428/api/v1/write",
       CARBONADO_REMOTE_WRITE_2_MAPPING: '[{ match = "a.*", name = "a", labels = { x = "$1" } }]',
@@ -102,7 +103,8 @@ Deno.test("CARBONADO_REMOTE_WRITE_<N>_<KEY> sets entry N and adds entries past t
     },
   });
   assert.equal(config.remoteWrite[0].maxShards, 4);
-  assert.deepEqual(config.remoteWrite[0].include, ["a.*"]);
+  assert.deepEqual(config.remoteWrite[0].include, ["a.{b,c}"]);
+  assert.deepEqual(config.remoteWrite[1].exclude, ["x.*", "y.*"]);
   assert.deepEqual(config.remoteWrite[1].headers, { "X-Scope-OrgID": "t2" });
   assert.equal(config.remoteWrite[2].url, "http://vm:8428/api/v1/write");
   assert.equal(config.remoteWrite[2].name, "vm_8428");
@@ -160,8 +162,8 @@ Deno.test("[[remote-write]] mistakes stop the start, naming the entry and the ke
     assert.throws(() => parseConfig(toml, { env: {}, file: "c.toml" }), message, toml);
   }
   assert.throws(
-    () => parseConfig("", { env: { CARBONADO_REMOTE_WRITE_0_INCLUDE: "a.*" } }),
-    /from environment: CARBONADO_REMOTE_WRITE_0_INCLUDE = "a.\*" is not a list of strings/,
+    () => parseConfig("", { env: { CARBONADO_REMOTE_WRITE_0_INCLUDE: '["a.*"' } }),
+    /from environment: CARBONADO_REMOTE_WRITE_0_INCLUDE = "\[\\"a.\*\\"" is not a list/,
   );
 });
 

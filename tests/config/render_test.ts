@@ -52,7 +52,11 @@ Deno.test("the printed default config lays out go-carbon's sections in go-carbon
     "[tags]",
     "[carbonserver]",
     "[wal]",
+    "[relay]",
     "[prometheus]",
+    "[influx]",
+    "[opentsdb]",
+    "[http-ingest]",
     "[[logging]]",
   ]);
   const keys = SCHEMA.filter((s) => s.implemented && s.field !== undefined && s.section !== "");

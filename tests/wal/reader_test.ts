@@ -50,25 +50,25 @@ Deno.test("WAL reader: bounded reads resumed at record ends give the records of 
     const file = listSegments(dir).at(-1)!;
     assert(file.size > READ_CHUNK_BYTES, `segment of ${file.size} bytes`);
     const codec = new WalCodec(await WasmInstance.load({ maxPoints: 10, maxLineLen: 100 }));
-    const all = readRawRecords(codec, file).records;
+    const all = readRawRecords(codec, file.path).records;
     assertEquals(all.length, 61); // one Series record, then a Samples record per commit
     assertEquals(all.at(-1)!.end, file.size);
     // from a record end inside a page, with no limit: exactly the records after it
     const from = all[3].end;
     assert(from % (32 * 1024) !== 0);
-    assertEquals(readRawRecords(codec, file, { offset: from }).records, all.slice(4));
+    assertEquals(readRawRecords(codec, file.path, { offset: from }).records, all.slice(4));
     // in small bites
     const bites: RawRecord[] = [];
     let offset = 0;
     while (offset < file.size) {
-      const got = readRawRecords(codec, file, { offset, maxBytes: 100_000 });
+      const got = readRawRecords(codec, file.path, { offset, maxBytes: 100_000 });
       assert(got.records.length > 0, `progress at ${offset}`);
       bites.push(...got.records);
       offset = got.records.at(-1)!.end;
     }
     assertEquals(bites, all);
     // up to a committed end
-    const upTo = readRawRecords(codec, file, { offset: all[10].end, end: all[20].end });
+    const upTo = readRawRecords(codec, file.path, { offset: all[10].end, end: all[20].end });
     assertEquals(upTo.records, all.slice(11, 21));
     assertEquals(upTo.torn, false);
     // decoded
