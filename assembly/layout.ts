@@ -28,6 +28,14 @@ export const enum Char {
   LBRACE = 0x7b,
   RBRACE = 0x7d,
   TILDE = 0x7e,
+  // structured protocols (influx.ts, opentsdb.ts)
+  HASH = 0x23,
+  UNDERSCORE = 0x5f,
+  F_LOWER = 0x66,
+  I_LOWER = 0x69,
+  P_LOWER = 0x70,
+  T_LOWER = 0x74,
+  U_LOWER = 0x75,
 }
 
 /** Why a line was rejected; the counter slot is COUNTER_REJECTED + reason. */

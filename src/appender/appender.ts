@@ -4,6 +4,7 @@
 // receivers, pickle, self-metrics, and whatever protocol comes next.
 
 import type { RejectReason } from "../protocol/plaintext.ts";
+import type { ExpositionCounts, ExpositionOptions, ScrapeCache } from "../wasm/exposition.ts";
 
 /** What a committed batch came to. */
 export interface CommitResult {
@@ -53,6 +54,16 @@ export interface Appender {
   commit(): CommitResult;
   /** Drops the batch. */
   rollback(): void;
+  /**
+   * Parses a scraped Prometheus exposition body in the module and adds its samples to the
+   * batch, naming new series through `cache` and `opts.name`. On `error` or `limitExceeded`
+   * the batch holds part of the body: roll it back.
+   */
+  appendExposition(
+    body: Uint8Array,
+    cache: ScrapeCache,
+    opts: ExpositionOptions,
+  ): ExpositionCounts;
 }
 
 /** What hands out appenders (Prometheus' storage.Appendable). */

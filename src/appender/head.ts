@@ -9,6 +9,7 @@ import { Replay } from "../wal/replay.ts";
 import type { SegmentFile } from "../wal/segments.ts";
 import { Wal, type WalOptions } from "../wal/wal.ts";
 import { WasmDrain } from "../wasm/drain.ts";
+import { ExpositionIngest, type ScrapeCache } from "../wasm/exposition.ts";
 import { WasmIngest } from "../wasm/ingest.ts";
 import { WasmInstance, type WasmOptions } from "../wasm/instance.ts";
 import { WalCodec } from "../wasm/wal_codec.ts";
@@ -41,6 +42,7 @@ export class Head implements Appendable {
   #wasm: WasmInstance;
   #ingest: WasmIngest;
   #codec: WalCodec;
+  #exposition: ExpositionIngest;
   #open: Appender | null = null;
   #gcTimer?: ReturnType<typeof setInterval>;
   #wal: Wal | null = null;
@@ -51,6 +53,7 @@ export class Head implements Appendable {
     this.#wasm = wasm;
     this.#ingest = new WasmIngest(wasm);
     this.#codec = new WalCodec(wasm);
+    this.#exposition = new ExpositionIngest(wasm, this.#ingest);
     this.drain = new WasmDrain(wasm);
   }
 
@@ -99,8 +102,17 @@ export class Head implements Appendable {
       reject: (reason, n = 1) => this.#claim(app).reject(reason, n),
       commit: () => this.#commit(app),
       rollback: () => this.#rollback(app),
+      appendExposition: (body, cache, opts) => {
+        this.#claim(app);
+        return this.#exposition.append(body, cache, opts);
+      },
     };
     return app;
+  }
+
+  /** A new scrape cache for a target (appendExposition()); free() it when done. */
+  scrapeCache(): ScrapeCache {
+    return this.#exposition.newCache();
   }
 
   /**
@@ -157,6 +169,7 @@ export class Head implements Appendable {
     if (this.#open) this.#rollback(this.#open);
     this.#wasm.reset(maxPoints);
     this.#ingest.reset();
+    this.#exposition.reset();
   }
 
   /** Opens the batch for `app`, or throws when another appender's batch is open. */

@@ -41,8 +41,8 @@ export class WasmIngest {
     this.#inputSize = 0;
   }
 
-  /** The shared input buffer, grown to at least `size` bytes. */
-  #inputBuffer(size: number): number {
+  /** The shared input buffer, grown to at least `size` bytes (plus read-ahead padding). */
+  inputBuffer(size: number): number {
     if (size > this.#inputSize) {
       let next = Math.max(this.#inputSize, MIN_INPUT_BYTES);
       while (next < size) next *= 2;
@@ -63,7 +63,7 @@ export class WasmIngest {
    */
   parsePlain(bytes: Uint8Array, direct = false): number {
     const wasm = this.#wasm;
-    const ptr = this.#inputBuffer(bytes.length);
+    const ptr = this.inputBuffer(bytes.length);
     wasm.u8.set(bytes, ptr);
     const ex = wasm.ex;
     let consumed = 0;
@@ -118,7 +118,7 @@ export class WasmIngest {
   ): void {
     const wasm = this.#wasm;
     const L = wasm.layout;
-    const names0 = this.#inputBuffer(NAME_BYTES);
+    const names0 = this.inputBuffer(NAME_BYTES);
     const base = wasm.ex.batchPtr();
     const badName = L.REC_REJECTED + REJECT_REASONS.indexOf("bad_name");
     let i = 0;
