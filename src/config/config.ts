@@ -74,6 +74,7 @@ export interface Config {
     checkpointInterval: number;
     checkpointSize: number;
   };
+  scrape: { enabled: boolean; configFile: string; prefix: string; bodySizeLimit: number };
   logging: LoggingConfig[];
 }
 

@@ -223,7 +223,9 @@ export function parsePromConfig(text: string): ScrapeSettings {
   const global = root.get("global")?.mapping();
   const interval = global?.get("scrape_interval")?.duration() ??
     PROMETHEUS_DEFAULTS.scrapeInterval;
-  const timeout = global?.get("scrape_timeout")?.duration() ?? PROMETHEUS_DEFAULTS.scrapeTimeout;
+  // an unset global timeout is the default capped at the interval (config.go GlobalConfig)
+  const timeout = global?.get("scrape_timeout")?.duration() ??
+    Math.min(PROMETHEUS_DEFAULTS.scrapeTimeout, interval);
   if (timeout > interval) {
     global!.fail("global scrape timeout greater than scrape interval");
   }
