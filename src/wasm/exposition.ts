@@ -144,12 +144,16 @@ export class ExpositionIngest {
       limitExceeded: false,
     };
     let offset = 0;
+    /** Samples before the one whose series failed the scrape, when one did. */
+    let samplesBefore = -1;
     while (true) {
       const status = ex.expParse(ptr + offset, len - offset);
       try {
         if (ex.expMisses() > 0) this.#resolve(opts);
       } catch (err) {
-        counts.error = (err as Error).message;
+        const failed = err as Error & { record: number };
+        counts.error = failed.message;
+        samplesBefore = ex.expTotal(0) - ex.expRecords() + failed.record;
         break;
       }
       if (ex.expFixups() > 0) this.#fixups(opts.honorTimestamps);
@@ -164,7 +168,7 @@ export class ExpositionIngest {
       offset += ex.expConsumed();
       if (status === L.EXP_DONE) break;
     }
-    counts.samples = ex.expTotal(0);
+    counts.samples = samplesBefore >= 0 ? samplesBefore : ex.expTotal(0);
     counts.postRelabel = counts.samples - ex.expTotal(2);
     counts.nan = ex.expTotal(1);
     counts.outOfOrder = ex.expTotal(3);
@@ -192,8 +196,12 @@ export class ExpositionIngest {
       const recPtr = batch + rec * L.REC_SIZE;
       const spanPtr = view.getUint32(recPtr + L.REC_NAME, true);
       const spanLen = view.getUint32(recPtr + L.REC_NAME_LEN, true);
-      const series = parseSeries(u8.slice(spanPtr, spanPtr + spanLen), opts.format);
-      const name = opts.name(series);
+      let name: string | null;
+      try {
+        name = opts.name(parseSeries(u8.slice(spanPtr, spanPtr + spanLen), opts.format));
+      } catch (err) {
+        throw Object.assign(err as Error, { record: rec });
+      }
       const row = table + rows * L.RESOLVE_SIZE;
       view.setUint32(row, rec, true);
       if (name === null) {
