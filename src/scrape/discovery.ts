@@ -70,18 +70,22 @@ export class FileDiscovery {
     for (const config of this.#configs) {
       for (const file of expandPaths(config.files)) {
         if (seen.has(file)) continue;
-        seen.add(file);
         let stat: Deno.FileInfo;
         try {
           stat = Deno.statSync(file);
         } catch {
-          continue; // listed a moment ago, gone now: dropped below
+          continue; // gone (or not there yet): its targets are dropped below
         }
+        seen.add(file);
         const stamp = `${stat.mtime?.getTime()}:${stat.size}:${stat.ino}`;
         const known = this.#files.get(file);
         if (known && known.stamp === stamp && !full) continue;
         const groups = this.#read(file);
-        if (groups === null) continue;
+        if (groups === null) {
+          // keep what was read before; try again when the file changes (or at a full refresh)
+          this.#files.set(file, { stamp, groups: known?.groups ?? [] });
+          continue;
+        }
         if (
           !known || JSON.stringify(groupsKey(known.groups)) !== JSON.stringify(groupsKey(groups))
         ) {
