@@ -144,11 +144,11 @@ const FAILURES: {
   reason: string;
   yaml?: string;
   limit?: number;
-  serve: () => Promise<{ url: string; close(): Promise<void> }>;
+  serve: () => { url: string; close(): Promise<void> };
 }[] = [
   {
     reason: "http_status",
-    async serve() {
+    serve() {
       const s = Deno.serve(
         { hostname: "127.0.0.1", port: 0, onListen() {} },
         () => new Response(body(10), { status: 500 }),
@@ -158,7 +158,7 @@ const FAILURES: {
   },
   {
     reason: "timeout",
-    async serve() {
+    serve() {
       let release!: () => void;
       const held = new Promise<void>((r) => release = r);
       const s = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async () => {
@@ -176,7 +176,7 @@ const FAILURES: {
   },
   {
     reason: "body_read",
-    async serve() {
+    serve() {
       // Content-Length promises more than is sent before the connection closes
       const text = body(50);
       const s = rawServer(
@@ -189,7 +189,7 @@ const FAILURES: {
   {
     reason: "body_size",
     limit: 2000,
-    async serve() {
+    serve() {
       const s = Deno.serve(
         { hostname: "127.0.0.1", port: 0, onListen() {} },
         () => new Response(body(500)),
@@ -200,7 +200,7 @@ const FAILURES: {
   {
     reason: "sample_limit",
     yaml: "    sample_limit: 99\n",
-    async serve() {
+    serve() {
       const s = Deno.serve(
         { hostname: "127.0.0.1", port: 0, onListen() {} },
         () => new Response(body(100)),
@@ -210,7 +210,7 @@ const FAILURES: {
   },
   {
     reason: "parse",
-    async serve() {
+    serve() {
       const s = Deno.serve(
         { hostname: "127.0.0.1", port: 0, onListen() {} },
         () => new Response(body(100) + "not a sample\n"),
@@ -220,11 +220,11 @@ const FAILURES: {
   },
   {
     reason: "connect",
-    async serve() {
+    serve() {
       const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
       const port = (l.addr as Deno.NetAddr).port;
       l.close(); // nothing listens there any more
-      return { url: `http://127.0.0.1:${port}/metrics`, async close() {} };
+      return { url: `http://127.0.0.1:${port}/metrics`, close: () => Promise.resolve() };
     },
   },
 ];
@@ -232,7 +232,7 @@ const FAILURES: {
 for (const f of FAILURES) {
   Deno.test(`a scrape that fails (${f.reason}) leaves nothing but its up = 0 report`, async () => {
     const w = await walHead();
-    const target = await f.serve();
+    const target = f.serve();
     const loop = loopFor(w.head, target.url, f.yaml ?? "", f.limit ?? 1 << 20);
     try {
       await loop.scrape();
