@@ -3,7 +3,9 @@
 // `scrape_configs` with Prometheus' defaults, its validation and its error cases. What carbonado
 // does not act on (alerting, rule files, remote storage, service discovery other than
 // static_configs and file_sd_configs, TLS settings, ...) is listed by key in `ignored`, for one
-// warning at start. YAML is read as YAML 1.1, as Go's yaml.v2 reads it.
+// warning at start. YAML is read as Go's yaml.v2 reads it into Prometheus' typed fields: every
+// scalar as its text (so `job_name: e500` or `targets: [0x10:80]` stay strings), then bools
+// (YAML 1.1 spellings) and integers where the field wants them.
 
 import { parseDocument } from "yaml";
 import {
@@ -169,16 +171,21 @@ class Node {
   }
 
   bool(): boolean {
-    if (typeof this.value !== "boolean") this.fail(`${JSON.stringify(this.value)} is not a bool`);
-    return this.value as boolean;
+    const v = this.value;
+    if (typeof v === "boolean") return v;
+    const text = typeof v === "string" ? v.toLowerCase() : "";
+    if (["true", "yes", "on", "y"].includes(text)) return true;
+    if (["false", "no", "off", "n"].includes(text)) return false;
+    return this.fail(`${JSON.stringify(v)} is not a bool`);
   }
 
   uint(): number {
     const v = this.value;
-    if (typeof v !== "number" || !Number.isInteger(v) || v < 0) {
+    const n = typeof v === "string" && /^\+?\d+$/.test(v) ? Number(v) : v;
+    if (typeof n !== "number" || !Number.isSafeInteger(n) || n < 0) {
       this.fail(`${JSON.stringify(v)} is not a non-negative integer`);
     }
-    return v as number;
+    return n as number;
   }
 
   duration(): number {
@@ -211,7 +218,7 @@ class Node {
  * @throws {SyntaxError} when it is not YAML; {TypeError} naming the key when a value is wrong
  */
 export function parsePromConfig(text: string): ScrapeSettings {
-  const doc = parseDocument(text, { version: "1.1", uniqueKeys: true });
+  const doc = parseDocument(text, { version: "1.1", schema: "failsafe", uniqueKeys: true });
   if (doc.errors.length > 0) {
     const e = doc.errors[0];
     const line = e.linePos?.[0].line;
@@ -255,7 +262,7 @@ export function parseTargetGroups(text: string, format: "json" | "yaml"): Target
   if (format === "json") {
     value = JSON.parse(text);
   } else {
-    const doc = parseDocument(text, { version: "1.1" });
+    const doc = parseDocument(text, { version: "1.1", schema: "failsafe" });
     if (doc.errors.length > 0) throw new SyntaxError(doc.errors[0].message.split("\n")[0]);
     value = doc.toJS();
   }
