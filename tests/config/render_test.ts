@@ -52,6 +52,7 @@ Deno.test("the printed default config lays out go-carbon's sections in go-carbon
     "[tags]",
     "[carbonserver]",
     "[wal]",
+    "[scrape]",
     "[prometheus]",
     "[[logging]]",
   ]);

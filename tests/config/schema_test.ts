@@ -62,6 +62,7 @@ Deno.test("defaultConfig() keeps the defaults other modules were written against
       checkpointInterval: 300_000,
       checkpointSize: 256 * 2 ** 20,
     },
+    scrape: { enabled: false, configFile: "", prefix: "", bodySizeLimit: 64 * 2 ** 20 },
     logging: [{ logger: "", file: "stdout", level: "info", encoding: "json" }],
   });
 });
@@ -205,6 +206,10 @@ Deno.test("SCHEMA marks as implemented exactly the keys with a Config field, plu
     "wal.flush-on-stop",
     "wal.checkpoint-interval",
     "wal.checkpoint-size",
+    "scrape.enabled",
+    "scrape.config-file",
+    "scrape.prefix",
+    "scrape.body-size-limit",
     "prometheus.listen",
   ]);
 });
