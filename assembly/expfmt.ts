@@ -592,9 +592,12 @@ function textLine(p: usize, end: usize): usize {
   if (c == Char.LF) return p + 1;
   if (c == 0) return end; // promlex reads a NUL at a line's start as the end of input
   if (c == Char.HASH) return textComment(p, end);
-  const next = sample(p, end);
-  if (next == 0 && errAt < start) errAt = start;
-  return next;
+  // Prometheus 2.42 keeps blanks before a sample in its metric name, which then is invalid
+  if (p > start) {
+    errAt = start;
+    return 0;
+  }
+  return sample(p, end);
 }
 
 /** A `#` line of the text format: `# HELP name ...` and `# TYPE name type` checked. */

@@ -3,7 +3,8 @@
 // reference the wasm parser (assembly/expfmt.ts) is tested against, its benchmark baseline, and
 // what reads a new series' labels when the wasm scrape cache does not know it yet.
 //
-// Text 0.0.4: blanks are runs of spaces and tabs; `#` lines are comments unless `# HELP name`
+// Text 0.0.4: blanks are runs of spaces and tabs (not before a sample: 2.42 refuses that);
+// `#` lines are comments unless `# HELP name`
 // or `# TYPE name type`; a sample is `name[{labels}] value [timestamp]`, with blanks allowed
 // around the labels' tokens and a missing `,` between labels tolerated; label values escape
 // `\\`, `\"`, `\n` and may hold raw newlines; the timestamp is integer milliseconds; the body
@@ -297,6 +298,7 @@ function describe(body: Uint8Array, err: ExpositionError): string {
 
 function parseText(c: Cursor, samples: ExposedSample[]): void {
   while (c.p < c.b.length) {
+    const lineStart = c.p;
     c.blanks();
     const ch = c.peek();
     if (ch === LF) {
@@ -308,6 +310,8 @@ function parseText(c: Cursor, samples: ExposedSample[]): void {
       textComment(c);
       continue;
     }
+    // Prometheus 2.42 keeps blanks before a sample in its metric name, which then is invalid
+    if (c.p > lineStart) c.fail("expected a metric name at the start of the line");
     sample(c, samples);
   }
 }

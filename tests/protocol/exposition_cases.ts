@@ -1,7 +1,7 @@
 // Exposition cases shared by the TS reference test and the wasm parser test: a body, its format,
 // and the samples Prometheus 2.42 reads from it (`series value [timestampMs]`, labels as
 // exposed) or that it fails. Checked against Prometheus 2.42 itself by
-// tests/integration/scrape_prometheus_test.ts for the `up` it gives.
+// tests/integration/scrape_cases_prometheus_test.ts for the `up` it gives.
 
 import type { ExpositionFormat } from "../../src/protocol/exposition.ts";
 
@@ -72,11 +72,17 @@ export const EXPOSITION_CASES: ExpositionCase[] = [
     samples: ['rpc_duration_seconds{quantile="0.5"} 4773', "rpc_duration_seconds_sum 17560473"],
   },
   {
-    name: "blanks around labels, trailing comma, tabs",
+    name: "blanks around label tokens, trailing comma",
     format: "text",
-    body: 'a { x = "1" , y="2", } \t 3 \t 4 \t\nb{}5\n  c\t6\n',
-    samples: ['a{x="1",y="2"} 3 4', "b 5", "c 6"],
+    body: 'a { x = "1" , y="2", } 3\n',
+    samples: ['a{x="1",y="2"} 3'],
   },
+  { name: "blanks after the timestamp", format: "text", body: "a 3 4 \t\n", samples: ["a 3 4"] },
+  { name: "value right after the labels", format: "text", body: "b{}5\n", samples: ["b 5"] },
+  { name: "blanks before a sample", format: "text", body: "  c 6\n", error: true },
+  { name: "blanks before a comment", format: "text", body: " # c\nc 6\n", samples: ["c 6"] },
+  { name: "blank-only lines", format: "text", body: " \t \nc 6\n\t\n", samples: ["c 6"] },
+  { name: "a tab before the value", format: "text", body: "c\t6\n", samples: ["c 6"] },
   {
     name: "labels without a comma between them",
     format: "text",
