@@ -119,6 +119,19 @@ export const EXPOSITION_CASES: ExpositionCase[] = [
   { name: "CRLF", format: "text", body: "a 1\r\n", error: true },
   { name: "bad TYPE", format: "text", body: "# TYPE a gauges\na 1\n", error: true },
   { name: "TYPE without a name", format: "text", body: "# TYPE\ta\n# TYPE \n", error: true },
+  { name: "HELP without text", format: "text", body: "# HELP a\na 1\n", samples: ["a 1"] },
+  {
+    name: "TYPE with a trailing blank",
+    format: "text",
+    body: "# TYPE a gauge \na 1\n",
+    error: true,
+  },
+  {
+    name: "two blanks before TYPE's type",
+    format: "text",
+    body: "# TYPE a  gauge\na 1\n",
+    error: true,
+  },
   { name: "brace first", format: "text", body: '{__name__="a"} 1\n', error: true },
   { name: "NUL ends the body", format: "text", body: "a 1\n\0b 2\n", samples: ["a 1"] },
   {
