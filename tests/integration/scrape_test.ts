@@ -56,6 +56,18 @@ async function spawn(cmd: string, args: string[], readyUrl: string) {
   };
 }
 
+/** The daemon scraping the targets of `config`, its data under `root` (Whisper on or off). */
+function scrapingDaemon(root: string, config: string, whisper: boolean) {
+  return startDaemon({
+    dataDir: `${root}/whisper`,
+    env: {
+      CARBONADO_SCRAPE_ENABLED: "true",
+      CARBONADO_SCRAPE_CONFIG_FILE: config,
+      CARBONADO_WHISPER_ENABLED: String(whisper),
+    },
+  });
+}
+
 async function json<T>(url: string): Promise<T> {
   return await (await fetch(url)).json() as T;
 }
@@ -119,14 +131,7 @@ Deno.test({
       `--web.listen-address=127.0.0.1:${promPort}`,
       "--log.level=error",
     ], `http://127.0.0.1:${promPort}/-/ready`);
-    const daemon = await startDaemon({
-      dataDir: `${root}/whisper`,
-      env: {
-        CARBONADO_SCRAPE_ENABLED: "true",
-        CARBONADO_SCRAPE_CONFIG_FILE: config,
-        CARBONADO_WHISPER_ENABLED: "false",
-      },
-    });
+    const daemon = await scrapingDaemon(root, config, false);
     const since = Date.now();
     try {
       const carbonserver = `http://${daemon.listeners.carbonserver}`;
@@ -221,14 +226,7 @@ Deno.test("failing targets leave only their up = 0 report in /render and carbonl
       `  - {job_name: limit, metrics_path: /limit, sample_limit: 100, static_configs: [{targets: ['${target}']}]}\n` +
       `  - {job_name: big, metrics_path: /big, static_configs: [{targets: ['${target}']}]}\n`,
   );
-  const daemon = await startDaemon({
-    dataDir: `${root}/whisper`,
-    env: {
-      CARBONADO_SCRAPE_ENABLED: "true",
-      CARBONADO_SCRAPE_CONFIG_FILE: config,
-      CARBONADO_WHISPER_ENABLED: "false",
-    },
-  });
+  const daemon = await scrapingDaemon(root, config, false);
   try {
     const carbonserver = `http://${daemon.listeners.carbonserver}`;
     const targets = await scrapedTwice(carbonserver, 3, Date.now());
@@ -288,10 +286,7 @@ Deno.test({
       config,
       `scrape_configs:\n  - job_name: node\n    scrape_interval: 1s\n    static_configs: [{targets: ['127.0.0.1:${nodePort}']}]\n`,
     );
-    const daemon = await startDaemon({
-      dataDir: `${root}/whisper`,
-      env: { CARBONADO_SCRAPE_ENABLED: "true", CARBONADO_SCRAPE_CONFIG_FILE: config },
-    });
+    const daemon = await scrapingDaemon(root, config, true);
     try {
       const carbonserver = daemon.listeners.carbonserver;
       await waitFor(
@@ -322,4 +317,34 @@ Deno.test({
       await Deno.remove(root, { recursive: true });
     }
   },
+});
+
+Deno.test("SIGHUP reloads the scrape configuration", async () => {
+  const root = await Deno.makeTempDir({ prefix: "scrape-hup-" });
+  const server = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, onListen() {} },
+    () => new Response(body(3)),
+  );
+  const target = `127.0.0.1:${server.addr.port}`;
+  const config = `${root}/prometheus.yml`;
+  const jobs = (...names: string[]) =>
+    "global: {scrape_interval: 1s}\nscrape_configs:\n" +
+    names.map((n) => `  - {job_name: ${n}, static_configs: [{targets: ['${target}']}]}\n`).join("");
+  await Deno.writeTextFile(config, jobs("first"));
+  const daemon = await scrapingDaemon(root, config, false);
+  try {
+    const carbonserver = `http://${daemon.listeners.carbonserver}`;
+    const pools = async () =>
+      (await json<{ data: { activeTargets: { scrapePool: string }[] } }>(
+        `${carbonserver}/api/v1/targets`,
+      )).data.activeTargets.map((t) => t.scrapePool).sort().join();
+    assertEquals(await pools(), "first");
+    await Deno.writeTextFile(config, jobs("first", "second"));
+    daemon.child.kill("SIGHUP");
+    await waitFor(async () => (await pools()) === "first,second", 10_000, "the reload");
+  } finally {
+    assertEquals((await daemon.stop()).code, 0);
+    await server.shutdown();
+    await Deno.remove(root, { recursive: true });
+  }
 });
