@@ -72,3 +72,24 @@ export function hashRecords(
     store<u32>(rec + hashOff, fnv1a32(<usize>load<u32>(rec + nameOff), <usize>load<u32>(rec + lenOff)));
   }
 }
+
+// carbon-c-relay's FNV-1a (fnv1a.h) reads the bytes through `char`, signed on x86: a byte of
+// 0x80 or more is sign-extended before the XOR. These variants do the same, so that routing
+// and ring positions match the relay built for the machines it runs on (peers.md E.1).
+
+const FNV64_OFFSET: u64 = 14695981039346656037;
+const FNV64_PRIME: u64 = 1099511628211;
+
+/** FNV-1a 32 of `len` bytes at `ptr`, bytes sign-extended as x86 `char`. */
+export function fnv1a32Signed(ptr: usize, len: usize): u32 {
+  let h = FNV_OFFSET;
+  for (let p = ptr, end = ptr + len; p < end; p++) h = (h ^ <u32><i32>load<i8>(p)) * FNV_PRIME;
+  return h;
+}
+
+/** FNV-1a 64 of `len` bytes at `ptr`, bytes sign-extended as x86 `char`. */
+export function fnv1a64Signed(ptr: usize, len: usize): u64 {
+  let h = FNV64_OFFSET;
+  for (let p = ptr, end = ptr + len; p < end; p++) h = (h ^ <u64><i64>load<i8>(p)) * FNV64_PRIME;
+  return h;
+}

@@ -32,10 +32,27 @@ import {
   setMaxLineLen,
 } from "./plain";
 import { fnv1a32, hashRecords } from "./fnv";
+import { simpleName } from "./structured";
 import { canon, canonLen, tagsInit } from "./tags";
 import { expReset } from "./expfmt";
 import { crc32c as crc, crcInit } from "./crc32c";
-import { checkpointBegin as cpBegin, checkpointNext as cpNext, cpDropped, encodeBatch, walOut } from "./wal_encode";
+import { checkpointBegin as cpBegin, checkpointNext as cpNext, cpDropped, encodeBatch, encodeRecord, walOut } from "./wal_encode";
+import {
+  order,
+  outputs,
+  queueHeader,
+  ring,
+  ringPosition,
+  ringReserve,
+  route as routeBlock,
+  routeBegin as rtBegin,
+  routeCounters,
+  routeOutOfMemory,
+  routeSetup as rtSetup,
+  setDown,
+  slow,
+  slowLen,
+} from "./route";
 import {
   damage,
   damageCount,
@@ -96,6 +113,10 @@ export {
   COUNTER_TAGS_INVALID,
   INPUT_PADDING,
   MAX_NAME_LEN,
+  MOUT_LEN,
+  MOUT_LINES,
+  MOUT_PTR,
+  MOUT_SIZE,
   OUT_SIZE,
   OUT_TS,
   OUT_VALUE,
@@ -111,6 +132,20 @@ export {
   REC_STATUS,
   REC_TS,
   REC_VALUE,
+  RC_COPIES,
+  RC_LINES,
+  RC_REJECTED,
+  RC_REROUTED,
+  RC_SLOTS,
+  RING_MEMBER,
+  RING_POS,
+  RING_SIZE,
+  ROUTE_CARBON_CH,
+  ROUTE_FNV1A_CH,
+  ROUTE_JUMP_FNV1A,
+  ROUTE_MAX_MEMBERS,
+  ROUTE_MAX_REPLICATION,
+  ROUTE_RING_REPLICAS,
   SER_NAME,
   SER_NAME_LEN,
   SER_REF,
@@ -157,6 +192,8 @@ export {
   scFree,
   scNew,
 } from "./expfmt";
+// Influx line protocol, OpenTSDB and remote_write: their own file.
+export * from "./protocols";
 
 let nameScratch: usize = 0;
 let batchStaged: bool = false;
@@ -303,6 +340,7 @@ export function prepareStage(count: i32): void {
     if (load<u32>(rec, REC_STATUS) != REC_OK) continue;
     const name = <usize>load<u32>(rec, REC_NAME);
     const len = <usize>load<u32>(rec, REC_NAME_LEN);
+    if (simpleName(name, len)) continue; // as checkName() would find it, in one pass
     const reason = checkName(name, len);
     if (reason >= 0) {
       store<u32>(rec, REC_REJECTED + <u32>reason, REC_STATUS);
@@ -479,4 +517,85 @@ export function collectedPtr(): usize {
 
 export function collectedBytes(): u32 {
   return <u32>collectedLen;
+}
+
+/**
+ * Sets up relay routing: method (ROUTE_*), replication, member count, and the characters a name
+ * may hold besides letters and digits (`allowedLen` bytes at `allowedPtr`). False when the
+ * counts are out of range.
+ */
+export function routeSetup(method: i32, replication: i32, members: i32, allowedPtr: usize, allowedLen: u32): bool {
+  return rtSetup(method, replication, members, allowedPtr, allowedLen);
+}
+
+/** jump_fnv1a_ch's bucket list: u16 member index per bucket (members in ring order). */
+export function routeOrderPtr(): usize {
+  return order;
+}
+
+/** Room for `entries` ring entries (RING_SIZE bytes each, sorted); their address, 0 on no memory. */
+export function routeRingReserve(entries: i32): usize {
+  return ringReserve(entries) ? ring : 0;
+}
+
+/** The ring position of the `len` bytes at `ptr` under ROUTE_FNV1A_CH or ROUTE_CARBON_CH. */
+export function routeRingPosition(method: i32, ptr: usize, len: u32): u32 {
+  return ringPosition(method, ptr, len);
+}
+
+/** Marks member `m` down (1: its lines go to a replacement in route()) or up (0). */
+export function routeSetDown(m: i32, isDown: i32): void {
+  setDown(m, isDown);
+}
+
+/** Empties the member outputs and the route counters. */
+export function routeBegin(): void {
+  rtBegin();
+}
+
+/**
+ * Routes the complete lines of [ptr, ptr + len) into the member outputs; returns the bytes
+ * consumed. `only` >= 0 reroutes a down member's queued lines; `trusted` skips the number checks
+ * (lines the JS side has checked). See assembly/route.ts.
+ */
+export function route(ptr: usize, len: u32, only: i32, trusted: i32): u32 {
+  return <u32>routeBlock(ptr, len, only, trusted != 0);
+}
+
+/** Lines the last route() left to the JS side: u32 offset, u32 length each, at routeSlowPtr(). */
+export function routeSlowCount(): u32 {
+  return slowLen;
+}
+
+export function routeSlowPtr(): usize {
+  return slow;
+}
+
+/** 1 when the last route() stopped because an output could not grow. */
+export function routeFailed(): i32 {
+  return routeOutOfMemory ? 1 : 0;
+}
+
+/** The member outputs: MOUT_SIZE bytes per member. */
+export function routeOutputsPtr(): usize {
+  return outputs;
+}
+
+/** The route counters: RC_SLOTS u64 slots. */
+export function routeCountersPtr(): usize {
+  return routeCounters;
+}
+
+/** 16 bytes where the JS side writes a relay queue record's header. */
+export function queueHeaderPtr(): usize {
+  return queueHeader;
+}
+
+/**
+ * Frames a record of `hdrLen` bytes at `hdr` then `len` bytes at `ptr` for segment offset
+ * `segOff` at walOutPtr(); returns its length, -1 when it does not fit before `segSize`, -2
+ * when memory cannot grow.
+ */
+export function walEncodeRecord(hdr: usize, hdrLen: u32, ptr: usize, len: u32, segOff: u32, segSize: u32): i32 {
+  return encodeRecord(hdr, hdrLen, ptr, len, segOff, segSize);
 }

@@ -150,3 +150,27 @@ export const WAL_FRAG_MIDDLE: u32 = 3;
 export const WAL_FRAG_LAST: u32 = 4;
 export const WAL_REC_SERIES: u32 = 1;
 export const WAL_REC_SAMPLES: u32 = 2;
+
+// Relay routing (assembly/route.ts): carbon-c-relay's three consistent-hash methods.
+export const ROUTE_JUMP_FNV1A: i32 = 0; // jump_fnv1a_ch: FNV-1a 64 + jump hash, no ring
+export const ROUTE_FNV1A_CH: i32 = 1; // fnv1a_ch: ring of 16-bit FNV-1a 32 folds
+export const ROUTE_CARBON_CH: i32 = 2; // carbon_ch: ring of MD5 positions (Graphite's carbon)
+export const ROUTE_RING_REPLICAS: i32 = 100; // ring entries per member (carbon's hardwired value)
+export const ROUTE_MAX_MEMBERS: i32 = 256;
+export const ROUTE_MAX_REPLICATION: i32 = 16;
+// A ring entry (4 bytes): u16 position, u16 member index.
+export const RING_POS: i32 = 0;
+export const RING_MEMBER: i32 = 2;
+export const RING_SIZE: i32 = 4;
+// Per-member output of route() (16 bytes): the lines routed to the member since routeBegin().
+export const MOUT_PTR: i32 = 0; // u32 pointer to the bytes
+export const MOUT_LEN: i32 = 4; // u32 bytes
+export const MOUT_LINES: i32 = 8; // u32 lines
+export const MOUT_CAP: i32 = 12; // u32 capacity
+export const MOUT_SIZE: i32 = 16;
+// route() counters since routeBegin(): u64 slots.
+export const RC_LINES: i32 = 0; // lines routed (to one member or more)
+export const RC_COPIES: i32 = 1; // copies written to member outputs
+export const RC_REROUTED: i32 = 2; // copies sent to a member other than the one the hash chose
+export const RC_REJECTED: i32 = 8; // + Reason
+export const RC_SLOTS: i32 = 24;

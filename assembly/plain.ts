@@ -74,7 +74,7 @@ export function setMaxLineLen(len: usize): void {
 }
 
 /** Offset of the last `\n` in [ptr, ptr + len), or -1. */
-function lastLf(ptr: usize, len: usize): isize {
+export function lastLf(ptr: usize, len: usize): isize {
   const lf = i8x16.splat(<i8>Char.LF);
   let blockEnd = ptr + len;
   while (blockEnd > ptr) {
@@ -88,7 +88,7 @@ function lastLf(ptr: usize, len: usize): isize {
 }
 
 /** The first `\n` at or after `p` (the caller guarantees there is one). */
-function nextLf(p: usize): usize {
+export function nextLf(p: usize): usize {
   const lf = i8x16.splat(<i8>Char.LF);
   while (true) {
     const m = <u32>i8x16.bitmask(i8x16.eq(v128.load(p), lf));
@@ -306,11 +306,32 @@ function classify(lineStart: usize): i32 {
   const lf = nextLf(lineStart);
   classifyEnd = lf;
   if (lf - lineStart > maxLineLen) return Reason.LINE_TOO_LONG;
+  const fields = splitFields(lineStart, lf);
+  if (fields == 0) return SKIP;
+  if (fields != 3) return Reason.FIELDS;
+  const bad = checkName(fieldName, fieldNameEnd - fieldName);
+  if (bad >= 0) return bad;
+  if (parseValue(fieldValue) != fieldValueEnd || numStatus == NUM_BAD) return Reason.BAD_VALUE;
+  if (parseTimestamp(fieldTs) != fieldTsEnd || numStatus == NUM_BAD) return Reason.BAD_TIMESTAMP;
+  return VALID;
+}
+
+// The first three fields splitFields() found: [start, end) each.
+export let fieldName: usize = 0;
+export let fieldNameEnd: usize = 0;
+export let fieldValue: usize = 0;
+export let fieldValueEnd: usize = 0;
+export let fieldTs: usize = 0;
+export let fieldTsEnd: usize = 0;
+
+/**
+ * Splits the line [lineStart, lf) (a `\r` before `lf` dropped) into fields separated by runs of
+ * spaces and tabs; the first three are left in field*. Returns how many fields there are.
+ */
+export function splitFields(lineStart: usize, lf: usize): i32 {
   let end = lf;
   if (end > lineStart && load<u8>(end - 1) == Char.CR) end--;
   let fields = 0;
-  let name: usize = 0, nameEnd: usize = 0, value: usize = 0, valueEnd: usize = 0;
-  let ts: usize = 0, tsEnd: usize = 0;
   let p = lineStart;
   while (true) {
     while (p < end && isBlank(<u32>load<u8>(p))) p++;
@@ -318,22 +339,16 @@ function classify(lineStart: usize): i32 {
     const start = p;
     while (p < end && !isBlank(<u32>load<u8>(p))) p++;
     if (fields == 0) {
-      name = start;
-      nameEnd = p;
+      fieldName = start;
+      fieldNameEnd = p;
     } else if (fields == 1) {
-      value = start;
-      valueEnd = p;
+      fieldValue = start;
+      fieldValueEnd = p;
     } else if (fields == 2) {
-      ts = start;
-      tsEnd = p;
+      fieldTs = start;
+      fieldTsEnd = p;
     }
     fields++;
   }
-  if (fields == 0) return SKIP;
-  if (fields != 3) return Reason.FIELDS;
-  const bad = checkName(name, nameEnd - name);
-  if (bad >= 0) return bad;
-  if (parseValue(value) != valueEnd || numStatus == NUM_BAD) return Reason.BAD_VALUE;
-  if (parseTimestamp(ts) != tsEnd || numStatus == NUM_BAD) return Reason.BAD_TIMESTAMP;
-  return VALID;
+  return fields;
 }

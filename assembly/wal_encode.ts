@@ -260,6 +260,21 @@ export function encodeBatch(segOff: u32, segSize: u32): i32 {
   return frameAll(segOff, segSize);
 }
 
+/**
+ * Frames one record of `hdrLen` bytes at `hdr` followed by `len` bytes at `ptr` (a relay queue's
+ * record: docs/relay.md) for segment offset `segOff` into walOut. Returns the framed length, -1
+ * when it does not fit before `segSize`, -2 when memory cannot grow.
+ */
+export function encodeRecord(hdr: usize, hdrLen: usize, ptr: usize, len: usize, segOff: u32, segSize: u32): i32 {
+  recsLen = 0;
+  endsLen = 0;
+  if (!reserveRecs(hdrLen + len)) return -2;
+  putBytes(hdr, hdrLen);
+  putBytes(ptr, len);
+  if (!endRecord()) return -2;
+  return frameAll(segOff, segSize);
+}
+
 // Checkpoint cursor: phase 0 writes Series records, phase 1 Samples records.
 let cpPhase: i32 = 0;
 let cpShard: u32 = 0;

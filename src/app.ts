@@ -17,10 +17,15 @@ import { parseRules } from "./persister/whisper_writer.ts";
 import { PickleReceiver } from "./receiver/pickle.ts";
 import { TcpReceiver } from "./receiver/tcp.ts";
 import { UdpReceiver } from "./receiver/udp.ts";
+import { InfluxLines, OPENTSDB_LINES } from "./receiver/line_format.ts";
+import { HttpIngestServer } from "./http_ingest/server.ts";
 import { PrometheusServer } from "./stats/prometheus.ts";
 import type { StatSource } from "./stats/sample.ts";
 import { SelfMetrics } from "./stats/self_metrics.ts";
 import { Head, type HeadWal } from "./appender/head.ts";
+import type { Appendable } from "./appender/appender.ts";
+import { Relay } from "./relay/relay.ts";
+import { TeeAppendable } from "./relay/tee.ts";
 import { loadAssets } from "./ui/assets.ts";
 import { UiServer } from "./ui/ui_server.ts";
 import { isTagged, TagDb } from "./tags/tag_db.ts";
@@ -50,7 +55,10 @@ export class App {
   readonly index?: DiskIndex;
   readonly prometheus?: PrometheusServer;
   readonly carbonserver?: CarbonServer;
-  readonly selfMetrics: SelfMetrics;
+  /** Own metrics as series; absent on a relay-only node whose metric-endpoint is "local". */
+  readonly selfMetrics?: SelfMetrics;
+  /** Relay mode: routing, destination queues and senders (`[relay] enabled`). */
+  readonly relay?: Relay;
   /** The write-ahead log and its replay, when `[wal] enabled`. */
   readonly wal?: HeadWal;
   /** Names and values for the query side: files and cache together. */
@@ -73,23 +81,29 @@ export class App {
     config: Config,
     head: Head,
     rules: RuleFiles,
-    opts: { hostname: string; warnings: readonly string[]; wal?: HeadWal },
+    opts: { hostname: string; warnings: readonly string[]; wal?: HeadWal; relay?: Relay },
   ) {
     this.config = config;
     this.head = head;
     this.wal = opts.wal;
+    this.relay = opts.relay;
+    // what the receivers feed: the cache, the relay, or both (`[relay] local`)
+    const relayOnly = isRelayOnly(config);
+    let ingest: Appendable = head;
+    if (opts.relay) ingest = relayOnly ? opts.relay : new TeeAppendable(head, opts.relay);
     this.warnings = [...opts.warnings];
     const wal = opts.wal;
     const cache = head.drain;
     this.stats.push(new CacheStats(cache, config.cache.maxSize));
     if (wal) this.stats.push(wal.wal, wal.replay);
+    if (opts.relay) this.stats.push(opts.relay);
     const glob: GlobOptions = {
       maxGlobs: config.carbonserver.maxGlobs,
       failOnMaxGlobs: config.carbonserver.failOnMaxGlobs,
     };
-    const whisper = config.whisper.enabled;
+    const whisper = config.whisper.enabled && !relayOnly;
     const hashFilenames = config.whisper.hashFilenames;
-    if (config.tags.enabled) {
+    if (config.tags.enabled && !relayOnly) { // the cluster's members tell their TagDB
       this.tagdbSender = new TagDbSender({
         ...config.tags,
         maxQueueBytes: config.tags.maxQueueSize,
@@ -129,10 +143,11 @@ export class App {
       hashFilenames,
       tags,
     });
-    if (config.tcp.enabled) this.#receiver("tcp", new TcpReceiver(head, config.tcp));
-    if (config.udp.enabled) this.#receiver("udp", new UdpReceiver(head, config.udp));
-    if (config.pickle.enabled) this.#receiver("pickle", new PickleReceiver(head, config.pickle));
-    if (config.carbonlink.enabled) {
+    if (config.tcp.enabled) this.#receiver("tcp", new TcpReceiver(ingest, config.tcp));
+    if (config.udp.enabled) this.#receiver("udp", new UdpReceiver(ingest, config.udp));
+    if (config.pickle.enabled) this.#receiver("pickle", new PickleReceiver(ingest, config.pickle));
+    this.#otherProtocols(config, ingest);
+    if (config.carbonlink.enabled && !relayOnly) {
       this.#receiver(
         "carbonlink",
         new CarbonlinkServer(this.store, {
@@ -175,11 +190,12 @@ export class App {
           'Invalid scrape.config-file: "" (scrape.enabled needs a Prometheus configuration file)',
         );
       }
+      // scraped samples go where received points go: the cache, the relay, or both
       this.scraper = new Scraper({
         ...config.scrape,
         hostname: opts.hostname,
         userAgent: `carbonado/${VERSION}`,
-      }, head);
+      }, { appender: () => ingest.appender(), scrapeCache: () => head.scrapeCache() });
       for (const warning of this.scraper.warnings) log.warn(warning);
       this.warnings.push(...this.scraper.warnings);
       this.stats.push(this.scraper);
@@ -199,6 +215,7 @@ export class App {
       });
       this.carbonserver = new CarbonServer(this.store, {
         ...config.carbonserver,
+        queries: !relayOnly, // a relay-only node serves the status page alone
         ui: (req, url) => scraper?.handle(req, url) ?? ui.handle(req, url),
       });
       this.stats.push(this.carbonserver, ui);
@@ -206,16 +223,59 @@ export class App {
     if (config.prometheus.enabled) {
       this.prometheus = new PrometheusServer(config.prometheus, this.stats);
     }
-    this.selfMetrics = new SelfMetrics(
-      {
-        graphPrefix: config.common.graphPrefix,
-        interval: config.common.metricInterval,
-        endpoint: config.common.metricEndpoint,
-        hostname: opts.hostname,
-      },
-      this.stats,
-      head,
-    );
+    // own metrics go to the destinations only when metric-endpoint says so: a relay-only node
+    // has no cache to keep them in, and shows them on /metrics and the status page
+    if (!relayOnly || config.common.metricEndpoint !== "local") {
+      this.selfMetrics = new SelfMetrics(
+        {
+          graphPrefix: config.common.graphPrefix,
+          interval: config.common.metricInterval,
+          endpoint: config.common.metricEndpoint,
+          hostname: opts.hostname,
+        },
+        this.stats,
+        head,
+      );
+    }
+  }
+
+  /** Influx (TCP and UDP), OpenTSDB telnet and the HTTP ingest listener. */
+  #otherProtocols(config: Config, ingest: Appendable): void {
+    const influx = {
+      separator: config.influx.measurementFieldSeparator,
+      dbTag: config.influx.dbTag,
+      maxLineLen: config.influx.maxLineSize,
+    };
+    checkInfluxOptions(influx);
+    if (config.influx.enabled) {
+      const tcp = new TcpReceiver(ingest, {
+        ...config.influx,
+        section: "influx",
+        format: new InfluxLines(influx),
+      });
+      this.#receiver("influx", tcp);
+      const udp = new UdpReceiver(ingest, {
+        ...config.influx,
+        section: "influx",
+        protocol: "influx_udp",
+        format: new InfluxLines(influx),
+      });
+      this.#receiver("influx_udp", udp);
+    }
+    if (config.opentsdb.enabled) {
+      this.#receiver(
+        "opentsdb",
+        new TcpReceiver(ingest, {
+          ...config.opentsdb,
+          section: "opentsdb",
+          format: OPENTSDB_LINES,
+        }),
+      );
+    }
+    const http = config["http-ingest"];
+    if (http.enabled) {
+      this.#receiver("http-ingest", new HttpIngestServer(ingest, { ...http, influx }));
+    }
   }
 
   #receiver(name: string, receiver: Receiver): void {
@@ -238,14 +298,20 @@ export class App {
       maxLineLen: config.tcp.maxLineSize,
     });
     let wal: HeadWal | undefined;
-    if (config.wal.enabled) {
-      checkWalDir(config.wal.dir, config.whisper.dataDir);
+    if (config.wal.enabled && !isRelayOnly(config)) {
+      checkOutside("wal.dir", config.wal.dir, config.whisper.dataDir);
       wal = head.openWal(config.wal); // replays before any receiver exists
+    }
+    let relay: Relay | undefined;
+    if (config.relay.enabled) {
+      checkOutside("relay.dir", config.relay.dir, config.whisper.dataDir);
+      relay = await Relay.create({ ...config.relay, maxLineLen: config.tcp.maxLineSize });
     }
     return new App(config, head, rules, {
       hostname: opts.hostname ?? Deno.hostname(),
       warnings: opts.warnings ?? [],
       wal,
+      relay,
     });
   }
 
@@ -261,16 +327,18 @@ export class App {
     this.persister?.start();
     this.prometheus?.start();
     this.carbonserver?.start();
+    this.relay?.start();
     for (const receiver of this.receivers.values()) receiver.start();
     this.scraper?.start();
-    this.selfMetrics.start();
+    this.selfMetrics?.start();
     const listeners: Record<string, string> = {};
     for (const [name, receiver] of this.receivers) listeners[name] = formatAddr(receiver.addr);
     if (this.carbonserver) listeners.carbonserver = formatAddr(this.carbonserver.addr);
     if (this.prometheus) listeners.prometheus = formatAddr(this.prometheus.addr);
     log.info("started", {
       listeners,
-      dataDir: this.config.whisper.enabled ? this.config.whisper.dataDir : null,
+      dataDir: this.index ? this.config.whisper.dataDir : null,
+      relay: this.relay ? this.relay.destinations.map((d) => d.address) : undefined,
     });
     return listeners;
   }
@@ -306,7 +374,9 @@ export class App {
       ...[...this.receivers.values()].map((r) => r.stop()),
       this.scraper?.stop(),
     ]);
-    await this.selfMetrics.stop();
+    await this.selfMetrics?.stop();
+    // every destination that is up gets its queue; the rest stays on disk for the next start
+    await this.relay?.stop(this.config.common.shutdownTimeout);
     const flush = !this.wal || this.config.wal.flushOnStop;
     if (this.persister && !flush) await this.persister.stop();
     if (this.persister && flush) {
@@ -332,13 +402,31 @@ export class App {
   }
 }
 
-/** Refuses a log directory inside the whisper tree, which graphite-web and whisper tools walk. */
-function checkWalDir(walDir: string, dataDir: string): void {
-  const wal = resolve(walDir);
-  const data = resolve(dataDir);
-  if (wal === data || wal.startsWith(data + sep)) {
+/** The Influx options fit the module's bounds (assembly/influx.ts), or the start fails. */
+function checkInfluxOptions(opts: { separator: string; dbTag: string }): void {
+  const bytes = (s: string) => new TextEncoder().encode(s).length;
+  if (bytes(opts.separator) > 16) {
     throw new RangeError(
-      `Invalid wal.dir: "${walDir}" is inside whisper.data-dir "${dataDir}"; put it beside`,
+      `Invalid influx.measurement-field-separator: "${opts.separator}" is longer than 16 bytes`,
+    );
+  }
+  if (bytes(opts.dbTag) > 128) {
+    throw new RangeError(`Invalid influx.db-tag: "${opts.dbTag}" is longer than 128 bytes`);
+  }
+}
+
+/** Forwarding only: `[relay] enabled` without `local`. */
+function isRelayOnly(config: Config): boolean {
+  return config.relay.enabled && !config.relay.local;
+}
+
+/** Refuses a directory inside the whisper tree, which graphite-web and whisper tools walk. */
+function checkOutside(key: string, dir: string, dataDir: string): void {
+  const inner = resolve(dir);
+  const data = resolve(dataDir);
+  if (inner === data || inner.startsWith(data + sep)) {
+    throw new RangeError(
+      `Invalid ${key}: "${dir}" is inside whisper.data-dir "${dataDir}"; put it beside`,
     );
   }
 }

@@ -31,6 +31,8 @@ export interface CarbonServerOptions {
   maxMetricsRendered: number;
   /** Answers the paths the API does not know (the status page, src/ui/); null gives the 404. */
   ui?: (req: Request, url: URL) => Response | null;
+  /** False: the query API is off (404) and only `ui` answers (a relay-only node). */
+  queries?: boolean;
 }
 
 /** go-carbon's consolidationFunc names (go-whisper's AggregationMethod.String()). */
@@ -100,6 +102,9 @@ export class CarbonServer implements StatSource {
   async handler(req: Request, now = Math.floor(Date.now() / 1000)): Promise<Response> {
     const url = new URL(req.url);
     const path = url.pathname.endsWith("/") ? url.pathname : url.pathname + "/";
+    if (this.#opts.queries === false) {
+      return this.#opts.ui?.(req, url) ?? text(404, "404 page not found");
+    }
     try {
       const params = await readParams(req, url);
       if (url.pathname === "/tags" || url.pathname.startsWith("/tags/")) {

@@ -4,6 +4,7 @@
 // receivers, pickle, self-metrics, and whatever protocol comes next.
 
 import type { RejectReason } from "../protocol/plaintext.ts";
+import type { InfluxParseOptions, LineChunkOptions, RemoteWriteSkips } from "../wasm/structured.ts";
 import type { ExpositionCounts, ExpositionOptions, ScrapeCache } from "../wasm/exposition.ts";
 
 /** What a committed batch came to. */
@@ -54,6 +55,28 @@ export interface Appender {
   commit(): CommitResult;
   /** Drops the batch. */
   rollback(): void;
+  /**
+   * Parses the complete Influx lines of `bytes` (every line when `final`) in the module and
+   * adds their points to the batch; returns the bytes consumed (the rest is the caller's to
+   * carry) and the string fields skipped.
+   */
+  appendInflux(
+    bytes: Uint8Array,
+    opts: InfluxParseOptions & LineChunkOptions,
+  ): { consumed: number; skipped: number };
+  /** As appendInflux(), for OpenTSDB telnet `put` lines; returns the bytes consumed. */
+  appendOpenTsdb(bytes: Uint8Array, opts?: LineChunkOptions): number;
+  /**
+   * Decodes a remote_write body (a snappy block unless `snappy` is false) in the module and
+   * adds its samples to the batch. Throws SyntaxError when it does not decode (roll back),
+   * RangeError when it would decode to more than `maxDecoded` bytes.
+   */
+  appendRemoteWrite(
+    body: Uint8Array,
+    opts: { snappy: boolean; maxDecoded: number },
+  ): RemoteWriteSkips;
+  /** What the batch comes to so far (before commit()): a full cache shows as overflow. */
+  staged(): CommitResult;
   /**
    * Parses a scraped Prometheus exposition body in the module and adds its samples to the
    * batch, naming new series through `cache` and `opts.name`. On `error` or `limitExceeded`

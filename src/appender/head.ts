@@ -11,6 +11,7 @@ import { Wal, type WalOptions } from "../wal/wal.ts";
 import { WasmDrain } from "../wasm/drain.ts";
 import { ExpositionIngest, type ScrapeCache } from "../wasm/exposition.ts";
 import { WasmIngest } from "../wasm/ingest.ts";
+import { StructuredIngest } from "../wasm/structured.ts";
 import { WasmInstance, type WasmOptions } from "../wasm/instance.ts";
 import { WalCodec } from "../wasm/wal_codec.ts";
 import type { Appendable, Appender, CommitResult } from "./appender.ts";
@@ -41,6 +42,7 @@ export class Head implements Appendable {
   readonly drain: WasmDrain;
   #wasm: WasmInstance;
   #ingest: WasmIngest;
+  #protocols: StructuredIngest;
   #codec: WalCodec;
   #exposition: ExpositionIngest;
   #open: Appender | null = null;
@@ -52,6 +54,7 @@ export class Head implements Appendable {
   private constructor(wasm: WasmInstance) {
     this.#wasm = wasm;
     this.#ingest = new WasmIngest(wasm);
+    this.#protocols = new StructuredIngest(wasm, this.#ingest);
     this.#codec = new WalCodec(wasm);
     this.#exposition = new ExpositionIngest(wasm, this.#ingest);
     this.drain = new WasmDrain(wasm);
@@ -106,6 +109,12 @@ export class Head implements Appendable {
         this.#claim(app);
         return this.#exposition.append(body, cache, opts);
       },
+      appendInflux: (bytes, opts) => this.#structured(app).parseInflux(bytes, opts),
+      appendOpenTsdb: (bytes, opts = {}) => this.#structured(app).parseOpenTsdb(bytes, opts),
+      appendRemoteWrite: (body, opts) =>
+        this.#structured(app).stageRemoteWrite(body, opts.snappy, opts.maxDecoded),
+      staged: () =>
+        this.#open === app ? this.#ingest.staged() : { accepted: 0, rejected: 0, overflow: 0 },
     };
     return app;
   }
@@ -170,6 +179,13 @@ export class Head implements Appendable {
     this.#wasm.reset(maxPoints);
     this.#ingest.reset();
     this.#exposition.reset();
+    this.#protocols.reset();
+  }
+
+  /** Opens the batch for `app` (as #claim()) for the structured protocols. */
+  #structured(app: Appender): StructuredIngest {
+    this.#claim(app);
+    return this.#protocols;
   }
 
   /** Opens the batch for `app`, or throws when another appender's batch is open. */

@@ -42,6 +42,22 @@ export interface Config {
   udp: { listen: string; enabled: boolean };
   tcp: { listen: string; enabled: boolean; readTimeout: number; maxLineSize: number };
   pickle: { listen: string; enabled: boolean; maxMessageSize: number; readTimeout: number };
+  influx: {
+    listen: string;
+    enabled: boolean;
+    readTimeout: number;
+    maxLineSize: number;
+    measurementFieldSeparator: string;
+    dbTag: string;
+  };
+  opentsdb: { listen: string; enabled: boolean; readTimeout: number; maxLineSize: number };
+  "http-ingest": {
+    listen: string;
+    enabled: boolean;
+    maxRequestSize: number;
+    maxInflightSize: number;
+    readTimeout: number;
+  };
   carbonlink: { listen: string; enabled: boolean; readTimeout: number };
   carbonserver: {
     listen: string;
@@ -75,6 +91,22 @@ export interface Config {
     checkpointSize: number;
   };
   scrape: { enabled: boolean; configFile: string; prefix: string; bodySizeLimit: number };
+  relay: {
+    enabled: boolean;
+    method: "jump_fnv1a_ch" | "fnv1a_ch" | "carbon_ch";
+    replication: number;
+    destinations: string[];
+    local: boolean;
+    onDown: "queue" | "reroute";
+    dir: string;
+    maxSize: number;
+    segmentSize: number;
+    syncInterval: number;
+    bufferSize: number;
+    resendBytes: number;
+    connectTimeout: number;
+    allowedChars: string;
+  };
   logging: LoggingConfig[];
 }
 

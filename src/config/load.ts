@@ -7,6 +7,7 @@ import { parse, TomlError } from "smol-toml";
 import { type Config, defaultConfig, type LoggingConfig, parseListen } from "./config.ts";
 import { formatDuration, parseDuration } from "./duration.ts";
 import { findEnv, findKey, findSection, type KeySpec } from "./schema.ts";
+import { parseDestinations } from "../relay/destinations.ts";
 
 /** Where `loadConfig` reads from. */
 export interface LoadOptions {
@@ -66,6 +67,7 @@ export function parseConfig(text: string, options: LoadOptions = {}): LoadResult
   loader.readToml(text);
   loader.readEnv(options.env ?? Deno.env.toObject());
   loader.checkListeners();
+  loader.checkRelay();
   return { config: loader.config, warnings: loader.warnings() };
 }
 
@@ -157,6 +159,9 @@ class Loader {
     const listeners = [
       ["tcp", c.tcp],
       ["pickle", c.pickle],
+      ["influx", c.influx],
+      ["opentsdb", c.opentsdb],
+      ["http-ingest", c["http-ingest"]],
       ["carbonlink", c.carbonlink],
       ["carbonserver", c.carbonserver],
       ["prometheus", c.prometheus],
@@ -178,6 +183,24 @@ class Loader {
         );
       }
       seen.push({ name, listen, hostname, port });
+    }
+  }
+
+  /** With `[relay] enabled`: every member readable, the replication no more than the members. */
+  checkRelay(): void {
+    const r = this.config.relay;
+    if (!r.enabled) return;
+    let members: number;
+    try {
+      members = parseDestinations(r.destinations, "relay.destinations").length;
+    } catch (err) {
+      throw new RangeError(`${this.#prefix()}: ${(err as Error).message}`);
+    }
+    if (r.replication > members) {
+      throw new RangeError(
+        `${this.#prefix()}: relay.replication = ${r.replication} is more than the ${members} ` +
+          "relay.destinations",
+      );
     }
   }
 
@@ -350,6 +373,13 @@ function coerce(spec: KeySpec, value: unknown, fromEnv: boolean): unknown {
         return typeError(` is not a duration${why ? `: ${why}` : ""}`);
       }
       return checkMin(spec, ms) ?? ms;
+    }
+    case "string-list": {
+      if (fromEnv && typeof value === "string") return value.split(/[\s,]+/).filter(Boolean);
+      if (!Array.isArray(value) || !value.every((v) => typeof v === "string")) {
+        return typeError(" is not a list of strings");
+      }
+      return value;
     }
     default:
       if (typeof value !== "string") return typeError(" is not a string");

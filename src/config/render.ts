@@ -79,7 +79,7 @@ function ignoredNote(specs: readonly KeySpec[]): string[] {
 
 function value(spec: KeySpec, v: unknown): string {
   if (spec.kind === "duration") return JSON.stringify(formatDuration(v as number));
-  if (typeof v === "string") return JSON.stringify(v);
+  if (typeof v === "string" || Array.isArray(v)) return JSON.stringify(v);
   return String(v);
 }
 

@@ -16,7 +16,8 @@ import type { Config, LoggingConfig } from "./config.ts";
  * - `listen`: a `host:port` listen address, checked with `parseListen`.
  * - `endpoint`: `local`, `tcp://host:port` or `udp://host:port` (go-carbon's metric-endpoint).
  * - `url-path`: an HTTP path starting with `/`.
- * - `int-list`, `string-list`: arrays (only unimplemented keys use them).
+ * - `int-list`: an array of integers (only an unimplemented key uses it).
+ * - `string-list`: an array of strings; from the environment, separated by commas or blanks.
  * - `table`: a table of free-form keys (`[prometheus.labels]`).
  * - `tables`: named sub-tables of free-form keys (`[receiver.<name>]`).
  * - `table-list`: an array of tables (`[[carbonserver.api-per-path-rate-limiters]]`).
@@ -639,6 +640,128 @@ export const SCHEMA: readonly KeySpec[] = [
     doc: "Checkpoint as well once this many bytes were logged since the last checkpoint",
   }),
 
+  // [relay] (carbonado only: carbon-c-relay's clusters and vminsert's queues, WAL-backed)
+  field("relay.enabled", {
+    field: "enabled",
+    kind: "bool",
+    default: false,
+    carbonadoOnly: true,
+    doc: "Forward every point received to relay.destinations, routed as carbon-c-relay routes " +
+      "(in its place in front of a go-carbon or carbonado cluster)",
+  }),
+  field("relay.method", {
+    field: "method",
+    kind: "enum",
+    values: ["jump_fnv1a_ch", "fnv1a_ch", "carbon_ch"],
+    default: "jump_fnv1a_ch",
+    carbonadoOnly: true,
+    doc: "carbon-c-relay's consistent hash: every name goes where carbon-c-relay sends it",
+  }),
+  field("relay.replication", {
+    field: "replication",
+    kind: "int",
+    default: 1,
+    min: 1,
+    carbonadoOnly: true,
+    doc: "Destinations each line goes to (at most the number of destinations)",
+  }),
+  field("relay.destinations", {
+    field: "destinations",
+    kind: "string-list",
+    default: [],
+    carbonadoOnly: true,
+    doc: 'Cluster members, "host:port" or "host:port=instance" as in carbon-c-relay\'s cluster ' +
+      "(jump_fnv1a_ch puts members with an instance first, sorted by it, then the rest in order)",
+  }),
+  field("relay.local", {
+    field: "local",
+    kind: "bool",
+    default: false,
+    carbonadoOnly: true,
+    doc: "Also keep every point here (cache, WAL, Whisper, queries); false: forward only, with " +
+      "no whisper writer and no query API",
+  }),
+  field("relay.on-down", {
+    field: "onDown",
+    kind: "enum",
+    values: ["queue", "reroute"],
+    default: "queue",
+    carbonadoOnly: true,
+    doc: 'A destination that cannot be reached: "queue" keeps its lines until it is back ' +
+      '(carbon-c-relay\'s hash clusters), "reroute" sends them to the next member holding no ' +
+      "replica of them (vminsert)",
+  }),
+  field("relay.dir", {
+    field: "dir",
+    kind: "path",
+    default: "./relay",
+    carbonadoOnly: true,
+    doc: "Directory of the destination queues (one directory each); beside whisper.data-dir",
+  }),
+  field("relay.max-size", {
+    field: "maxSize",
+    kind: "size",
+    unit: "bytes",
+    default: 2 ** 30,
+    min: 2 ** 20,
+    carbonadoOnly: true,
+    doc: "Cap on each destination's queue on disk: past it the oldest lines are dropped, " +
+      "counted and logged",
+  }),
+  field("relay.segment-size", {
+    field: "segmentSize",
+    kind: "size",
+    unit: "bytes",
+    default: 16 * 2 ** 20,
+    min: 64 * 1024,
+    carbonadoOnly: true,
+    doc: "Largest queue segment file, a multiple of 32 KiB (at most half of max-size)",
+  }),
+  field("relay.sync-interval", {
+    field: "syncInterval",
+    kind: "duration",
+    default: 1000,
+    min: 0,
+    carbonadoOnly: true,
+    doc: 'fsync of the queues at this interval; "0s" fsyncs before a batch is acknowledged',
+  }),
+  field("relay.buffer-size", {
+    field: "bufferSize",
+    kind: "size",
+    unit: "bytes",
+    default: 8 * 2 ** 20,
+    min: 0,
+    carbonadoOnly: true,
+    doc: "Queued lines held in memory per destination (the rest is read back from disk)",
+  }),
+  field("relay.resend-bytes", {
+    field: "resendBytes",
+    kind: "size",
+    unit: "bytes",
+    default: 16 * 2 ** 20,
+    min: 0,
+    carbonadoOnly: true,
+    doc: "A line counts as delivered once this many bytes followed it on the connection " +
+      "(or the destination closed cleanly); a lost connection resends the rest (duplicates, " +
+      "never a gap). Cover both ends' socket buffers",
+  }),
+  field("relay.connect-timeout", {
+    field: "connectTimeout",
+    kind: "duration",
+    default: 3000,
+    min: 1,
+    carbonadoOnly: true,
+    doc: "Give up a connection attempt after this long (the destination is then down)",
+  }),
+  field("relay.allowed-chars", {
+    field: "allowedChars",
+    kind: "string",
+    default: "-_:#",
+    carbonadoOnly: true,
+    doc: "carbon-c-relay's -c: characters kept in names besides letters, digits and dots " +
+      "(others become _); with ; in it, tags are routed as part of the name",
+  }),
+
   // [scrape] (carbonado only: Prometheus targets scraped into tagged series)
   field("scrape.enabled", {
     field: "enabled",
@@ -700,6 +823,141 @@ export const SCHEMA: readonly KeySpec[] = [
     doc: "HTTP path of the Prometheus metrics",
   }),
   other("prometheus.labels", { kind: "table", default: {}, doc: "Constant labels" }),
+
+  // [influx]: Influx line protocol over TCP and UDP (carbonado only)
+  field("influx.listen", {
+    field: "listen",
+    kind: "listen",
+    default: ":8089",
+    carbonadoOnly: true,
+    doc: "Influx line protocol over TCP and UDP (InfluxDB's UDP port and VictoriaMetrics' " +
+      "usual -influxListenAddr); over HTTP it arrives on [http-ingest]",
+  }),
+  field("influx.enabled", {
+    field: "enabled",
+    kind: "bool",
+    default: false,
+    carbonadoOnly: true,
+    doc: "Listen for Influx line protocol on TCP and UDP",
+  }),
+  field("influx.read-timeout", {
+    field: "readTimeout",
+    kind: "duration",
+    default: 120_000,
+    min: 0,
+    carbonadoOnly: true,
+    doc: "Close a TCP connection idle this long",
+  }),
+  field("influx.max-line-size", {
+    field: "maxLineSize",
+    kind: "size",
+    unit: "bytes",
+    default: 262_144,
+    min: 1,
+    carbonadoOnly: true,
+    doc: "Longest accepted line in bytes, over TCP, UDP and HTTP (VictoriaMetrics' " +
+      "-influx.maxLineSize); longer lines are dropped and counted",
+  }),
+  field("influx.measurement-field-separator", {
+    field: "measurementFieldSeparator",
+    kind: "string",
+    default: ".",
+    carbonadoOnly: true,
+    doc: 'Between measurement and field in a metric name, "cpu" and "usage_user" giving ' +
+      '"cpu.usage_user" (VictoriaMetrics\' -influxMeasurementFieldSeparator, default "_" there); ' +
+      "at most 16 bytes",
+  }),
+  field("influx.db-tag", {
+    field: "dbTag",
+    kind: "string",
+    default: "db",
+    carbonadoOnly: true,
+    doc: "Tag set to the HTTP db parameter when a line has no tag of that name " +
+      '(VictoriaMetrics\' -influxDBLabel); "" adds none',
+  }),
+
+  // [opentsdb]: OpenTSDB telnet put lines over TCP (carbonado only)
+  field("opentsdb.listen", {
+    field: "listen",
+    kind: "listen",
+    default: ":4242",
+    carbonadoOnly: true,
+    doc: "OpenTSDB telnet put lines over TCP (OpenTSDB's port); HTTP /api/put arrives on " +
+      "[http-ingest]",
+  }),
+  field("opentsdb.enabled", {
+    field: "enabled",
+    kind: "bool",
+    default: false,
+    carbonadoOnly: true,
+    doc: "Listen for OpenTSDB telnet put lines",
+  }),
+  field("opentsdb.read-timeout", {
+    field: "readTimeout",
+    kind: "duration",
+    default: 120_000,
+    min: 0,
+    carbonadoOnly: true,
+    doc: "Close a connection idle this long",
+  }),
+  field("opentsdb.max-line-size", {
+    field: "maxLineSize",
+    kind: "size",
+    unit: "bytes",
+    default: 262_144,
+    min: 1,
+    carbonadoOnly: true,
+    doc: "Longest accepted line in bytes; longer lines are dropped and counted",
+  }),
+
+  // [http-ingest]: Influx /write, OpenTSDB /api/put and Prometheus remote_write over HTTP
+  field("http-ingest.listen", {
+    field: "listen",
+    kind: "listen",
+    default: ":2006",
+    carbonadoOnly: true,
+    doc: "HTTP ingest: Influx /write, /api/v2/write, /ping and /query, OpenTSDB /api/put, " +
+      "Prometheus remote_write /api/v1/write. Every interface, as the plaintext receivers " +
+      "(senders are remote); 2006 sits beside carbon's 2003 and 2004 and is none of the " +
+      "usual ports of Graphite (2003-2005, 2007, 2013, 2014, 2023, 2024, 7002, 8000, 8080), " +
+      "Prometheus (9090-9100), VictoriaMetrics (8428, 8480-8482, 4242, 8089) or InfluxDB " +
+      "(8086, 8088, 8089)",
+  }),
+  field("http-ingest.enabled", {
+    field: "enabled",
+    kind: "bool",
+    default: true,
+    carbonadoOnly: true,
+    doc: "Serve the HTTP ingest routes",
+  }),
+  field("http-ingest.max-request-size", {
+    field: "maxRequestSize",
+    kind: "size",
+    unit: "bytes",
+    default: 33_554_432,
+    min: 1,
+    carbonadoOnly: true,
+    doc: "Largest request body in bytes, as sent and once decompressed (gzip, snappy); a " +
+      "larger one is refused with 413 before it is read (VictoriaMetrics: 32 MiB)",
+  }),
+  field("http-ingest.max-inflight-size", {
+    field: "maxInflightSize",
+    kind: "size",
+    unit: "bytes",
+    default: 268_435_456,
+    min: 1,
+    carbonadoOnly: true,
+    doc: "Bytes of request bodies being read at once over all requests; a request that would " +
+      "pass it is answered 503 (senders retry)",
+  }),
+  field("http-ingest.read-timeout", {
+    field: "readTimeout",
+    kind: "duration",
+    default: 60_000,
+    min: 1,
+    carbonadoOnly: true,
+    doc: "Longest time to read a request body; a slower one is answered 408",
+  }),
 
   // [tracing]
   other("tracing.enabled", { kind: "bool", default: false, doc: "Jaeger tracing" }),

@@ -1,9 +1,11 @@
-// One plaintext byte stream (a TCP connection) into the appender: reads land in the stream's
-// own buffer, complete lines are appended and committed in one batch per chunk, the partial
-// last line is carried to the front of the buffer, and a line longer than the maximum is
-// counted once and skipped up to its `\n` while the rest of the stream goes on.
+// One line-protocol byte stream (a TCP connection; Graphite plaintext unless another
+// LineFormat is given) into the appender: reads land in the stream's own buffer, complete lines
+// are appended and committed in one batch per chunk, the partial last line is carried to the
+// front of the buffer, and a line longer than the maximum is counted once and skipped up to its
+// `\n` while the rest of the stream goes on.
 
 import type { Appender, CommitResult } from "../appender/appender.ts";
+import { type LineFormat, PLAINTEXT_LINES } from "./line_format.ts";
 import type { RejectedLog } from "./rejected_log.ts";
 
 /** Bytes asked of each read (go-carbon and VictoriaMetrics read 64 KiB at a time). */
@@ -17,6 +19,16 @@ export interface StreamCounts {
   rejected: number;
 }
 
+/** Options of {@linkcode PlainStream}. */
+export interface PlainStreamOptions {
+  /** Totals to add to (a receiver's, shared by its connections). */
+  counts?: StreamCounts;
+  /** Logs the lines refused, with the peer (rate-limited). */
+  rejectedLog?: { log: RejectedLog; peer: string };
+  /** The line protocol (default: Graphite plaintext). */
+  format?: LineFormat;
+}
+
 /** A stream's buffer and line state. */
 export class PlainStream {
   #app: Appender;
@@ -27,18 +39,14 @@ export class PlainStream {
   /** What this stream added, into the receiver's totals. */
   readonly counts: StreamCounts;
   #rejectedLog?: { log: RejectedLog; peer: string };
+  #format: LineFormat;
 
-  /** `rejectedLog` logs the lines refused, with the peer (rate-limited). */
-  constructor(
-    app: Appender,
-    maxLineLen: number,
-    counts: StreamCounts = { accepted: 0, rejected: 0 },
-    rejectedLog?: { log: RejectedLog; peer: string },
-  ) {
+  constructor(app: Appender, maxLineLen: number, opts: PlainStreamOptions = {}) {
     this.#app = app;
     this.#maxLineLen = maxLineLen;
-    this.counts = counts;
-    this.#rejectedLog = rejectedLog;
+    this.counts = opts.counts ?? { accepted: 0, rejected: 0 };
+    this.#rejectedLog = opts.rejectedLog;
+    this.#format = opts.format ?? PLAINTEXT_LINES;
   }
 
   /** Where the next read goes: the free part of the stream's buffer. */
@@ -59,7 +67,10 @@ export class PlainStream {
       start = lf + 1;
       this.#discarding = false;
     }
-    const result = this.#app.commitPlain(this.#buf.subarray(start, len));
+    const result = this.#format.commit(this.#app, this.#buf.subarray(start, len), {
+      final: false,
+      maxLineLen: this.#maxLineLen,
+    });
     this.#count(result);
     const consumed = result.consumed;
     const rest = len - start - consumed;
@@ -75,11 +86,21 @@ export class PlainStream {
     if (rest + READ_BYTES > this.#buf.length) this.#grow(rest + READ_BYTES);
   }
 
-  /** The peer closed the stream: an unfinished last line is counted as truncated. */
+  /**
+   * The peer closed the stream: an unfinished last line is counted as truncated, or taken as
+   * a line by formats whose last line needs no `\n`.
+   */
   end(): void {
     if (this.#carry > 0 && !this.#discarding) {
-      this.#app.reject("truncated");
-      this.#commit();
+      if (this.#format.lastLineComplete) {
+        const last = this.#buf.subarray(0, this.#carry);
+        this.#count(
+          this.#format.commit(this.#app, last, { final: true, maxLineLen: this.#maxLineLen }),
+        );
+      } else {
+        this.#app.reject("truncated");
+        this.#commit();
+      }
     }
     this.#carry = 0;
   }

@@ -1,6 +1,8 @@
-// The plaintext TCP receiver (`[tcp] listen`, default `:2003`): one PlainStream per connection,
-// each with its own appender, committing once per chunk read. Connections idle for longer than the read timeout are
-// closed (go-carbon: 2 min); stop() closes the listener and every connection and awaits them.
+// A line-protocol TCP receiver: Graphite plaintext (`[tcp] listen`, default `:2003`), and with
+// another LineFormat Influx line protocol (`[influx]`) and OpenTSDB telnet (`[opentsdb]`). One
+// PlainStream per connection, each with its own appender, committing once per chunk read.
+// Connections idle for longer than the read timeout are closed (go-carbon: 2 min); stop()
+// closes the listener and every connection and awaits them.
 
 import { Logger } from "../log/logger.ts";
 import type { StatSend, StatSource } from "../stats/sample.ts";
@@ -8,9 +10,8 @@ import type { Appendable } from "../appender/appender.ts";
 import { PlainStream, type StreamCounts } from "./plain_stream.ts";
 import { type Connection, StreamServer } from "../net/stream_server.ts";
 import { receiverStats } from "./receiver_stats.ts";
+import type { LineFormat } from "./line_format.ts";
 import { RejectedLog } from "./rejected_log.ts";
-
-const log = new Logger("tcp");
 
 /** Options of {@linkcode TcpReceiver}. */
 export interface TcpReceiverOptions {
@@ -20,20 +21,33 @@ export interface TcpReceiverOptions {
   readTimeout: number;
   /** Longest line in bytes (`[tcp] max-line-size`); longer ones are skipped and counted. */
   maxLineSize: number;
+  /** Config section (`tcp`, `influx`, `opentsdb`): names the listen key, counters and logs. */
+  section?: string;
+  /** The line protocol (default: Graphite plaintext). */
+  format?: LineFormat;
 }
 
-/** Accepts Graphite plaintext over TCP through the appender. */
+/** Accepts a line protocol (Graphite plaintext by default) over TCP through the appender. */
 export class TcpReceiver implements StatSource {
   #head: Appendable;
   #maxLineSize: number;
   #server: StreamServer;
   #counts: StreamCounts = { accepted: 0, rejected: 0 };
-  #rejected = new RejectedLog("tcp");
+  #section: string;
+  #format?: LineFormat;
+  #rejected: RejectedLog;
 
   constructor(head: Appendable, opts: TcpReceiverOptions) {
     this.#head = head;
     this.#maxLineSize = opts.maxLineSize;
-    this.#server = new StreamServer({ ...opts, key: "tcp.listen" }, (c) => this.#serve(c), log);
+    this.#section = opts.section ?? "tcp";
+    this.#format = opts.format;
+    this.#rejected = new RejectedLog(this.#section);
+    this.#server = new StreamServer(
+      { ...opts, key: `${this.#section}.listen` },
+      (c) => this.#serve(c),
+      new Logger(this.#section),
+    );
   }
 
   /** Binds the listener and starts accepting. */
@@ -47,9 +61,10 @@ export class TcpReceiver implements StatSource {
   }
 
   async #serve(c: Connection): Promise<void> {
-    const stream = new PlainStream(this.#head.appender(), this.#maxLineSize, this.#counts, {
-      log: this.#rejected,
-      peer: c.peer,
+    const stream = new PlainStream(this.#head.appender(), this.#maxLineSize, {
+      counts: this.#counts,
+      rejectedLog: { log: this.#rejected, peer: c.peer },
+      format: this.#format,
     });
     try {
       while (true) {
@@ -69,6 +84,7 @@ export class TcpReceiver implements StatSource {
   }
 
   stat(send: StatSend): void {
-    receiverStats(send, "tcp", this.#counts, this.#server);
+    receiverStats(send, this.#section, this.#counts, this.#server);
+    this.#format?.stat?.(send, this.#section);
   }
 }

@@ -1,14 +1,19 @@
-// The plaintext UDP receiver (`[udp] listen`, default `:2003`): each datagram is appended and
-// committed as one batch, parsed as a block of lines by the same parser as TCP. As in go-carbon, a last line without its `\n` is incomplete: it is dropped and counted
-// as truncated. (Deno.listenDatagram needs the "net" unstable feature, enabled in deno.json.)
+// A line-protocol UDP receiver: Graphite plaintext (`[udp] listen`, default `:2003`), and with
+// another LineFormat Influx line protocol (`[influx] listen`). Each datagram is appended and
+// committed as one batch, parsed as a block of lines by the same parser as TCP. As in
+// go-carbon, a plaintext last line without its `\n` is incomplete: it is dropped and counted
+// as truncated; an Influx one is a line, as VictoriaMetrics reads it. (Deno.listenDatagram
+// needs the "net" unstable feature, enabled in deno.json.)
 
 import { listenOn } from "../net/listen.ts";
+import { MAX_LINE_BYTES } from "../protocol/plaintext.ts";
 import { Logger } from "../log/logger.ts";
 import type { StatSend, StatSource } from "../stats/sample.ts";
 import type { Appendable } from "../appender/appender.ts";
 import type { StreamCounts } from "./plain_stream.ts";
 import { receiverStats } from "./receiver_stats.ts";
 import { RejectedLog } from "./rejected_log.ts";
+import { type LineFormat, PLAINTEXT_LINES } from "./line_format.ts";
 import { isClosedError } from "../net/stream_server.ts";
 
 const log = new Logger("udp");
@@ -19,34 +24,52 @@ const DATAGRAM_BYTES = 65_536;
 /** Options of {@linkcode UdpReceiver}. */
 export interface UdpReceiverOptions {
   listen: string;
+  /** Config section (`udp`, `influx`): names the listen key. */
+  section?: string;
+  /** Protocol label of counters and logs (default: the section). */
+  protocol?: string;
+  /** The line protocol (default: Graphite plaintext). */
+  format?: LineFormat;
+  /** Longest line in bytes, for formats other than plaintext (which has tcp.max-line-size). */
+  maxLineSize?: number;
 }
 
-/** Accepts Graphite plaintext datagrams through the appender. */
+/** Accepts datagrams of a line protocol (Graphite plaintext by default) through the appender. */
 export class UdpReceiver implements StatSource {
   #head: Appendable;
   #opts: UdpReceiverOptions;
   #conn?: Deno.DatagramConn;
   #loop?: Promise<void>;
   #counts: StreamCounts = { accepted: 0, rejected: 0 };
-  #rejected = new RejectedLog("udp");
+  #rejected: RejectedLog;
   #datagrams = 0;
+  #key: string;
+  #protocol: string;
+  #format: LineFormat;
+  #maxLineLen: number;
 
   constructor(head: Appendable, opts: UdpReceiverOptions) {
     this.#head = head;
     this.#opts = opts;
+    const section = opts.section ?? "udp";
+    this.#key = `${section}.listen`;
+    this.#protocol = opts.protocol ?? section;
+    this.#format = opts.format ?? PLAINTEXT_LINES;
+    this.#maxLineLen = opts.maxLineSize ?? MAX_LINE_BYTES;
+    this.#rejected = new RejectedLog(this.#protocol);
   }
 
   start(): void {
     this.#conn = listenOn(
       this.#opts.listen,
-      "udp.listen",
+      this.#key,
       (where) => Deno.listenDatagram({ ...where, transport: "udp" }),
     );
     this.#loop = this.#receive(this.#conn);
   }
 
   get addr(): Deno.NetAddr {
-    if (!this.#conn) throw new Error("udp.listen is not listening");
+    if (!this.#conn) throw new Error(`${this.#key} is not listening`);
     return this.#conn.addr as Deno.NetAddr;
   }
 
@@ -57,7 +80,10 @@ export class UdpReceiver implements StatSource {
       while (true) {
         const [data, from] = await conn.receive(buf);
         this.#datagrams++;
-        const result = app.commitPlain(data);
+        const result = this.#format.commit(app, data, {
+          final: this.#format.lastLineComplete,
+          maxLineLen: this.#maxLineLen,
+        });
         this.#counts.accepted += result.accepted;
         this.#counts.rejected += result.rejected;
         const peer = from as Deno.NetAddr;
@@ -83,13 +109,15 @@ export class UdpReceiver implements StatSource {
   }
 
   stat(send: StatSend): void {
-    receiverStats(send, "udp", this.#counts);
+    receiverStats(send, this.#protocol, this.#counts);
+    this.#format.stat?.(send, this.#protocol);
     send({
       name: "carbonado_udp_datagrams_total",
-      help: "UDP datagrams received.",
+      help: "UDP datagrams received, by protocol.",
       type: "counter",
       value: this.#datagrams,
-      carbon: "udp.datagrams",
+      labels: { protocol: this.#protocol },
+      carbon: `${this.#protocol}.datagrams`,
     });
   }
 }

@@ -107,32 +107,74 @@ export function decodeRecord(bytes: Uint8Array): WalRecord {
   return { type: "unknown", code: type };
 }
 
+/** A record's bytes (its type byte first) and the file offset just past it. */
+export interface RawRecord {
+  end: number;
+  bytes: Uint8Array;
+}
+
+/** What reading part of a segment found. */
+export interface SegmentRead {
+  records: RawRecord[];
+  /** File offset just past the last complete record read. */
+  goodEnd: number;
+  /** The bytes read ended inside a fragment or a record (a torn tail, if nothing follows). */
+  torn: boolean;
+  /** Damaged fragments skipped. */
+  damage: number;
+}
+
+/**
+ * Reads the records of a segment (or a checkpoint's segment) from `offset`, a page boundary or
+ * the end of a record a previous read returned, as raw bytes: the reader of logs whose records
+ * are not Prometheus' (relay queues). Stops after the chunk that takes it past `maxBytes` of
+ * file; records cut by that chunk's end are left for the next read. Damaged fragments are
+ * skipped as at replay.
+ */
+export function readRawRecords(
+  codec: WalCodec,
+  path: string,
+  offset = 0,
+  maxBytes = Infinity,
+): SegmentRead {
+  const records: RawRecord[] = [];
+  codec.scanBegin();
+  codec.segmentBegin();
+  try {
+    readSegment(
+      path,
+      (size) => codec.chunkBuffer(size),
+      (len, at) => {
+        codec.replayChunk(len, at);
+        records.push(...codec.recordsRead());
+        return at + len - offset < maxBytes;
+      },
+      offset,
+    );
+    const scan = codec.segmentScan();
+    return {
+      records,
+      goodEnd: records.length > 0 ? Math.max(scan.goodEnd, records.at(-1)!.end) : offset,
+      torn: scan.torn,
+      damage: scan.damageCount,
+    };
+  } finally {
+    codec.replayFinish();
+  }
+}
+
 /**
  * Reads the records of one segment (or a checkpoint's segment) from `offset`, a page boundary
- * or the end of a record a previous read returned. Damaged fragments are skipped as at replay.
+ * or the end of a record a previous read returned, decoded. Damaged fragments are skipped as at
+ * replay.
  */
 export function readRecords(
   codec: WalCodec,
   file: SegmentFile,
   offset = 0,
 ): PositionedRecord[] {
-  const out: PositionedRecord[] = [];
-  codec.scanBegin();
-  codec.segmentBegin();
-  try {
-    readSegment(
-      file.path,
-      (size) => codec.chunkBuffer(size),
-      (len, at) => {
-        codec.replayChunk(len, at);
-        for (const r of codec.recordsRead()) {
-          out.push({ end: r.end, record: decodeRecord(r.bytes) });
-        }
-      },
-      offset,
-    );
-  } finally {
-    codec.replayFinish();
-  }
-  return out;
+  return readRawRecords(codec, file.path, offset).records.map((r) => ({
+    end: r.end,
+    record: decodeRecord(r.bytes),
+  }));
 }

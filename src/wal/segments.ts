@@ -67,12 +67,13 @@ export function staleCheckpoints(dir: string, index: number): string[] {
 /**
  * Reads a segment in chunks from `offset` (a page boundary or the end of a record): `fill` gets a
  * buffer to read into and returns it, `take` is called with the bytes read and their file
- * offset. Synchronous, so that a buffer in wasm memory stays valid throughout.
+ * offset, and may return false to stop there. Returns the offset reading stopped at.
+ * Synchronous, so that a buffer in wasm memory stays valid throughout.
  */
 export function readSegment(
   path: string,
   fill: (size: number) => Uint8Array,
-  take: (len: number, fileOffset: number) => void,
+  take: (len: number, fileOffset: number) => boolean | void,
   offset = 0,
 ): number {
   const file = Deno.openSync(path, { read: true });
@@ -87,9 +88,9 @@ export function readSegment(
         if (n === null) break;
         len += n;
       }
-      if (len > 0) take(len, at);
+      const more = len > 0 ? take(len, at) : undefined;
       at += len;
-      if (len < buf.length) return at;
+      if (len < buf.length || more === false) return at;
     }
   } finally {
     file.close();

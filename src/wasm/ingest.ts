@@ -5,7 +5,7 @@
 // commit() applies the open batch to the cache, rollback() drops it without a trace.
 
 import { parsePlainLine, REJECT_REASONS, type RejectReason } from "../protocol/plaintext.ts";
-import type { WasmInstance } from "./instance.ts";
+import { GrowingBuffer, type WasmInstance } from "./instance.ts";
 
 /** What a batch came to: points admitted, refused (by any reason), dropped for lack of room. */
 export interface BatchCounts {
@@ -28,31 +28,22 @@ const NAME_BYTES = 1 << 20;
 /** Parses, stages, commits and rolls back batches in the wasm module. */
 export class WasmIngest {
   #wasm: WasmInstance;
-  #input = 0;
-  #inputSize = 0;
+  /** The shared input buffer. */
+  #input: GrowingBuffer;
 
   constructor(wasm: WasmInstance) {
     this.#wasm = wasm;
+    this.#input = new GrowingBuffer(wasm, MIN_INPUT_BYTES);
   }
 
   /** The module was reset: every buffer is gone. */
   reset(): void {
-    this.#input = 0;
-    this.#inputSize = 0;
+    this.#input.forget();
   }
 
   /** The shared input buffer, grown to at least `size` bytes (plus read-ahead padding). */
   inputBuffer(size: number): number {
-    if (size > this.#inputSize) {
-      let next = Math.max(this.#inputSize, MIN_INPUT_BYTES);
-      while (next < size) next *= 2;
-      if (this.#input !== 0) this.#wasm.freeBuffer(this.#input, this.#inputSize);
-      this.#input = 0;
-      this.#inputSize = 0;
-      this.#input = this.#wasm.allocBuffer(next);
-      this.#inputSize = next;
-    }
-    return this.#input;
+    return this.#input.at(size);
   }
 
   /**

@@ -81,6 +81,48 @@ export interface WasmExports {
   expResolve(count: number): number;
   expStage(): void;
   expTotal(which: number): number;
+  // structured protocols (assembly/protocols.ts)
+  structArea(ptr: number): void;
+  influxOptions(src: number, sep: number, dbKey: number, db: number, precision: number): void;
+  influxStage(ptr: number, len: number, now: number, maxLineLen: number): number;
+  openTsdbStage(ptr: number, len: number, now: number, maxLineLen: number): number;
+  structRecords(): number;
+  structFixups(): number;
+  structFull(): number;
+  structStage(): void;
+  takeStringsSkipped(): number;
+  snappyLength(src: number, len: number): bigint;
+  snappyDecode(src: number, len: number, dst: number, dstLen: number): number;
+  rwBegin(ptr: number, len: number): void;
+  rwNext(): number;
+  rwTakeCounts(out: number): void;
+  routeSetup(
+    method: number,
+    replication: number,
+    members: number,
+    allowedPtr: number,
+    allowedLen: number,
+  ): boolean;
+  routeOrderPtr(): number;
+  routeRingReserve(entries: number): number;
+  routeRingPosition(method: number, ptr: number, len: number): number;
+  routeSetDown(member: number, down: number): void;
+  routeBegin(): void;
+  route(ptr: number, len: number, only: number, trusted: number): number;
+  routeSlowCount(): number;
+  routeSlowPtr(): number;
+  routeFailed(): number;
+  routeOutputsPtr(): number;
+  routeCountersPtr(): number;
+  queueHeaderPtr(): number;
+  walEncodeRecord(
+    hdr: number,
+    hdrLen: number,
+    ptr: number,
+    len: number,
+    segOff: number,
+    segSize: number,
+  ): number;
 }
 
 /** Layout constants exported by the module (assembly/layout.ts). */
@@ -106,11 +148,25 @@ const CONSTANTS = [
   "FIX_OM_TS",
   "FIX_SIZE",
   "FIX_VALUE",
+  "INFLUX_MAX_DB",
+  "INFLUX_MAX_DB_KEY",
+  "INFLUX_MAX_SEP",
   "INPUT_PADDING",
   "MAX_NAME_LEN",
+  "MOUT_LEN",
+  "MOUT_LINES",
+  "MOUT_PTR",
+  "MOUT_SIZE",
   "OUT_SIZE",
   "OUT_TS",
   "OUT_VALUE",
+  "PRECISION_GUESS",
+  "PRECISION_H",
+  "PRECISION_M",
+  "PRECISION_MS",
+  "PRECISION_NS",
+  "PRECISION_S",
+  "PRECISION_US",
   "REASON_COUNT",
   "REC_FIXUP",
   "REC_LINE_LEN",
@@ -124,6 +180,23 @@ const CONSTANTS = [
   "RESOLVE_DROP",
   "RESOLVE_NAME",
   "RESOLVE_SIZE",
+  "RW_DONE",
+  "RW_ERROR",
+  "RW_MORE",
+  "RC_COPIES",
+  "RC_LINES",
+  "RC_REJECTED",
+  "RC_REROUTED",
+  "RC_SLOTS",
+  "RING_MEMBER",
+  "RING_POS",
+  "RING_SIZE",
+  "ROUTE_CARBON_CH",
+  "ROUTE_FNV1A_CH",
+  "ROUTE_JUMP_FNV1A",
+  "ROUTE_MAX_MEMBERS",
+  "ROUTE_MAX_REPLICATION",
+  "ROUTE_RING_REPLICAS",
   "SER_NAME",
   "SER_NAME_LEN",
   "SNAP_COUNT",
@@ -131,6 +204,7 @@ const CONSTANTS = [
   "SNAP_SERIES",
   "SNAP_SIZE",
   "WAL_PAGE_SIZE",
+  "STRUCT_AREA_BYTES",
 ] as const;
 
 /** The layout constants by name. */
@@ -144,6 +218,28 @@ export interface WasmOptions {
   maxLineLen: number;
   /** Load the debug build (assertions on), as tests do. */
   debug?: boolean;
+}
+
+/** Compiled modules by file: a second instance (the relay's router) skips the compile. */
+const compiled = new Map<string, Promise<WebAssembly.Module>>();
+
+function compile(url: URL): Promise<WebAssembly.Module> {
+  let module = compiled.get(url.href);
+  if (!module) {
+    module = (async () => {
+      let bytes: Uint8Array<ArrayBuffer>;
+      try {
+        bytes = await Deno.readFile(url);
+      } catch (err) {
+        if (!(err instanceof Deno.errors.NotFound)) throw err;
+        throw new Error(`Cannot load ${url.pathname}: run "deno task build" first`);
+      }
+      return await WebAssembly.compile(bytes);
+    })();
+    compiled.set(url.href, module);
+    module.catch(() => compiled.delete(url.href));
+  }
+  return module;
 }
 
 /** The loaded module, its memory and the views over it. */
@@ -169,14 +265,7 @@ export class WasmInstance {
   static async load(opts: WasmOptions): Promise<WasmInstance> {
     const file = opts.debug ? "carbonado.debug.wasm" : "carbonado.wasm";
     const url = new URL(`../../build/${file}`, import.meta.url);
-    let bytes: Uint8Array<ArrayBuffer>;
-    try {
-      bytes = await Deno.readFile(url);
-    } catch (err) {
-      if (!(err instanceof Deno.errors.NotFound)) throw err;
-      throw new Error(`Cannot load ${url.pathname}: run "deno task build" first`);
-    }
-    const module = await WebAssembly.compile(bytes);
+    const module = await compile(url);
     const instance = await WebAssembly.instantiate(module, {
       env: {
         abort(msg: number, file: number, line: number, column: number) {
@@ -247,5 +336,42 @@ export class WasmInstance {
       { length: this.layout.COUNTER_SLOTS },
       (_, i) => Number(view.getBigUint64(base + i * 8, true)),
     );
+  }
+}
+
+/**
+ * A buffer in linear memory that grows, by doubling, to the largest size asked of it: the input
+ * buffer of a parser or a router. Growing frees the old block, so only the address returned by
+ * the last at() is valid.
+ */
+export class GrowingBuffer {
+  #wasm: WasmInstance;
+  #min: number;
+  #ptr = 0;
+  #size = 0;
+
+  constructor(wasm: WasmInstance, minBytes: number) {
+    this.#wasm = wasm;
+    this.#min = minBytes;
+  }
+
+  /** The buffer's address, grown first to hold at least `size` bytes if it does not. */
+  at(size: number): number {
+    if (size > this.#size) {
+      let next = Math.max(this.#size, this.#min);
+      while (next < size) next *= 2;
+      if (this.#ptr !== 0) this.#wasm.freeBuffer(this.#ptr, this.#size);
+      this.#ptr = 0;
+      this.#size = 0;
+      this.#ptr = this.#wasm.allocBuffer(next);
+      this.#size = next;
+    }
+    return this.#ptr;
+  }
+
+  /** The module was reset: the block is gone (nothing to free). */
+  forget(): void {
+    this.#ptr = 0;
+    this.#size = 0;
   }
 }

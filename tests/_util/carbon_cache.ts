@@ -1,7 +1,7 @@
 // Debian's carbon-cache 1.1.7 (graphite-carbon) for tests: the twistd daemon in the foreground
 // with a temp carbon.conf on free ports, stopped when the test body is done.
 
-import { freePort } from "./graphite_web.ts";
+import { freePort } from "./net.ts";
 import { waitFor } from "./net.ts";
 
 const CARBON_CACHE = "/usr/bin/carbon-cache";

@@ -1,19 +1,11 @@
 // Debian's graphite-web 1.1.8 for tests: its development server on a free port with settings
 // written to a temp root, stopped when the test body is done.
 
-import { waitFor } from "./net.ts";
+import { freePort, waitFor } from "./net.ts";
 
 const GRAPHITE_WEB = "/usr/lib/python3/dist-packages/graphite/settings.py";
 /** True where Debian's graphite-web is installed (.ci/run installs it). */
 export const graphiteWebInstalled = await Deno.stat(GRAPHITE_WEB).then(() => true, () => false);
-
-/** A free TCP port on 127.0.0.1. */
-export function freePort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = l.addr.port;
-  l.close();
-  return port;
-}
 
 /**
  * Runs graphite-web's development server with the given settings until `fn` is done; with

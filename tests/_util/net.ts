@@ -39,3 +39,40 @@ export async function readToEnd(conn: Deno.Conn): Promise<Uint8Array> {
   }
   return concat(...chunks);
 }
+
+/** A loopback port nothing listens on right now (a destination that is down, a peer's port). */
+export function freePort(): number {
+  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = l.addr.port;
+  l.close();
+  return port;
+}
+
+/**
+ * Sends `line(0)`, `line(1)`, ... on one connection, `perWrite` lines a write with `pauseMs`
+ * between writes, until `max` lines or until the peer goes away (a daemon killed under load);
+ * returns how many lines were handed to the socket.
+ */
+export async function sendUntilGone(
+  port: number,
+  line: (n: number) => string,
+  opts: { max: number; perWrite: number; pauseMs: number },
+): Promise<number> {
+  const c = await Deno.connect({ hostname: "127.0.0.1", port });
+  let n = 0;
+  try {
+    while (n < opts.max) {
+      let text = "";
+      for (let i = 0; i < opts.perWrite; i++) text += line(n++);
+      await writeAll(c, enc.encode(text));
+      await new Promise((r) => setTimeout(r, opts.pauseMs));
+    }
+  } catch {
+    // the peer went away
+  } finally {
+    try {
+      c.close();
+    } catch { /* already closed */ }
+  }
+  return n;
+}

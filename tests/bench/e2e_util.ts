@@ -42,6 +42,25 @@ export async function report(line: string): Promise<void> {
   await Deno.stdout.write(new TextEncoder().encode(line + "\n"));
 }
 
+/**
+ * The environment of a daemon under an ingest benchmark: cache only (only ingest is measured),
+ * room for `maxPoints`, the listeners it does not use off, plus `extra`.
+ */
+export function ingestBenchEnv(
+  maxPoints: number,
+  extra: Record<string, string> = {},
+): Record<string, string> {
+  return {
+    CARBONADO_WHISPER_ENABLED: "false",
+    CARBONADO_CACHE_MAX_SIZE: String(maxPoints),
+    CARBONADO_UDP_ENABLED: "false",
+    CARBONADO_PICKLE_ENABLED: "false",
+    CARBONADO_CARBONLINK_ENABLED: "false",
+    CARBONADO_CARBONSERVER_ENABLED: "false",
+    ...extra,
+  };
+}
+
 /** A temporary directory with a tmpfs mounted on it (as root), else on the temp dir's disk. */
 export async function tmpfsRoot(size: string): Promise<
   { root: string; mounted: boolean; close(): Promise<void> }

@@ -8,8 +8,7 @@
 // `deno task bench:scrape [targets] [series] [interval s] [window s]` (defaults 100 1000 5 60).
 
 import { startDaemon } from "../_util/daemon.ts";
-import { waitFor } from "../_util/net.ts";
-import { freePort } from "../_util/graphite_web.ts";
+import { freePort, waitFor } from "../_util/net.ts";
 import { cpuSeconds, report } from "./e2e_util.ts";
 
 const [TARGETS, SERIES, INTERVAL_S, WINDOW_S] = [100, 1000, 5, 60].map((d, i) =>

@@ -138,6 +138,12 @@ function sample(spec: KeySpec): { toml: string; env: string; value: unknown } {
       };
     case "url-path":
       return { toml: '"/prom"', env: "/prom", value: "/prom" };
+    case "string-list":
+      return {
+        toml: '["10.0.0.1:2003", "10.0.0.2:2003=b"]',
+        env: "10.0.0.1:2003, 10.0.0.2:2003=b",
+        value: ["10.0.0.1:2003", "10.0.0.2:2003=b"],
+      };
     default:
       return { toml: '"/tmp/some where"', env: "/tmp/some where", value: "/tmp/some where" };
   }
@@ -152,12 +158,20 @@ function read(config: Config, spec: KeySpec): unknown {
 
 const FIELDS = SCHEMA.filter((s) => s.field !== undefined);
 
+/** What a key needs beside it to make a valid config: the relay's members when it is on. */
+const NEEDS: Record<string, { toml: string; env: Record<string, string> }> = {
+  "relay.enabled": {
+    toml: 'destinations = ["127.0.0.1:2003"]\n',
+    env: { CARBONADO_RELAY_DESTINATIONS: "127.0.0.1:2003" },
+  },
+};
+
 Deno.test("every key with a Config field is read from the file", async () => {
   for (const spec of FIELDS) {
     const { toml, value } = sample(spec);
     const header = spec.section === "logging" ? "[[logging]]" : `[${spec.section}]`;
     const { config } = await withConfigFile(
-      `${header}\n${spec.key} = ${toml}\n`,
+      `${header}\n${spec.key} = ${toml}\n${NEEDS[spec.name]?.toml ?? ""}`,
       (file) => loadConfig({ file, env: {} }),
     );
     assert.deepEqual(read(config, spec), value, spec.name);
@@ -167,7 +181,7 @@ Deno.test("every key with a Config field is read from the file", async () => {
 Deno.test("every key with a Config field is read from its CARBONADO_* variable", () => {
   for (const spec of FIELDS) {
     const { env, value } = sample(spec);
-    const { config } = parseConfig("", { env: { [spec.env]: env } });
+    const { config } = parseConfig("", { env: { [spec.env]: env, ...NEEDS[spec.name]?.env } });
     assert.deepEqual(read(config, spec), value, spec.env);
   }
 });
@@ -582,4 +596,18 @@ Deno.test("two enabled TCP listeners on one port fail at load, naming both keys"
     () => parseConfig("", { env: { CARBONADO_PICKLE_LISTEN: ":2003" } }),
     /^RangeError: Invalid config: tcp.listen = ":2003" and pickle.listen = ":2003"/,
   );
+});
+
+Deno.test("[relay] on: a bad member or a replication above the members fails at load, naming the key", () => {
+  const load = (text: string) => () => parseConfig(text, { env: {} });
+  assert.throws(load("[relay]\nenabled = true\n"), /relay\.destinations: the list is empty/);
+  assert.throws(
+    load('[relay]\nenabled = true\ndestinations = ["10.0.0.1:2003", "10.0.0.2:x"]\n'),
+    /relay\.destinations: "10\.0\.0\.2:x"/,
+  );
+  assert.throws(
+    load('[relay]\nenabled = true\nreplication = 3\ndestinations = ["a:1", "b:1"]\n'),
+    /relay\.replication = 3 is more than the 2 relay\.destinations/,
+  );
+  assert.equal(parseConfig('[relay]\ndestinations = ["bad"]\n', { env: {} }).warnings.length, 0);
 });

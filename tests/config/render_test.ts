@@ -52,8 +52,12 @@ Deno.test("the printed default config lays out go-carbon's sections in go-carbon
     "[tags]",
     "[carbonserver]",
     "[wal]",
+    "[relay]",
     "[scrape]",
     "[prometheus]",
+    "[influx]",
+    "[opentsdb]",
+    "[http-ingest]",
     "[[logging]]",
   ]);
   for (const spec of SCHEMA.filter((s) => s.implemented && s.field !== undefined)) {

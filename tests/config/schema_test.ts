@@ -43,6 +43,22 @@ Deno.test("defaultConfig() keeps the defaults other modules were written against
       maxMetricsRendered: 1_000_000,
     },
     prometheus: { listen: "127.0.0.1:7007", enabled: true, endpoint: "/metrics" },
+    influx: {
+      listen: ":8089",
+      enabled: false,
+      readTimeout: 120_000,
+      maxLineSize: 262_144,
+      measurementFieldSeparator: ".",
+      dbTag: "db",
+    },
+    opentsdb: { listen: ":4242", enabled: false, readTimeout: 120_000, maxLineSize: 262_144 },
+    "http-ingest": {
+      listen: ":2006",
+      enabled: true,
+      maxRequestSize: 33_554_432,
+      maxInflightSize: 268_435_456,
+      readTimeout: 60_000,
+    },
     tags: {
       enabled: false,
       tagdbUrl: "http://127.0.0.1:8000",
@@ -61,6 +77,22 @@ Deno.test("defaultConfig() keeps the defaults other modules were written against
       flushOnStop: true,
       checkpointInterval: 300_000,
       checkpointSize: 256 * 2 ** 20,
+    },
+    relay: {
+      enabled: false,
+      method: "jump_fnv1a_ch",
+      replication: 1,
+      destinations: [],
+      local: false,
+      onDown: "queue",
+      dir: "./relay",
+      maxSize: 2 ** 30,
+      segmentSize: 16 * 2 ** 20,
+      syncInterval: 1000,
+      bufferSize: 8 * 2 ** 20,
+      resendBytes: 16 * 2 ** 20,
+      connectTimeout: 3000,
+      allowedChars: "-_:#",
     },
     scrape: { enabled: false, configFile: "", prefix: "", bodySizeLimit: 64 * 2 ** 20 },
     logging: [{ logger: "", file: "stdout", level: "info", encoding: "json" }],
@@ -206,11 +238,27 @@ Deno.test("SCHEMA marks as implemented exactly the keys with a Config field, plu
     "wal.flush-on-stop",
     "wal.checkpoint-interval",
     "wal.checkpoint-size",
+    "relay.enabled",
+    "relay.method",
+    "relay.replication",
+    "relay.destinations",
+    "relay.local",
+    "relay.on-down",
+    "relay.dir",
+    "relay.max-size",
+    "relay.segment-size",
+    "relay.sync-interval",
+    "relay.buffer-size",
+    "relay.resend-bytes",
+    "relay.connect-timeout",
+    "relay.allowed-chars",
     "scrape.enabled",
     "scrape.config-file",
     "scrape.prefix",
     "scrape.body-size-limit",
     "prometheus.listen",
+    ...SCHEMA.filter((s) => ["influx", "opentsdb", "http-ingest"].includes(s.section))
+      .map((s) => s.name),
   ]);
 });
 
@@ -253,6 +301,7 @@ Deno.test("each default has its key's kind and passes its key's own limits", () 
         parseListen(d as string, spec.name);
         break;
       case "int-list":
+      case "string-list":
       case "table-list":
         assert.ok(Array.isArray(d), spec.name);
         break;

@@ -3,8 +3,7 @@
 // the table marks as an error must be down, any other up). Skipped loudly without Prometheus.
 
 import { assertEquals } from "../_util/assert.ts";
-import { waitFor } from "../_util/net.ts";
-import { freePort } from "../_util/graphite_web.ts";
+import { freePort, waitFor } from "../_util/net.ts";
 import { EXPOSITION_CASES } from "../protocol/exposition_cases.ts";
 
 const PROMETHEUS = "/usr/bin/prometheus";

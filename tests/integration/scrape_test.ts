@@ -8,9 +8,9 @@
 
 import { assert, assertEquals } from "../_util/assert.ts";
 import { startDaemon } from "../_util/daemon.ts";
-import { waitFor } from "../_util/net.ts";
+import { freePort, waitFor } from "../_util/net.ts";
 import { cacheQuery } from "../_util/carbonlink_client.ts";
-import { freePort, graphiteWebInstalled, withGraphiteWeb } from "../_util/graphite_web.ts";
+import { graphiteWebInstalled, withGraphiteWeb } from "../_util/graphite_web.ts";
 import { canonicalName } from "../../src/tags/tagged_name.ts";
 import { graphiteName } from "../../src/scrape/series_name.ts";
 

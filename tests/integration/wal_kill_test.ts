@@ -6,8 +6,7 @@
 
 import { assert, assertEquals } from "../_util/assert.ts";
 import { fetchText, promValue, startDaemon } from "../_util/daemon.ts";
-import { waitFor } from "../_util/net.ts";
-import { writeAll } from "../../src/net/stream_server.ts";
+import { sendUntilGone, waitFor } from "../_util/net.ts";
 import { WhisperFile } from "../../src/whisper/whisper_file.ts";
 
 const CONNECTIONS = 4;
@@ -24,28 +23,6 @@ const RECEIVED = 'carbonado_received_points_total{protocol="tcp"}';
 
 function line(conn: number, n: number): string {
   return `kill.c${conn}.s${n % SERIES} ${n} ${BASE + Math.floor(n / SERIES) * 60}\n`;
-}
-
-/** Sends numbered lines on one connection until the daemon goes away (or MAX_POINTS). */
-async function sendUntilGone(port: number, conn: number): Promise<number> {
-  const c = await Deno.connect({ hostname: "127.0.0.1", port });
-  const enc = new TextEncoder();
-  let n = 0;
-  try {
-    while (n < MAX_POINTS) {
-      let text = "";
-      for (let i = 0; i < LINES_PER_WRITE; i++) text += line(conn, n++);
-      await writeAll(c, enc.encode(text));
-      await new Promise((r) => setTimeout(r, PAUSE_MS));
-    }
-  } catch {
-    // the daemon was killed
-  } finally {
-    try {
-      c.close();
-    } catch { /* already closed */ }
-  }
-  return n;
 }
 
 /** Values of one connection found in the whisper files. */
@@ -87,7 +64,12 @@ Deno.test("kill -9 under sustained TCP load loses no point that was counted as r
     const url = `http://${first.listeners.prometheus}/metrics`;
     const senders = Array.from(
       { length: CONNECTIONS },
-      (_, c) => sendUntilGone(first.port("tcp"), c),
+      (_, c) =>
+        sendUntilGone(first.port("tcp"), (n) => line(c, n), {
+          max: MAX_POINTS,
+          perWrite: LINES_PER_WRITE,
+          pauseMs: PAUSE_MS,
+        }),
     );
     let counted = 0;
     await waitFor(

@@ -13,25 +13,9 @@ import {
   type RejectReason,
 } from "../../src/protocol/plaintext.ts";
 import { caseBytes, PLAIN_CASES } from "../protocol/plaintext_cases.ts";
-import type { WasmDrain } from "../../src/wasm/drain.ts";
+import { rejectedOf, splitOffsets } from "./ingest_util.ts";
 
 const enc = new TextEncoder();
-
-function rejectedOf(cache: WasmDrain): Partial<Record<RejectReason, number>> {
-  const out: Partial<Record<RejectReason, number>> = {};
-  for (const [reason, n] of Object.entries(cache.counters().rejected)) {
-    if (n > 0) out[reason as RejectReason] = n;
-  }
-  return out;
-}
-
-/** Offsets to split an input at: every byte for short inputs, a spread for long ones. */
-function splitOffsets(len: number): number[] {
-  if (len <= 600) return Array.from({ length: len + 1 }, (_, i) => i);
-  const offsets = new Set<number>([0, 1, len - 1, len]);
-  for (let i = 0; i <= 200; i++) offsets.add(Math.floor((len * i) / 200));
-  return [...offsets];
-}
 
 for (const debug of [false, true]) {
   const build = debug ? "debug" : "release";

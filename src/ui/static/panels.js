@@ -158,6 +158,16 @@ export const PANELS = [
     id: "relay",
     title: "Relay destinations",
     prefixes: ["carbonado_relay_"],
+    charts: [
+      { title: "Lines sent, by destination", metrics: ["carbonado_relay_sent_lines_total"] },
+      { title: "Lines queued, by destination", metrics: ["carbonado_relay_queued_lines"] },
+      { title: "Queue on disk, by destination", metrics: ["carbonado_relay_queue_bytes"] },
+      {
+        title: "Lines lost and resent, by destination",
+        metrics: ["carbonado_relay_dropped_lines_total", "carbonado_relay_resent_lines_total"],
+      },
+      { title: "Destinations up (1) or down (0)", metrics: ["carbonado_relay_up"] },
+    ],
     table: "destination",
   },
   {
