@@ -8,6 +8,7 @@
 // into a batch of their own (up = 0) when it failed, as Prometheus writes its report.
 
 import { Logger, RateLimiter } from "../log/logger.ts";
+import { concatChunks } from "../http_ingest/body.ts";
 import { type ExpositionCounts, type ScrapeCache } from "../wasm/exposition.ts";
 import { formatOf } from "../protocol/exposition.ts";
 import type { Appender } from "../appender/appender.ts";
@@ -101,14 +102,7 @@ async function readBody(body: ReadableStream<Uint8Array>, limit: number): Promis
     if (err instanceof ScrapeFailure) throw err;
     throw new ScrapeFailure("body_read", `reading the body: ${(err as Error).message}`);
   }
-  if (chunks.length === 1) return chunks[0];
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.length;
-  }
-  return out;
+  return concatChunks(chunks, total);
 }
 
 /** The Authorization header of a job's auth settings (files read at each scrape, as Prometheus). */
