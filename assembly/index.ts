@@ -34,6 +34,7 @@ import {
 import { fnv1a32, hashRecords } from "./fnv";
 import { simpleName } from "./structured";
 import { canon, canonLen, tagsInit } from "./tags";
+import { expReset } from "./expfmt";
 import { crc32c as crc, crcInit } from "./crc32c";
 import { checkpointBegin as cpBegin, checkpointNext as cpNext, cpDropped, encodeBatch, encodeRecord, walOut } from "./wal_encode";
 import {
@@ -74,6 +75,7 @@ import {
   abandon as abandonBatch,
   batchInit,
   commit as commitBatch,
+  createdLen,
   pendingLen,
   rollback as rollbackBatch,
   lastOverflow,
@@ -155,6 +157,41 @@ export {
   WAL_PAGE_SIZE,
 } from "./layout";
 
+// Prometheus exposition bodies and the scrape cache: their own file.
+export {
+  EXP_DONE,
+  EXP_DROPPED,
+  EXP_ERROR,
+  EXP_EXPLICIT_TS,
+  EXP_FIXUP,
+  EXP_MORE,
+  EXP_NAMES_BYTES,
+  EXP_NAN,
+  EXP_OLD,
+  FIX_OM_TS,
+  FIX_SIZE,
+  FIX_VALUE,
+  RESOLVE_DROP,
+  RESOLVE_NAME,
+  RESOLVE_SIZE,
+  expBegin,
+  expConsumed,
+  expFixPtr,
+  expFixups,
+  expMisses,
+  expMissPtr,
+  expNamesPtr,
+  expParse,
+  expRecords,
+  expResolve,
+  expResolvePtr,
+  expStage,
+  expTotal,
+  scBytes,
+  scEntries,
+  scFree,
+  scNew,
+} from "./expfmt";
 // Influx line protocol, OpenTSDB and remote_write: their own file.
 export * from "./protocols";
 
@@ -172,6 +209,7 @@ export function init(maxPoints: u32, maxLineLen: u32): void {
   tableInit(maxPoints);
   batchInit();
   crcInit();
+  expReset();
   batchStaged = true;
 }
 
@@ -258,6 +296,11 @@ export function committedRejected(): u32 {
 /** What the last commit() dropped for lack of room. */
 export function committedOverflow(): u32 {
   return lastOverflow;
+}
+
+/** Series the open batch created so far (new to the cache). */
+export function batchCreated(): u32 {
+  return createdLen;
 }
 
 /** Points admitted into the open batch so far. */

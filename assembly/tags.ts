@@ -113,7 +113,7 @@ function memoClear(): void {
 }
 
 /** A word-at-a-time hash of a name (reads up to 7 bytes past it: buffers are padded). */
-function wordHash(ptr: usize, len: usize): u32 {
+export function wordHash(ptr: usize, len: usize): u32 {
   let h: u64 = <u64>len * 0x9e3779b97f4a7c15;
   let p = ptr;
   const end = ptr + len;
@@ -126,7 +126,8 @@ function wordHash(ptr: usize, len: usize): u32 {
   return <u32>(h ^ (h >> 32));
 }
 
-function sameBytes(a: usize, b: usize, len: usize): bool {
+/** True when the `len` bytes at `a` and `b` are equal. */
+export function sameBytes(a: usize, b: usize, len: usize): bool {
   let i: usize = 0;
   for (; i + 8 <= len; i += 8) if (load<u64>(a + i) != load<u64>(b + i)) return false;
   for (; i < len; i++) if (load<u8>(a + i) != load<u8>(b + i)) return false;

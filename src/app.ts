@@ -32,6 +32,8 @@ import { UiServer } from "./ui/ui_server.ts";
 import { isTagged, TagDb } from "./tags/tag_db.ts";
 import { TagDbSender } from "./tags/tagdb_sender.ts";
 import { tagFileName, taggedNameOfFile } from "./storage/metric_path.ts";
+import { Scraper } from "./scrape/scraper.ts";
+import { VERSION } from "./cli.ts";
 
 const log = new Logger("app");
 
@@ -75,6 +77,8 @@ export class App {
   readonly ui?: UiServer;
   /** [[remote-write]] senders, fed from the WAL by a worker thread. */
   readonly remoteWrite?: RemoteWrite;
+  /** `[scrape] enabled`: Prometheus targets scraped into the cache. */
+  readonly scraper?: Scraper;
 
   private constructor(
     config: Config,
@@ -191,10 +195,27 @@ export class App {
       });
       this.stats.push(this.persister);
     }
+    if (config.scrape.enabled) {
+      if (config.scrape.configFile === "") {
+        throw new RangeError(
+          'Invalid scrape.config-file: "" (scrape.enabled needs a Prometheus configuration file)',
+        );
+      }
+      // scraped samples go where received points go: the cache, the relay, or both
+      this.scraper = new Scraper({
+        ...config.scrape,
+        hostname: opts.hostname,
+        userAgent: `carbonado/${VERSION}`,
+      }, { appender: () => ingest.appender(), scrapeCache: () => head.scrapeCache() });
+      for (const warning of this.scraper.warnings) log.warn(warning);
+      this.warnings.push(...this.scraper.warnings);
+      this.stats.push(this.scraper);
+    }
     if (config.carbonserver.enabled) {
       const assets = loadAssets();
       for (const warning of assets.warnings) log.warn(warning);
       this.warnings.push(...assets.warnings);
+      const scraper = this.scraper;
       const ui = this.ui = new UiServer({
         config,
         warnings: this.warnings,
@@ -206,7 +227,7 @@ export class App {
       this.carbonserver = new CarbonServer(this.store, {
         ...config.carbonserver,
         queries: !relayOnly, // a relay-only node serves the status page alone
-        ui: (req, url) => ui.handle(req, url),
+        ui: (req, url) => scraper?.handle(req, url) ?? ui.handle(req, url),
       });
       this.stats.push(this.carbonserver, ui);
     }
@@ -320,6 +341,7 @@ export class App {
     this.carbonserver?.start();
     this.relay?.start();
     for (const receiver of this.receivers.values()) receiver.start();
+    this.scraper?.start();
     this.selfMetrics?.start();
     const listeners: Record<string, string> = {};
     for (const [name, receiver] of this.receivers) listeners[name] = formatAddr(receiver.addr);
@@ -334,10 +356,11 @@ export class App {
   }
 
   /**
-   * SIGHUP: re-reads storage-schemas.conf and storage-aggregation.conf; a bad file is logged and
-   * the rules in use are kept.
+   * SIGHUP: re-reads storage-schemas.conf and storage-aggregation.conf, and the scrape
+   * configuration; a bad file is logged and what is in use is kept.
    */
   reload(): void {
+    this.scraper?.reload();
     let rules: RuleFiles;
     try {
       rules = readRuleFiles(this.config.whisper.schemasFile, this.config.whisper.aggregationFile);
@@ -359,7 +382,10 @@ export class App {
    * checkpoints and closes the log, then the HTTP listeners.
    */
   async stop(): Promise<void> {
-    await Promise.all([...this.receivers.values()].map((r) => r.stop()));
+    await Promise.all([
+      ...[...this.receivers.values()].map((r) => r.stop()),
+      this.scraper?.stop(),
+    ]);
     await this.selfMetrics?.stop();
     // every destination that is up gets its queue; the rest stays on disk for the next start
     await this.relay?.stop(this.config.common.shutdownTimeout);

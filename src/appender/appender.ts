@@ -5,6 +5,7 @@
 
 import type { RejectReason } from "../protocol/plaintext.ts";
 import type { InfluxParseOptions, LineChunkOptions, RemoteWriteSkips } from "../wasm/structured.ts";
+import type { ExpositionCounts, ExpositionOptions, ScrapeCache } from "../wasm/exposition.ts";
 
 /** What a committed batch came to. */
 export interface CommitResult {
@@ -76,6 +77,16 @@ export interface Appender {
   ): RemoteWriteSkips;
   /** What the batch comes to so far (before commit()): a full cache shows as overflow. */
   staged(): CommitResult;
+  /**
+   * Parses a scraped Prometheus exposition body in the module and adds its samples to the
+   * batch, naming new series through `cache` and `opts.name`. On `error` or `limitExceeded`
+   * the batch holds part of the body: roll it back.
+   */
+  appendExposition(
+    body: Uint8Array,
+    cache: ScrapeCache,
+    opts: ExpositionOptions,
+  ): ExpositionCounts;
 }
 
 /** What hands out appenders (Prometheus' storage.Appendable). */

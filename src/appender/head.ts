@@ -9,6 +9,7 @@ import { Replay } from "../wal/replay.ts";
 import type { SegmentFile } from "../wal/segments.ts";
 import { Wal, type WalOptions } from "../wal/wal.ts";
 import { WasmDrain } from "../wasm/drain.ts";
+import { ExpositionIngest, type ScrapeCache } from "../wasm/exposition.ts";
 import { WasmIngest } from "../wasm/ingest.ts";
 import { StructuredIngest } from "../wasm/structured.ts";
 import { WasmInstance, type WasmOptions } from "../wasm/instance.ts";
@@ -43,6 +44,7 @@ export class Head implements Appendable {
   #ingest: WasmIngest;
   #protocols: StructuredIngest;
   #codec: WalCodec;
+  #exposition: ExpositionIngest;
   #open: Appender | null = null;
   #gcTimer?: ReturnType<typeof setInterval>;
   #wal: Wal | null = null;
@@ -54,6 +56,7 @@ export class Head implements Appendable {
     this.#ingest = new WasmIngest(wasm);
     this.#protocols = new StructuredIngest(wasm, this.#ingest);
     this.#codec = new WalCodec(wasm);
+    this.#exposition = new ExpositionIngest(wasm, this.#ingest);
     this.drain = new WasmDrain(wasm);
   }
 
@@ -102,6 +105,10 @@ export class Head implements Appendable {
       reject: (reason, n = 1) => this.#claim(app).reject(reason, n),
       commit: () => this.#commit(app),
       rollback: () => this.#rollback(app),
+      appendExposition: (body, cache, opts) => {
+        this.#claim(app);
+        return this.#exposition.append(body, cache, opts);
+      },
       appendInflux: (bytes, opts) => this.#structured(app).parseInflux(bytes, opts),
       appendOpenTsdb: (bytes, opts = {}) => this.#structured(app).parseOpenTsdb(bytes, opts),
       appendRemoteWrite: (body, opts) =>
@@ -110,6 +117,11 @@ export class Head implements Appendable {
         this.#open === app ? this.#ingest.staged() : { accepted: 0, rejected: 0, overflow: 0 },
     };
     return app;
+  }
+
+  /** A new scrape cache for a target (appendExposition()); free() it when done. */
+  scrapeCache(): ScrapeCache {
+    return this.#exposition.newCache();
   }
 
   /**
@@ -166,6 +178,7 @@ export class Head implements Appendable {
     if (this.#open) this.#rollback(this.#open);
     this.#wasm.reset(maxPoints);
     this.#ingest.reset();
+    this.#exposition.reset();
     this.#protocols.reset();
   }
 

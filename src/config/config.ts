@@ -91,6 +91,7 @@ export interface Config {
     checkpointInterval: number;
     checkpointSize: number;
   };
+  scrape: { enabled: boolean; configFile: string; prefix: string; bodySizeLimit: number };
   relay: {
     enabled: boolean;
     method: "jump_fnv1a_ch" | "fnv1a_ch" | "carbon_ch";

@@ -780,6 +780,41 @@ export const SCHEMA: readonly KeySpec[] = [
       "the WAL",
   }),
 
+  // [scrape] (carbonado only: Prometheus targets scraped into tagged series)
+  field("scrape.enabled", {
+    field: "enabled",
+    kind: "bool",
+    default: false,
+    carbonadoOnly: true,
+    doc: "Scrape the Prometheus targets of scrape.config-file into the cache as tagged series " +
+      "(`name;job=...;instance=...;label=value`)",
+  }),
+  field("scrape.config-file", {
+    field: "configFile",
+    kind: "string",
+    default: "",
+    carbonadoOnly: true,
+    doc: "A Prometheus configuration file: its global scrape settings and scrape_configs " +
+      "(static_configs, file_sd_configs, relabeling) are read as Prometheus 2.42 reads them; " +
+      "SIGHUP reloads it",
+  }),
+  field("scrape.prefix", {
+    field: "prefix",
+    kind: "string",
+    default: "",
+    carbonadoOnly: true,
+    doc: 'Put before every scraped metric name, e.g. "prom." gives prom.node_load1;job=...',
+  }),
+  field("scrape.body-size-limit", {
+    field: "bodySizeLimit",
+    kind: "size",
+    unit: "bytes",
+    default: 64 * 2 ** 20,
+    min: 1024,
+    carbonadoOnly: true,
+    doc: "Largest scrape body (after gzip): a larger one fails the scrape, nothing of it is kept",
+  }),
+
   // [pprof]
   other("pprof.listen", { kind: "listen", default: "127.0.0.1:7007", doc: "Go profiler" }),
   other("pprof.enabled", { kind: "bool", default: false, doc: "Go profiler" }),

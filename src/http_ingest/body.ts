@@ -134,7 +134,8 @@ function tooLarge(max: number, when = ""): HttpError {
   );
 }
 
-function concatChunks(chunks: Uint8Array[], total: number): Uint8Array {
+/** The chunks of a body as one array (`total` bytes); the chunk itself when there is one. */
+export function concatChunks(chunks: Uint8Array[], total: number): Uint8Array {
   if (chunks.length === 1) return chunks[0];
   const out = new Uint8Array(total);
   let at = 0;

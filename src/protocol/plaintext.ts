@@ -39,7 +39,8 @@ export type PlainLine =
 
 const TAB = 0x09, CR = 0x0d, SPACE = 0x20, DOT = 0x2e, SLASH = 0x2f, SEMICOLON = 0x3b;
 const DEL = 0x7f;
-const DECIMAL = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
+/** A decimal number as Go's ParseFloat and Python's float() read it (no hex, no `_`). */
+export const DECIMAL = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
 
 const isBlank = (c: number) => c === SPACE || c === TAB;
 const latin1 = new TextDecoder("latin1");

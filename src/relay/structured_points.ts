@@ -1,10 +1,12 @@
-// The relay's way with structured protocols (Influx, OpenTSDB telnet, remote_write): their
+// The relay's way with structured protocols (Influx, OpenTSDB telnet, remote_write, scraped
+// Prometheus expositions): their
 // payloads are parsed by the TS reference parsers into points, which the relay then forwards as
 // plaintext lines like pickle's. The wasm parsers stage straight into the cache's batch, which a
 // relay-only node does not keep; relaying these protocols is the rare case, so the reference
 // parsers' speed is enough here (docs/relay.md).
 
 import type { Appender } from "../appender/appender.ts";
+import { parseExposition } from "../protocol/exposition.ts";
 import { parseInfluxBlock } from "../protocol/influx.ts";
 import { parseTsdbBlock } from "../protocol/opentsdb.ts";
 import type { RejectReason } from "../protocol/plaintext.ts";
@@ -17,7 +19,10 @@ export interface PointSink {
   reject(reason: RejectReason, n?: number): void;
 }
 
-type StructuredMethods = Pick<Appender, "appendInflux" | "appendOpenTsdb" | "appendRemoteWrite">;
+type StructuredMethods = Pick<
+  Appender,
+  "appendInflux" | "appendOpenTsdb" | "appendRemoteWrite" | "appendExposition"
+>;
 
 /** The structured append methods of an appender that takes points only. */
 export function structuredPoints(sink: PointSink): StructuredMethods {
@@ -83,6 +88,50 @@ export function structuredPoints(sink: PointSink): StructuredMethods {
       });
       c.flush();
       return skips;
+    },
+    appendExposition(body, _cache, opts) {
+      // no scrape cache here: every series is named on every scrape
+      const r = parseExposition(body, opts.format);
+      const counts = {
+        samples: r.samples.length,
+        postRelabel: 0,
+        seriesAdded: 0,
+        nan: 0,
+        outOfOrder: 0,
+        cacheHits: 0,
+        error: r.error,
+        limitExceeded: false,
+      };
+      const c = collect();
+      const badTimestamps: number[] = [];
+      for (let i = 0; i < r.samples.length; i++) {
+        const s = r.samples[i];
+        let name: string | null;
+        try {
+          name = opts.name(s);
+        } catch (err) {
+          counts.error = (err as Error).message;
+          counts.samples = i;
+          break;
+        }
+        if (name === null) continue;
+        counts.postRelabel++;
+        if (Number.isNaN(s.value)) {
+          counts.nan++;
+          continue;
+        }
+        const timestamp = s.timestampMs !== null && opts.honorTimestamps
+          ? Math.floor(s.timestampMs / 1000)
+          : opts.timestamp;
+        if (timestamp < 0 || timestamp > 0xffff_ffff) badTimestamps.push(i);
+        else c.point({ name, timestamp, value: s.value });
+      }
+      counts.limitExceeded = opts.sampleLimit > 0 && counts.postRelabel > opts.sampleLimit;
+      if (counts.error === null && !counts.limitExceeded) {
+        if (badTimestamps.length > 0) sink.reject("bad_timestamp", badTimestamps.length);
+        c.flush();
+      }
+      return counts;
     },
   };
 }

@@ -47,6 +47,10 @@ export class TeeAppendable implements Appendable {
         relay.appendRemoteWrite(body, opts);
         return local.appendRemoteWrite(body, opts);
       },
+      appendExposition: (body, cache, opts) => {
+        relay.appendExposition(body, cache, opts);
+        return local.appendExposition(body, cache, opts);
+      },
       staged: () => local.staged(),
       commit: () => {
         relay.commit();

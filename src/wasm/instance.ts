@@ -62,6 +62,25 @@ export interface WasmExports {
   scanBegin(): void;
   collectedPtr(): number;
   collectedBytes(): number;
+  batchCreated(): number;
+  // Prometheus exposition and the scrape cache (assembly/expfmt.ts)
+  scNew(): number;
+  scFree(cache: number): void;
+  scEntries(cache: number): number;
+  scBytes(cache: number): number;
+  expBegin(cache: number, openMetrics: number, ts: number, honor: number): boolean;
+  expParse(ptr: number, len: number): number;
+  expConsumed(): number;
+  expRecords(): number;
+  expMisses(): number;
+  expMissPtr(): number;
+  expFixups(): number;
+  expFixPtr(): number;
+  expResolvePtr(): number;
+  expNamesPtr(): number;
+  expResolve(count: number): number;
+  expStage(): void;
+  expTotal(which: number): number;
   // structured protocols (assembly/protocols.ts)
   structArea(ptr: number): void;
   influxOptions(src: number, sep: number, dbKey: number, db: number, precision: number): void;
@@ -119,6 +138,16 @@ const CONSTANTS = [
   "COUNTER_SERIES",
   "COUNTER_SLOTS",
   "COUNTER_TAGS_INVALID",
+  "EXP_DONE",
+  "EXP_DROPPED",
+  "EXP_ERROR",
+  "EXP_FIXUP",
+  "EXP_MORE",
+  "EXP_NAMES_BYTES",
+  "EXP_NAN",
+  "FIX_OM_TS",
+  "FIX_SIZE",
+  "FIX_VALUE",
   "INFLUX_MAX_DB",
   "INFLUX_MAX_DB_KEY",
   "INFLUX_MAX_SEP",
@@ -148,6 +177,9 @@ const CONSTANTS = [
   "REC_STATUS",
   "REC_TS",
   "REC_VALUE",
+  "RESOLVE_DROP",
+  "RESOLVE_NAME",
+  "RESOLVE_SIZE",
   "RW_DONE",
   "RW_ERROR",
   "RW_MORE",

@@ -53,6 +53,7 @@ Deno.test("the printed default config lays out go-carbon's sections in go-carbon
     "[carbonserver]",
     "[wal]",
     "[relay]",
+    "[scrape]",
     "[prometheus]",
     "[influx]",
     "[opentsdb]",

@@ -95,6 +95,7 @@ Deno.test("defaultConfig() keeps the defaults other modules were written against
       allowedChars: "-_:#",
     },
     remoteWrite: [],
+    scrape: { enabled: false, configFile: "", prefix: "", bodySizeLimit: 64 * 2 ** 20 },
     logging: [{ logger: "", file: "stdout", level: "info", encoding: "json" }],
   });
 });
@@ -253,6 +254,10 @@ Deno.test("SCHEMA marks as implemented exactly the keys with a Config field, plu
     "relay.connect-timeout",
     "relay.allowed-chars",
     "remote-write",
+    "scrape.enabled",
+    "scrape.config-file",
+    "scrape.prefix",
+    "scrape.body-size-limit",
     "prometheus.listen",
     ...SCHEMA.filter((s) => ["influx", "opentsdb", "http-ingest"].includes(s.section))
       .map((s) => s.name),

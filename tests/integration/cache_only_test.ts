@@ -3,22 +3,9 @@
 
 import { assertEquals } from "../_util/assert.ts";
 import { startDaemon } from "../_util/daemon.ts";
-import { readToEnd, sendTcp, waitFor } from "../_util/net.ts";
-import { writeAll } from "../../src/net/stream_server.ts";
-import { decodePickle, pickleTuple } from "../../src/protocol/pickle_decode.ts";
-import { encodePickle } from "../../src/protocol/pickle_encode.ts";
-
-async function cacheQuery(port: number, metric: string) {
-  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
-  await writeAll(
-    conn,
-    encodePickle(new Map([["type", "cache-query"], ["metric", metric]]), { framed: true }),
-  );
-  await conn.closeWrite();
-  const reply = await readToEnd(conn);
-  conn.close();
-  return decodePickle(reply.subarray(4)) as Map<string, unknown>;
-}
+import { cacheQuery } from "../_util/carbonlink_client.ts";
+import { sendTcp, waitFor } from "../_util/net.ts";
+import { pickleTuple } from "../../src/protocol/pickle_decode.ts";
 
 Deno.test("daemon with whisper disabled writes nothing and answers carbonlink from the cache", async () => {
   const dataDir = await Deno.makeTempDir();

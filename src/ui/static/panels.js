@@ -188,7 +188,17 @@ export const PANELS = [
     ],
     table: "destination",
   },
-  { id: "scrape", title: "Scrape targets", prefixes: ["carbonado_scrape_"], table: "target" },
+  {
+    id: "scrape",
+    title: "Scrape targets",
+    prefixes: ["carbonado_scrape_"],
+    charts: [
+      { title: "Samples scraped and committed", metrics: ["carbonado_scrape_samples_total"] },
+      { title: "Failed scrapes, by reason", metrics: ["carbonado_scrape_failures_total"] },
+      { title: "Targets, by job", metrics: ["carbonado_scrape_targets"] },
+    ],
+    table: "target",
+  },
   {
     id: "query",
     title: "Queries and index",
