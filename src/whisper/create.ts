@@ -1,5 +1,8 @@
 // Creating Whisper files byte-identical to whisper.py 1.1.4's `create`: header, then either zeros
-// (preallocated) or a hole ended by one zero byte (sparse).
+// (preallocated) or a hole ended by one zero byte (sparse). The bytes go to a dot-file beside the
+// target first, which is then hard-linked into place (link fails if the target exists, where a
+// rename would replace it): neither a reader nor a crash ever sees a half-written header
+// (issue 9). The scan of the data directory skips dot-files, so a crash's leftover is inert.
 
 import { type ArchiveSpec, validateArchiveList } from "./archive_list.ts";
 import { type AggregationMethod, encodeHeader, isAggregationMethod, MAX_U32 } from "./format.ts";
@@ -16,6 +19,16 @@ export interface CreateOptions {
 
 const ZERO_CHUNK_BYTES = 1 << 20;
 let zeros: Uint8Array | undefined;
+
+/** Start of the temporary names: a dot-file, short enough for any file name to fit beside. */
+export const TEMP_PREFIX = ".wsp-tmp-";
+/** One token per module instance (each persister worker thread has its own), and a counter. */
+const tempToken = crypto.randomUUID().slice(0, 8);
+let tempCount = 0;
+
+function tempPath(path: string): string {
+  return `${path.slice(0, path.lastIndexOf("/") + 1)}${TEMP_PREFIX}${tempToken}-${tempCount++}`;
+}
 
 function writeAll(file: Deno.FsFile, bytes: Uint8Array): void {
   let done = 0;
@@ -37,7 +50,7 @@ export interface CreatedFile {
 /**
  * Creates a Whisper file. Archives are validated and sorted by precision as whisper's
  * `validateArchiveList` does; the file must not exist. Parent directories are not created.
- * On an IO error the half-written file is removed, as whisper.py does.
+ * The file appears at `path` only once complete; on an IO error nothing is left behind.
  *
  * @example
  * ```ts ignore
@@ -80,15 +93,8 @@ export function createOpen(
     throw new RangeError(`Archives need ${fileSize} bytes, more than 4 GiB whisper can address`);
   }
 
-  let file: Deno.FsFile;
-  try {
-    file = Deno.openSync(path, { read: true, write: true, createNew: true });
-  } catch (error) {
-    if (error instanceof Deno.errors.AlreadyExists) {
-      throw new Deno.errors.AlreadyExists(`File ${path} already exists`, { cause: error });
-    }
-    throw error;
-  }
+  const tmp = tempPath(path);
+  const file = Deno.openSync(tmp, { read: true, write: true, createNew: true });
   try {
     if (options.sparse === true) {
       writeAll(file, bytes);
@@ -110,14 +116,19 @@ export function createOpen(
         writeAll(file, left >= ZERO_CHUNK_BYTES ? zeros : zeros.subarray(0, left));
       }
     }
-    return { file, header: bytes, fileSize };
-  } catch (error) {
     try {
-      file.close();
-    } catch {
-      // already closed: the error came from close itself
+      Deno.linkSync(tmp, path);
+    } catch (error) {
+      if (error instanceof Deno.errors.AlreadyExists) {
+        throw new Deno.errors.AlreadyExists(`File ${path} already exists`, { cause: error });
+      }
+      throw error;
     }
-    Deno.removeSync(path);
+  } catch (error) {
+    file.close();
+    Deno.removeSync(tmp);
     throw error;
   }
+  Deno.removeSync(tmp);
+  return { file, header: bytes, fileSize };
 }

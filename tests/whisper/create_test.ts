@@ -68,6 +68,7 @@ Deno.test("create() refuses to overwrite an existing file and leaves it untouche
         error.message === `File ${path} already exists`,
     );
     assert.equal(Deno.readTextFileSync(path), "keep me");
+    assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name), ["exists.wsp"]);
   });
 });
 
@@ -109,5 +110,37 @@ Deno.test("create() rejects invalid arguments before touching the disk", async (
       );
       assert.throws(() => Deno.statSync(path), Deno.errors.NotFound);
     }
+  });
+});
+
+Deno.test("create() killed mid-write (file-size limit) leaves no file at the path", async () => {
+  await withTempDir(async (dir) => {
+    const path = `${dir}/big.wsp`;
+    const module = new URL("../../src/whisper/create.ts", import.meta.url).href;
+    // Started, then limited to 64 KiB per file (its own start-up writes caches), then told to
+    // create 1s for two days: 2 MiB of header and zeros, so SIGXFSZ kills it mid-write.
+    const script = `const { create } = await import(${JSON.stringify(module)});` +
+      `console.log("ready"); for await (const _ of Deno.stdin.readable) break;` +
+      `create(${JSON.stringify(path)}, [{ secondsPerPoint: 1, points: 172800 }]);`;
+    const child = new Deno.Command(Deno.execPath(), {
+      args: ["eval", script],
+      stdin: "piped",
+      stdout: "piped",
+      stderr: "null",
+    }).spawn();
+    const lines = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+    assert.equal((await lines.read()).value, "ready\n");
+    const limited = await new Deno.Command("prlimit", {
+      args: [`--pid=${child.pid}`, "--fsize=65536:65536"],
+    }).output();
+    assert.ok(limited.success, new TextDecoder().decode(limited.stderr));
+    const stdin = child.stdin.getWriter();
+    await stdin.write(new TextEncoder().encode("go\n"));
+    await stdin.close().catch(() => {}); // the child may be gone already
+    assert.equal((await child.status).signal, "SIGXFSZ", "the writer died mid-file");
+    await lines.cancel();
+    assert.throws(() => Deno.statSync(path), Deno.errors.NotFound);
+    // what is left is a dot-file, which the data-directory scan skips
+    for (const entry of Deno.readDirSync(dir)) assert.ok(entry.name.startsWith("."), entry.name);
   });
 });
