@@ -87,6 +87,7 @@ import {
 import {
   collectGarbage as collectSeries,
   confirm as confirmSeries,
+  dropPoints as dropSeriesPoints,
   findSeries,
   newSeries,
   out,
@@ -399,6 +400,11 @@ export function pop(series: usize): i32 {
 
 export function confirm(series: usize): void {
   confirmSeries(series);
+}
+
+/** Frees every point of a series whose file cannot be written; returns how many. */
+export function dropPoints(series: usize): u32 {
+  return dropSeriesPoints(series);
 }
 
 export function read(series: usize): i32 {

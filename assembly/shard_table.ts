@@ -447,10 +447,10 @@ export function pop(rec: usize): i32 {
   return <i32>written;
 }
 
-/** Frees a series' not-confirmed points once they are persisted (the series stays). */
-export function confirm(rec: usize): void {
-  let pt = <usize>load<u32>(rec, SER_UNCONFIRMED);
-  let n: u64 = 0;
+/** Puts a list of points on the free list; returns how many it held. */
+function freeList(head: usize): u32 {
+  let pt = head;
+  let n: u32 = 0;
   while (pt != 0) {
     const next = <usize>load<u32>(pt, PT_NEXT);
     store<u32>(pt, <u32>freePoints, PT_NEXT);
@@ -458,10 +458,32 @@ export function confirm(rec: usize): void {
     pt = next;
     n++;
   }
+  return n;
+}
+
+/** Frees a series' not-confirmed points once they are persisted (the series stays). */
+export function confirm(rec: usize): void {
+  notConfirmed -= freeList(<usize>load<u32>(rec, SER_UNCONFIRMED));
   store<u32>(rec, 0, SER_UNCONFIRMED);
   store<u16>(rec, load<u16>(rec, SER_FLAGS) & ~FLAG_UNCONFIRMED_DIRTY, SER_FLAGS);
-  notConfirmed -= n;
   syncGauges();
+}
+
+/**
+ * Frees every point of a series, not-confirmed and cached (its file cannot be written); the
+ * series stays, with its FAILED mark. Returns the points freed.
+ */
+export function dropPoints(rec: usize): u32 {
+  const unconfirmed = freeList(<usize>load<u32>(rec, SER_UNCONFIRMED));
+  const cached = freeList(<usize>load<u32>(rec, SER_HEAD));
+  store<u32>(rec, 0, SER_UNCONFIRMED);
+  store<u32>(rec, 0, SER_HEAD);
+  store<u32>(rec, 0, SER_COUNT);
+  store<u16>(rec, load<u16>(rec, SER_FLAGS) & FLAG_FAILED, SER_FLAGS);
+  notConfirmed -= unconfirmed;
+  cachedPoints -= cached;
+  syncGauges();
+  return unconfirmed + cached;
 }
 
 /**

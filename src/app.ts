@@ -144,6 +144,7 @@ export class App {
             });
           }
         },
+        onRescanned: () => this.persister?.recheckFailed(),
       });
       this.stats.push(this.index);
     }
@@ -357,10 +358,12 @@ export class App {
 
   /**
    * SIGHUP: re-reads storage-schemas.conf and storage-aggregation.conf, and the scrape
-   * configuration; a bad file is logged and what is in use is kept.
+   * configuration; a bad file is logged and what is in use is kept. Series the persister gave
+   * up on are re-checked.
    */
   reload(): void {
     this.scraper?.reload();
+    this.persister?.recheckFailed();
     let rules: RuleFiles;
     try {
       rules = readRuleFiles(this.config.whisper.schemasFile, this.config.whisper.aggregationFile);

@@ -192,6 +192,8 @@ export interface DiskIndexOptions {
   skipTagged?: boolean;
   /** Called with every name a scan finds (the tag database reads `_tagged/` names). */
   onScanned?: (name: string) => void;
+  /** Called after every finished rescan (the persister re-checks the series it gave up on). */
+  onRescanned?: () => void;
 }
 
 /**
@@ -374,6 +376,7 @@ export class DiskIndex {
           if (target.add(name) && this.#recent.size < MAX_CARRIED_NAMES) this.#recent.add(name);
         }
         this.#trie = target;
+        this.#options.onRescanned?.();
       }
       this.#scans++;
       this.#last = stats;

@@ -2,12 +2,20 @@
 // hands them in batches to `[whisper] workers` worker threads, which write them to Whisper files.
 // A series is confirmed (its points released from the cache) only once its write succeeded; a
 // failed write is counted, logged with its path, and retried with backoff while the series'
-// points stay readable and count against the cache limit; the other series keep flowing.
+// points stay readable and count against the cache limit; the other series keep flowing. A
+// series failing for good is given up after a few attempts (failed_series.ts): its points are
+// dropped and counted, its new ones refused, until a re-check (rescan, SIGHUP) finds it writable.
 
 import { Logger, RateLimiter } from "../log/logger.ts";
 import type { StatSend, StatSource } from "../stats/sample.ts";
 import type { WasmDrain, WriteStrategy } from "../wasm/drain.ts";
 import { parseRules } from "./whisper_writer.ts";
+import {
+  attemptsBeforeDrop,
+  DROP_REASONS,
+  type DropReason,
+  FailedSeries,
+} from "./failed_series.ts";
 import {
   type BatchResult,
   type RuleFiles,
@@ -15,6 +23,7 @@ import {
   STATUS_FAILED,
   type WorkerMessage,
   type WriteBatch,
+  type WriteError,
   type WriteErrorReason,
 } from "./write_batch.ts";
 import { REBUILD_INTERVAL_MS, WriteoutQueue } from "./writeout_queue.ts";
@@ -31,7 +40,14 @@ const RETRY_FIRST_MS = 1000;
 const RETRY_MAX_MS = 60_000;
 /** While flushing for a stop, failed series are retried this often instead. */
 const FLUSH_RETRY_MS = 100;
-const REASONS: WriteErrorReason[] = ["corrupt", "no_space", "permission", "bad_path", "io"];
+const REASONS: WriteErrorReason[] = [
+  "corrupt",
+  "no_space",
+  "permission",
+  "bad_path",
+  "too_long",
+  "io",
+];
 
 /**
  * What the persister asks before writing a series whose file might not exist: the name index
@@ -74,8 +90,12 @@ interface Retry {
   due: number;
 }
 
-/** A batch in flight; its points stay here until the result comes (the worker got a copy). */
+/**
+ * A batch in flight; its points stay here until the result comes (the worker got a copy). A
+ * probe is a batch of failed series with no points: it only opens or creates their files.
+ */
 interface Sent {
+  probe?: boolean;
   series: number[];
   retries: (Retry | undefined)[];
   names: string[];
@@ -133,6 +153,9 @@ export class Persister implements StatSource {
   #stagingTs = new Uint32Array(BATCH_POINTS);
   #stagingValues = new Float64Array(BATCH_POINTS);
   #errorLog = new RateLimiter(10, 10_000);
+  #dropLog = new RateLimiter(10, 10_000);
+  #failed: FailedSeries;
+  #dropped: Record<DropReason, number> = { too_long: 0, bad_path: 0, corrupt: 0, permission: 0 };
   #committedPoints = 0;
   #updates = 0;
   #created = 0;
@@ -141,6 +164,7 @@ export class Persister implements StatSource {
     no_space: 0,
     permission: 0,
     bad_path: 0,
+    too_long: 0,
     io: 0,
   };
 
@@ -149,6 +173,7 @@ export class Persister implements StatSource {
     this.#opts = opts;
     this.queue = new WriteoutQueue(cache, opts.strategy);
     this.#rules = opts.rules;
+    this.#failed = new FailedSeries(cache);
   }
 
   /** Starts the worker threads and the dispatch loop. */
@@ -323,6 +348,11 @@ export class Persister implements StatSource {
     const sent = slot.inflight.get(result.id);
     if (!sent) return;
     slot.inflight.delete(result.id);
+    if (sent.probe) {
+      this.#onProbe(sent, result);
+      this.#kick?.();
+      return;
+    }
     const errors = new Map(result.errors.map((e) => [e.index, e]));
     let off = 0;
     for (let i = 0; i < sent.series.length; i++) {
@@ -342,6 +372,11 @@ export class Persister implements StatSource {
         this.#errors[error.reason]++;
         const previous = sent.retries[i];
         const attempts = (previous?.attempts ?? 0) + 1;
+        if (attempts >= (attemptsBeforeDrop(error.reason) ?? Infinity)) {
+          this.#giveUp(sent.series[i], sent.names[i], error, attempts);
+          off += n;
+          continue;
+        }
         const delay = Math.min(
           this.#flushing ? FLUSH_RETRY_MS : RETRY_MAX_MS,
           RETRY_FIRST_MS * 2 ** (attempts - 1),
@@ -369,6 +404,77 @@ export class Persister implements StatSource {
       off += n;
     }
     this.#kick?.();
+  }
+
+  /**
+   * Gives a series up: its points (popped and cached) leave the cache and are counted by
+   * reason, and it is remembered as failed so that new points for it are refused at once.
+   */
+  #giveUp(series: number, name: string, error: WriteError, attempts: number): void {
+    const reason = error.reason as DropReason;
+    const remembered = this.#failed.mark(name, { series, reason, path: error.path });
+    const points = this.#cache.dropPoints(series);
+    this.#dropped[reason] += points;
+    const suppressed = this.#dropLog.allow();
+    if (suppressed >= 0) {
+      log.error("cannot write whisper file; points dropped, new ones refused until it can", {
+        path: error.path,
+        reason,
+        error: error.message,
+        attempts,
+        points,
+        remembered,
+        suppressed,
+      });
+    }
+  }
+
+  /**
+   * Tries the files of the series given up on again (on a rescan of the data directory, on
+   * SIGHUP): a series whose file can now be opened or created takes points again.
+   */
+  recheckFailed(): void {
+    if (!this.#running || this.#failed.size === 0) return;
+    const names = this.#failed.names();
+    for (let i = 0; i < names.length; i += BATCH_SERIES) {
+      const chunk = names.slice(i, i + BATCH_SERIES);
+      const slot = this.#slots.reduce((a, b) => (b.inflight.size < a.inflight.size ? b : a));
+      const id = this.#nextId++;
+      const none = { counts: new Uint32Array(chunk.length), timestamps: new Uint32Array(0) };
+      const values = new Float64Array(0);
+      slot.inflight.set(id, {
+        probe: true,
+        series: [],
+        retries: [],
+        names: chunk,
+        ...none,
+        values,
+      });
+      this.#post(slot, {
+        type: "write",
+        id,
+        names: chunk,
+        fresh: new Uint8Array(chunk.length),
+        ...none,
+        values,
+      });
+    }
+  }
+
+  #onProbe(sent: Sent, result: BatchResult): void {
+    for (let i = 0; i < sent.names.length; i++) {
+      if (result.status[i] === STATUS_FAILED) continue;
+      const name = sent.names[i];
+      const failure = this.#failed.clear(name);
+      if (result.status[i] === STATUS_CREATED) {
+        this.#created++;
+        this.#opts.files?.add(name);
+      }
+      log.info("whisper file writable again; taking points", {
+        path: failure?.path,
+        reason: failure?.reason,
+      });
+    }
   }
 
   /** A worker died: its batches go back as retries and a new worker takes its place. */
@@ -466,6 +572,24 @@ export class Persister implements StatSource {
         carbon: `persister.errors.${reason}`,
       });
     }
+    for (const reason of DROP_REASONS) {
+      send({
+        name: "carbonado_persist_dropped_points_total",
+        help: "Points dropped from the cache because their series' file can never be written, " +
+          "by reason.",
+        type: "counter",
+        value: this.#dropped[reason],
+        labels: { reason },
+        carbon: `persister.dropped.${reason}`,
+      });
+    }
+    send({
+      name: "carbonado_persister_failed_series",
+      help: "Series given up on: their new points are refused until their file can be written.",
+      type: "gauge",
+      value: this.#failed.size,
+      carbon: "persister.failedSeries",
+    });
     send({
       name: "carbonado_persister_retry_series",
       help: "Series whose last write failed, waiting for a retry.",

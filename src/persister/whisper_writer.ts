@@ -5,7 +5,7 @@
 
 import { WhisperCorruptionError } from "../whisper/errors.ts";
 import { WhisperFile } from "../whisper/whisper_file.ts";
-import { metricPath } from "../storage/metric_path.ts";
+import { metricPath, PathTooLongError } from "../storage/metric_path.ts";
 import { parseStorageAggregation, StorageAggregation } from "../storage/storage_aggregation.ts";
 import { parseStorageSchemas, StorageSchemas } from "../storage/storage_schemas.ts";
 import {
@@ -52,14 +52,16 @@ export function parseRules(rules: RuleFiles): Pick<WriterSettings, "schemas" | "
 /** Why a write failed. */
 export function reasonOf(err: unknown): WriteErrorReason {
   if (err instanceof WhisperCorruptionError) return "corrupt";
+  if (err instanceof PathTooLongError) return "too_long";
   if (err instanceof Deno.errors.PermissionDenied || err instanceof Deno.errors.NotCapable) {
     return "permission";
   }
   const code = (err as { code?: string }).code;
   if (code === "ENOSPC" || code === "EDQUOT" || code === "EFBIG") return "no_space";
   if (code === "EACCES" || code === "EPERM" || code === "EROFS") return "permission";
+  if (code === "ENAMETOOLONG") return "too_long";
   if (
-    code === "ENOTDIR" || code === "EISDIR" || code === "ENAMETOOLONG" ||
+    code === "ENOTDIR" || code === "EISDIR" ||
     err instanceof Deno.errors.NotADirectory || err instanceof Deno.errors.IsADirectory ||
     err instanceof RangeError
   ) return "bad_path";

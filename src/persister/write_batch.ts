@@ -48,7 +48,13 @@ export const STATUS_CREATED = 1;
 export const STATUS_FAILED = 2;
 
 /** Why a write failed, as counted in `carbonado_whisper_errors_total{reason}`. */
-export type WriteErrorReason = "corrupt" | "no_space" | "permission" | "bad_path" | "io";
+export type WriteErrorReason =
+  | "corrupt"
+  | "no_space"
+  | "permission"
+  | "bad_path"
+  | "too_long"
+  | "io";
 
 /** One failed series of a batch. */
 export interface WriteError {

@@ -169,6 +169,14 @@ export class WasmDrain {
   }
 
   /**
+   * Frees every point of a series, popped and cached, whose file cannot be written (the
+   * persister gave up on it); they no longer count against max-size. Returns how many.
+   */
+  dropPoints(series: number): number {
+    return this.#wasm.ex.dropPoints(series);
+  }
+
+  /**
    * Puts every point a reader should see for a series (popped-but-unconfirmed, then cached) in
    * the output region; returns how many. Read them with copyOut().
    */

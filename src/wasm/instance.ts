@@ -40,6 +40,7 @@ export interface WasmExports {
   snapPtr(): number;
   pop(series: number): number;
   confirm(series: number): void;
+  dropPoints(series: number): number;
   read(series: number): number;
   snapshot(strategy: number): number;
   newSeriesPtr(): number;

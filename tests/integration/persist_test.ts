@@ -91,3 +91,73 @@ Deno.test("daemon writes every point accepted before SIGTERM to whisper files be
     await Deno.remove(dataDir, { recursive: true });
   }
 });
+
+Deno.test("daemon with max-size 2000 drops what can never be written, lands good points, stops without waiting, and takes a series back on SIGHUP", async () => {
+  const dataDir = await Deno.makeTempDir();
+  await Deno.writeTextFile(`${dataDir}/blocked`, "a file where a directory should be");
+  // 4,090 bytes of name that the parser takes: too long only once the data-dir is prefixed
+  const long = Array.from({ length: 20 }, () => "s".repeat(200)).join(".") + "." +
+    "t".repeat(70);
+  const daemon = await startDaemon({ dataDir, env: { CARBONADO_CACHE_MAX_SIZE: "2000" } });
+  const oracle = new WhisperOracle();
+  const url = `http://${daemon.listeners.prometheus}/metrics`;
+  const value = async (series: string) => promValue(await fetchText(url), series) ?? 0;
+  const lines = (name: string, n: number, v: number) => {
+    const t = NOW - (NOW % 60) - 60 * n;
+    return Array.from({ length: n }, (_, i) => `${name} ${v} ${t + 60 * i}\n`).join("");
+  };
+  let stopped = false;
+  try {
+    await sendTcp(daemon.port("tcp"), lines(long, 1000, 1) + lines("blocked.metric", 1000, 2));
+    const dropped = 'carbonado_persist_dropped_points_total{reason="';
+    await waitFor(
+      async () =>
+        await value(`${dropped}too_long"}`) === 1000 &&
+        await value(`${dropped}bad_path"}`) === 1000,
+      20_000,
+      "the 2,000 points that fill the cache to be dropped",
+    );
+    let good = "";
+    for (let m = 0; m < 100; m++) good += lines(`good.m${m}`, 1, m);
+    await sendTcp(daemon.port("tcp"), good + lines(long, 3, 1) + lines("blocked.metric", 3, 2));
+    await waitFor(
+      async () => await value("carbonado_persisted_points_total") === 100,
+      20_000,
+      "the 100 good points to land",
+    );
+    assertEquals(
+      await value('carbonado_rejected_lines_total{reason="series_failed"}'),
+      6,
+      "new points of failed series are refused at once",
+    );
+    assertEquals(await value("carbonado_cache_overflow_points_total"), 0);
+    assertEquals((await fileValues(oracle, `${dataDir}/good/m42.wsp`, NOW - 600))[0][1], 42);
+    assert.ok(
+      daemon.logs.some((l) =>
+        l.msg?.toString().startsWith("cannot write whisper file; points dropped") &&
+        l.path === `${dataDir}/blocked/metric.wsp`
+      ),
+      "the drop is logged with the path",
+    );
+
+    await Deno.remove(`${dataDir}/blocked`);
+    daemon.child.kill("SIGHUP");
+    await waitFor(async () => await value("carbonado_persister_failed_series") === 1, 20_000);
+    await sendTcp(daemon.port("tcp"), lines("blocked.metric", 2, 7));
+    await waitFor(async () => await value("carbonado_persisted_points_total") === 102, 20_000);
+    assertEquals(
+      (await fileValues(oracle, `${dataDir}/blocked/metric.wsp`, NOW - 600)).map(([, v]) => v),
+      [7, 7],
+    );
+
+    await sendTcp(daemon.port("tcp"), lines(long, 5, 1)); // still refused, and not waited for
+    assertEquals((await daemon.stop()).code, 0);
+    stopped = true;
+    assert.ok(daemon.logs.some((l) => l.msg === "stopped"));
+    assert.ok(!daemon.logs.some((l) => l.msg?.toString().startsWith("shutdown-timeout reached")));
+  } finally {
+    if (!stopped) await daemon.stop();
+    await oracle.close();
+    await Deno.remove(dataDir, { recursive: true });
+  }
+});

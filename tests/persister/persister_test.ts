@@ -7,6 +7,8 @@ import { configureLogging } from "../../src/log/logger.ts";
 import { Persister, type PersisterOptions, readRuleFiles } from "../../src/persister/persister.ts";
 import { PlainStream } from "../../src/receiver/plain_stream.ts";
 import { Head } from "../../src/appender/head.ts";
+import { waitFor } from "../_util/net.ts";
+import { CAN_MOUNT, mountTmpfs } from "../_util/tmpfs.ts";
 
 configureLogging({ level: "error", sink: () => {} });
 const head = await Head.load({ maxPoints: 1_000_000, maxLineLen: 262_144 });
@@ -41,8 +43,9 @@ function samples(p: Persister): Map<string, number> {
 async function withPersister(
   extra: Partial<PersisterOptions>,
   fn: (p: Persister, dir: string, oracle: WhisperOracle) => Promise<void>,
+  maxPoints = 1_000_000,
 ): Promise<void> {
-  head.reset(1_000_000);
+  head.reset(maxPoints);
   const dir = await Deno.makeTempDir();
   const oracle = new WhisperOracle();
   const persister = new Persister(cache, options(dir, extra));
@@ -86,25 +89,126 @@ Deno.test("Persister writes every cached point to whisper files and empties the 
   });
 });
 
-Deno.test("Persister keeps a failed series' points readable, retries, and lets the others through", async () => {
-  await withPersister({}, async (p, dir, oracle) => {
-    await Deno.writeTextFile(`${dir}/stuck`, "blocks the directory stuck/");
-    const t = NOW - (NOW % 60) - 60;
-    ingest(`stuck.here 1 ${t}\nfree.one 2 ${t}\n`);
-    assertEquals(await p.flush(400), false, "the stuck series cannot be written");
-    assertEquals(readPairs(cache, "stuck.here"), [[t, 1]], "its points are still readable");
-    assertEquals(cache.counters().notConfirmed, 1);
-    assertEquals(await values(oracle, `${dir}/free/one.wsp`), [[t, 2]]);
-    const failures = samples(p).get('carbonado_whisper_errors_total{"reason":"bad_path"}')!;
-    assert.ok(failures >= 1, `errors counted: ${failures}`);
-    assertEquals(samples(p).get("carbonado_persister_retry_series"), 1);
+Deno.test({
+  name:
+    "Persister keeps a series' points readable while a full disk lasts, retries, and lets the others through",
+  ignore: !CAN_MOUNT,
+  fn: async () => {
+    await withPersister({}, async (p, dir, oracle) => {
+      const disk = (await mountTmpfs("64k", { on: `${dir}/full` }))!;
+      try {
+        await Deno.writeFile(`${dir}/full/filler`, new Uint8Array(64 * 1024)).catch(() => {});
+        const t = NOW - (NOW % 60) - 60;
+        ingest(`full.here 1 ${t}\nfree.one 2 ${t}\n`);
+        const flushed = p.flush(60_000);
+        const noSpace = 'carbonado_whisper_errors_total{"reason":"no_space"}';
+        // more attempts than any permanent failure gets before it is dropped
+        await waitFor(() => samples(p).get(noSpace)! > 5, 30_000, "six failed attempts");
+        assertEquals(readPairs(cache, "full.here"), [[t, 1]], "its points are still readable");
+        assertEquals(cache.counters().notConfirmed, 1);
+        assertEquals(await values(oracle, `${dir}/free/one.wsp`), [[t, 2]]);
+        assertEquals(samples(p).get("carbonado_persister_retry_series"), 1);
 
-    ingest(`stuck.here 3 ${t + 60}\n`); // new points wait in the cache behind the retry
-    await Deno.remove(`${dir}/stuck`);
-    assertEquals(await p.flush(10_000), true);
-    assertEquals(await values(oracle, `${dir}/stuck/here.wsp`), [[t, 1], [t + 60, 3]]);
-    assertEquals(samples(p).get("carbonado_persister_retry_series"), 0);
-  });
+        ingest(`full.here 3 ${t + 60}\n`); // new points wait in the cache behind the retry
+        await Deno.remove(`${dir}/full/filler`);
+        assertEquals(await flushed, true);
+        assertEquals(await values(oracle, `${dir}/full/here.wsp`), [[t, 1], [t + 60, 3]]);
+        assertEquals(samples(p).get("carbonado_persister_retry_series"), 0);
+        for (const reason of ["too_long", "bad_path", "corrupt", "permission"]) {
+          assertEquals(samples(p).get(`${DROPPED}{"reason":"${reason}"}`), 0, reason);
+        }
+      } finally {
+        await disk.close();
+      }
+    });
+  },
+});
+
+const DROPPED = "carbonado_persist_dropped_points_total";
+
+/** `n` points of `name`, one a minute back from the last whole minute. */
+function lines(name: string, n: number, value = 1): string {
+  const t = NOW - (NOW % 60) - 60 * n;
+  let text = "";
+  for (let i = 0; i < n; i++) text += `${name} ${value} ${t + 60 * i}\n`;
+  return text;
+}
+
+Deno.test("Persister gives up on series that can never be written: their points leave the cache, counted by reason, and good points land past max-size", async () => {
+  await withPersister({}, async (p, dir, oracle) => {
+    // 4,090 bytes of name in segments that fit: too long only with the data-dir in front
+    const long = Array.from({ length: 20 }, () => "s".repeat(200)).join(".") + "." +
+      "t".repeat(70);
+    await Deno.writeTextFile(`${dir}/blocked`, "a file where a directory should be");
+    await Deno.mkdir(`${dir}/broken`);
+    await Deno.writeTextFile(`${dir}/broken/file.wsp`, "not a whisper header at all.........");
+    ingest(lines(long, 700) + lines("blocked.metric", 700) + lines("broken.file", 600));
+    assertEquals(cache.counters().cachedPoints, 2000, "the cache is full of them");
+    ingest(lines("good.early", 1));
+    assertEquals(cache.counters().overflow, 1);
+
+    assertEquals(await p.flush(60_000), true, "a stop does not wait on them");
+    assertEquals([cache.counters().cachedPoints, cache.counters().notConfirmed], [0, 0]);
+    const s = samples(p);
+    assertEquals(
+      ["too_long", "bad_path", "corrupt", "permission"].map((r) =>
+        s.get(`${DROPPED}{"reason":"${r}"}`)
+      ),
+      [700, 700, 600, 0],
+    );
+    assertEquals(s.get("carbonado_persister_failed_series"), 3);
+
+    // new points for them are refused at once; 100 good points all land
+    const rejected = cache.counters().rejected.series_failed;
+    ingest(lines(long, 1) + lines("blocked.metric", 1) + lines("broken.file", 1));
+    assertEquals(cache.counters().rejected.series_failed - rejected, 3);
+    let good = "";
+    for (let m = 0; m < 100; m++) good += lines(`good.m${m}`, 1, m);
+    ingest(good);
+    assertEquals(await p.flush(60_000), true);
+    for (const m of [0, 42, 99]) {
+      assertEquals((await values(oracle, `${dir}/good/m${m}.wsp`)).map(([, v]) => v), [m]);
+    }
+
+    // the problems go away; a re-check (rescan, SIGHUP) lets the series in again
+    await Deno.remove(`${dir}/blocked`);
+    await Deno.remove(`${dir}/broken/file.wsp`);
+    p.recheckFailed();
+    await waitFor(() => samples(p).get("carbonado_persister_failed_series") === 1);
+    ingest(lines("blocked.metric", 2, 5) + lines("broken.file", 2, 6) + lines(long, 1));
+    assertEquals(await p.flush(60_000), true);
+    assertEquals((await values(oracle, `${dir}/blocked/metric.wsp`)).map(([, v]) => v), [5, 5]);
+    assertEquals((await values(oracle, `${dir}/broken/file.wsp`)).map(([, v]) => v), [6, 6]);
+    assertEquals(samples(p).get(`${DROPPED}{"reason":"too_long"}`), 700);
+  }, 2000);
+});
+
+Deno.test({
+  name:
+    "Persister gives up on a read-only subtree after repeated permission errors, and takes it back once writable",
+  ignore: !CAN_MOUNT,
+  fn: async () => {
+    await withPersister({}, async (p, dir, oracle) => {
+      const ro = (await mountTmpfs("1m", { on: `${dir}/ro`, options: "ro" }))!;
+      try {
+        ingest(lines("ro.one", 50) + lines("rw.one", 1));
+        assertEquals(await p.flush(60_000), true);
+        const s = samples(p);
+        assertEquals(s.get(`${DROPPED}{"reason":"permission"}`), 50);
+        assertEquals(s.get('carbonado_whisper_errors_total{"reason":"permission"}'), 5);
+        assertEquals((await values(oracle, `${dir}/rw/one.wsp`)).length, 1);
+
+        await ro.remount("rw");
+        p.recheckFailed();
+        await waitFor(() => samples(p).get("carbonado_persister_failed_series") === 0);
+        ingest(lines("ro.one", 3, 7));
+        assertEquals(await p.flush(60_000), true);
+        assertEquals((await values(oracle, `${dir}/ro/one.wsp`)).map(([, v]) => v), [7, 7, 7]);
+      } finally {
+        await ro.close();
+      }
+    });
+  },
 });
 
 Deno.test("Persister uses the schemas and aggregation files, and takes new ones", async () => {

@@ -156,6 +156,18 @@ Deno.test("writeBatch() reports a failed series with its path and reason, and wr
   });
 });
 
+Deno.test("writeBatch() reports a path too long for the file system as too_long, creating nothing", async () => {
+  await withDir(async (dir) => {
+    const long = Array.from({ length: 21 }, (_, i) => `s${i}`.padEnd(200, "s")).join(".");
+    const t = NOW - 60;
+    const result = writeBatch(settings(dir), batch([[long, [[t, 1]]], ["ok.one", [[t, 2]]]]));
+    assertEquals([...result.status], [STATUS_FAILED, STATUS_CREATED]);
+    assertEquals(result.errors.map((e) => [e.index, e.reason]), [[0, "too_long"]]);
+    assertEquals(result.errors[0].message.startsWith("PathTooLongError: "), true);
+    assertEquals((await Array.fromAsync(Deno.readDir(dir))).map((e) => e.name), ["ok"]);
+  });
+});
+
 Deno.test("writeBatch() replaces an empty file with remove-empty-file, and reports it otherwise", async () => {
   await withDir(async (dir) => {
     await Deno.writeFile(`${dir}/empty.wsp`, new Uint8Array(0));
