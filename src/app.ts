@@ -155,6 +155,7 @@ export class App {
       hashFilenames,
       tags,
     });
+    this.stats.push(this.store);
     if (config.tcp.enabled) this.#receiver("tcp", new TcpReceiver(ingest, config.tcp));
     if (config.udp.enabled) this.#receiver("udp", new UdpReceiver(ingest, config.udp));
     if (config.pickle.enabled) this.#receiver("pickle", new PickleReceiver(ingest, config.pickle));

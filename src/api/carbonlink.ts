@@ -114,6 +114,7 @@ export class CarbonlinkServer implements StatSource {
         if (request.key !== "aggregationMethod") return this.#error(unsupportedKey(request.key));
         const info = this.#store.info(request.metric);
         if (info === null) return this.#error(`No such metric: ${request.metric}`);
+        if (info.damaged) return this.#error(info.damaged.error); // carbon answers its exception
         return encodeValueReply(info.aggregationMethod, { framed: true });
       }
       case "set-metadata": {

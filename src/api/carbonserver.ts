@@ -248,7 +248,10 @@ export class CarbonServer implements StatSource {
     }
   }
 
-  /** One metric's series; a damaged file is logged and left out, the other series still go. */
+  /**
+   * One metric's series (a damaged file is answered from the cache by the store); a file that
+   * cannot be read otherwise is logged and left out, the other series still go.
+   */
   #fetch(name: string, from: number, until: number, now: number): Series | null {
     try {
       return this.#store.fetch(name, from, until, now);
@@ -285,6 +288,8 @@ export class CarbonServer implements StatSource {
           secondsPerPoint: a.secondsPerPoint,
           numberOfPoints: a.points,
         })),
+        // a damaged file: the shape the cache's points are answered in, and what is wrong
+        ...(info.damaged && { damaged: info.damaged }),
       });
     }
     return json({ metrics });

@@ -1,7 +1,9 @@
 // What the query side reads: metric names from the disk index and the cache, and series values
 // from Whisper files with the cache's points laid over them, so a point is visible the moment
 // it is accepted and stays visible while it is being written. A metric with no file yet is
-// answered from the cache alone, in the window and step its file will have (storage-schemas).
+// answered from the cache alone, in the window and step its file will have (storage-schemas);
+// so is a metric whose file is damaged (issue 9): its cached points are not hidden, the damage
+// is reported by info(), counted, and logged once per file.
 
 import { compileGlob, type GlobOptions } from "../index/glob.ts";
 import type { CacheNames } from "../index/cache_names.ts";
@@ -18,9 +20,17 @@ import {
   type WhisperHeader,
 } from "../whisper/format.ts";
 import { emptyFetch, type FetchResult, fetchWindow, WhisperFile } from "../whisper/whisper_file.ts";
+import { WhisperCorruptionError } from "../whisper/errors.ts";
+import { Logger } from "../log/logger.ts";
+import type { StatSend, StatSource } from "../stats/sample.ts";
 import type { Points, WasmDrain } from "../wasm/drain.ts";
 import type { TagDb } from "../tags/tag_db.ts";
 import { canonicalName } from "../tags/tagged_name.ts";
+
+const log = new Logger("store");
+
+/** Damaged files remembered (logged once each); past it the list starts over. */
+export const MAX_DAMAGED_FILES = 10_000;
 
 /** The parsed storage rules (they give cache-only metrics their future file's shape). */
 export interface StorageRules {
@@ -35,8 +45,10 @@ export interface MetricInfo {
   maxRetention: number;
   xFilesFactor: number;
   archives: { secondsPerPoint: number; points: number; retention: number }[];
-  /** False when the metric has no file yet and this is what its file will be. */
+  /** False when the metric has no readable file and this is what its file will be. */
   onDisk: boolean;
+  /** Set when the metric's file exists but cannot be read: where, and what is wrong. */
+  damaged?: { path: string; offset: number; error: string };
 }
 
 /** Fetched values of one metric, with what render answers carry about it. */
@@ -65,8 +77,10 @@ export interface MetricStoreOptions {
 }
 
 /** Names, values and metadata of every metric, on disk or only in the cache. */
-export class MetricStore {
+export class MetricStore implements StatSource {
   #cache: WasmDrain;
+  #damaged = new Set<string>();
+  #damageFound = 0;
   #disk?: { trie: NameTrie };
   #cacheNames: CacheNames;
   #opts: MetricStoreOptions;
@@ -208,23 +222,18 @@ export class MetricStore {
    * @throws {WhisperCorruptionError} when the file is damaged
    */
   fetch(name: string, from: number, until: number, now: number): Series | null {
-    const file = this.#open(name);
+    const fromFile = this.#fetchFile(name, from, until, now);
     let header: WhisperHeader;
     let result: FetchResult | null;
-    if (file) {
-      try {
-        header = file.header;
-        result = file.fetch(from, { untilTime: until, now });
-      } finally {
-        file.close();
-      }
+    if (fromFile) {
+      ({ header, result } = fromFile);
     } else {
       header = this.#futureFile(name);
       const window = fetchWindow(header, from, { untilTime: until, now });
       result = window && emptyFetch(window);
     }
     const points = this.cachePoints(name);
-    if (result === null || (!file && points === null)) return null;
+    if (result === null || (!fromFile && points === null)) return null;
     if (points) overlay(result, points, header);
     return {
       name,
@@ -234,9 +243,43 @@ export class MetricStore {
     };
   }
 
-  /** Header information, from the file or, for a cache-only metric, from the storage rules. */
+  /** The file's header and values; undefined when it has no file or a damaged one. */
+  #fetchFile(
+    name: string,
+    from: number,
+    until: number,
+    now: number,
+  ): { header: WhisperHeader; result: FetchResult | null } | undefined {
+    try {
+      const file = this.#open(name);
+      if (!file) return undefined;
+      try {
+        return { header: file.header, result: file.fetch(from, { untilTime: until, now }) };
+      } finally {
+        file.close();
+      }
+    } catch (err) {
+      if (!(err instanceof WhisperCorruptionError)) throw err;
+      this.#noteDamage(err);
+      return undefined;
+    }
+  }
+
+  /**
+   * Header information, from the file or, for a cache-only metric, from the storage rules. A
+   * damaged file is described as a cache-only metric (the shape fetch() answers in), with the
+   * damage.
+   */
   info(name: string): MetricInfo | null {
-    const file = this.#open(name);
+    let file: WhisperFile | undefined;
+    let damaged: MetricInfo["damaged"];
+    try {
+      file = this.#open(name);
+    } catch (err) {
+      if (!(err instanceof WhisperCorruptionError)) throw err;
+      this.#noteDamage(err);
+      damaged = { path: err.path, offset: err.offset, error: err.message };
+    }
     if (file) {
       try {
         return describe(name, file.header, true);
@@ -244,8 +287,33 @@ export class MetricStore {
         file.close();
       }
     }
+    if (damaged) return { ...describe(name, this.#futureFile(name), false), damaged };
     if (this.cachePoints(name) === null) return null;
     return describe(name, this.#futureFile(name), false);
+  }
+
+  /** Counts and logs a damaged file, once per file. */
+  #noteDamage(err: WhisperCorruptionError): void {
+    if (this.#damaged.has(err.path)) return;
+    if (this.#damaged.size >= MAX_DAMAGED_FILES) this.#damaged.clear();
+    this.#damaged.add(err.path);
+    this.#damageFound++;
+    log.warn("damaged whisper file: answering from the cache", {
+      path: err.path,
+      offset: err.offset,
+      error: err.message,
+    });
+  }
+
+  stat(send: StatSend): void {
+    send({
+      name: "carbonado_query_damaged_files_total",
+      help: "Whisper files found damaged by queries (each counted and logged once); " +
+        "their metrics are answered from the cache.",
+      type: "counter",
+      value: this.#damageFound,
+      carbon: "carbonserver.damagedFiles",
+    });
   }
 
   /** The metric's file opened for reading, or undefined when it has none. */

@@ -153,3 +153,19 @@ Deno.test("carbonlink closes the connection on a request that is not a safe pick
     });
   });
 });
+
+Deno.test("carbonlink answers cache-query for a metric whose file is damaged, and get-metadata with the damage", async () => {
+  await withServer(async (port, dir) => {
+    await Deno.mkdir(`${dir}/m`);
+    create(`${dir}/m/broken.wsp`, parseRetentionDefs("60s:1d"), { aggregationMethod: "sum" });
+    Deno.truncateSync(`${dir}/m/broken.wsp`, 30); // the header cut short
+    ingest("m.broken 4 1700000000\nm.broken 5 1700000060\n");
+    const replies = await python(port, 2, [
+      { type: "get-metadata", metric: "m.broken", key: "aggregationMethod" },
+      { type: "cache-query", metric: "m.broken" },
+    ]);
+    const error = (replies[0] as { error: string }).error;
+    assert.ok(error.includes(`${dir}/m/broken.wsp`), error);
+    assertEquals(replies[1], { datapoints: [[1700000000, 4], [1700000060, 5]] });
+  });
+});

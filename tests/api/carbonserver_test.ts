@@ -20,7 +20,10 @@ const NOW = 1_800_000_000 - (1_800_000_000 % 60);
 const head = await Head.load({ maxPoints: 10_000, maxLineLen: 262_144 });
 const cache = head.drain;
 
-async function withApi(fn: (api: CarbonServer, dir: string) => Promise<void>, maxRendered = 100) {
+async function withApi(
+  fn: (api: CarbonServer, dir: string, store: MetricStore) => Promise<void>,
+  maxRendered = 100,
+) {
   head.reset(10_000);
   const dir = await Deno.makeTempDir();
   await Deno.mkdir(`${dir}/srv`, { recursive: true });
@@ -43,7 +46,7 @@ async function withApi(fn: (api: CarbonServer, dir: string) => Promise<void>, ma
     maxMetricsRendered: maxRendered,
   });
   try {
-    await fn(api, dir);
+    await fn(api, dir, store);
   } finally {
     await index.stop();
     await Deno.remove(dir, { recursive: true });
@@ -152,6 +155,41 @@ Deno.test("/render/ merges the file and the cache and tags each series with its 
       200,
       [],
     ]);
+  });
+});
+
+Deno.test("/render/ answers a metric whose file is damaged with its cached points; /info/ reports the damage with the path, counted and logged once", async () => {
+  await withApi(async (api, dir, store) => {
+    const path = `${dir}/srv/broken.wsp`;
+    create(path, parseRetentionDefs("60s:1h"), { aggregationMethod: "sum" });
+    Deno.truncateSync(path, 30); // the header cut short
+    ingest(`srv.broken 7 ${NOW - 540}\nsrv.broken 8 ${NOW - 480}\n`);
+    const logs: Record<string, unknown>[] = [];
+    configureLogging({ level: "warn", sink: (line) => logs.push(JSON.parse(line)) });
+    try {
+      const q = `from=${NOW - 660}&until=${NOW - 420}`;
+      for (let i = 0; i < 2; i++) {
+        const body = await (await get(api, `/render/?target=srv.broken&target=srv.disk&${q}`))
+          .json();
+        assertEquals(
+          body.metrics.map((m: { name: string; values: number[] }) => [m.name, m.values]),
+          [["srv.broken", [0, 7, 8, 0]], ["srv.disk", [1, 2, 0, 0]]],
+        );
+      }
+      const res = await get(api, "/info/?target=srv.broken");
+      assertEquals(res.status, 200);
+      const info = (await res.json()).metrics[0];
+      assertEquals([info.name, info.damaged.path, info.damaged.offset], ["srv.broken", path, 16]);
+      assert.ok(info.damaged.error.includes("Cannot read whisper file"), info.damaged.error);
+      assertEquals(logs.filter((l) => l.path === path).length, 1, JSON.stringify(logs));
+      const counted: number[] = [];
+      store.stat((s) => {
+        if (s.name === "carbonado_query_damaged_files_total") counted.push(s.value);
+      });
+      assertEquals(counted, [1]);
+    } finally {
+      configureLogging({ level: "error", sink: () => {} });
+    }
   });
 });
 
