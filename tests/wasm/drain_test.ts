@@ -85,6 +85,27 @@ Deno.test("The cache counts overflow when max-size is reached and never blocks",
   assertEquals([c.overflow, c.cachedPoints], [5, 1]);
 });
 
+Deno.test("WasmDrain.dropPoints() frees a failed series' popped and cached points and their room in max-size", () => {
+  head.reset(10);
+  ingestText("bad 1 1\nbad 2 2\nbad 3 3\nok 1 1\n");
+  const bad = cache.lookup("bad");
+  cache.pop(bad);
+  ingestText("bad 4 4\nbad 5 5\nbad 6 6\nbad 7 7\nbad 8 8\nbad 9 9\nok 2 2\n");
+  let c = cache.counters();
+  assertEquals([c.cachedPoints, c.notConfirmed, c.overflow], [7, 3, 1], "full");
+  cache.setFailed(bad, true);
+  assertEquals(cache.dropPoints(bad), 9);
+  c = cache.counters();
+  assertEquals([c.cachedPoints, c.notConfirmed], [1, 0]);
+  assertEquals(cache.points(bad).timestamps.length, 0);
+  assertEquals(cache.pop(bad), 0, "nothing left to write, and no pop pending");
+  ingestText("bad 10 10\nok 3 3\n");
+  c = cache.counters();
+  assertEquals([c.rejected.series_failed, c.cachedPoints, c.overflow], [1, 2, 1]);
+  assertEquals(cache.collectGarbage(), 0, "the failed series is kept, with its mark");
+  assertEquals(cache.lookup("bad"), bad);
+});
+
 Deno.test("WasmDrain.snapshot() orders series by write strategy, ties in table order", () => {
   head.reset(100_000);
   let text = "";
