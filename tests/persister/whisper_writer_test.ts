@@ -1,6 +1,7 @@
 // The worker's write path on real files, checked with Graphite's whisper module.
 
 import { assert, assertEquals } from "../_util/assert.ts";
+import { mountTmpfs } from "../_util/tmpfs.ts";
 import { hexToF64, WhisperOracle } from "../_util/whisper_oracle.ts";
 import { parseRules, writeBatch, type WriterSettings } from "../../src/persister/whisper_writer.ts";
 import {
@@ -189,28 +190,16 @@ Deno.test("writeBatch() creates sparse files with sparse-create", async () => {
   });
 });
 
-/** A 64 KiB tmpfs, to fill up; null where this process may not mount. */
-async function smallDisk(): Promise<string | null> {
-  const dir = await Deno.makeTempDir();
-  const { code } = await new Deno.Command("mount", {
-    args: ["-t", "tmpfs", "-o", "size=64k", "tmpfs", dir],
-    stderr: "null",
-    stdout: "null",
-  }).output().catch(() => ({ code: 1 }));
-  if (code === 0) return dir;
-  await Deno.remove(dir);
-  return null;
-}
-
-const disk = await smallDisk();
+const disk = await mountTmpfs("64k");
 
 Deno.test({
   name: "writeBatch() reports a full disk as no_space and leaves no half-written file",
   ignore: disk === null,
   async fn() {
+    const dir = disk!.dir;
     try {
       const big = batch([["big.one", [[NOW - 60, 1]]], ["small", [[NOW - 60, 2]]]]);
-      const s = settings(disk!);
+      const s = settings(dir);
       s.schemas = parseRules({
         schemas: {
           file: "s.conf",
@@ -221,10 +210,10 @@ Deno.test({
       const result = writeBatch(s, big);
       assertEquals(result.errors.map((e) => [e.index, e.reason]), [[0, "no_space"]]);
       assertEquals([...result.status], [STATUS_FAILED, STATUS_CREATED]);
-      assertEquals(await Deno.stat(`${disk}/big/one.wsp`).then(() => true, () => false), false);
+      assertEquals(await Deno.stat(`${dir}/big/one.wsp`).then(() => true, () => false), false);
+      assertEquals([...Deno.readDirSync(`${dir}/big`)], [], "no temporary file left either");
     } finally {
-      await new Deno.Command("umount", { args: [disk!] }).output();
-      await Deno.remove(disk!, { recursive: true });
+      await disk!.close();
     }
   },
 });
