@@ -1,7 +1,6 @@
 // Wiring: builds every component from the config, and holds the start order and the stop order
 // in one readable place.
 
-import { resolve, sep } from "node:path";
 import type { Config } from "./config/config.ts";
 import { CarbonlinkServer } from "./api/carbonlink.ts";
 import { CarbonServer } from "./api/carbonserver.ts";
@@ -12,6 +11,7 @@ import { DiskIndex } from "./index/disk_scan.ts";
 import type { GlobOptions } from "./index/glob.ts";
 import { Logger } from "./log/logger.ts";
 import { Persister, readRuleFiles } from "./persister/persister.ts";
+import { isRelayOnly, preflight } from "./config/preflight.ts";
 import type { RuleFiles } from "./persister/write_batch.ts";
 import { parseRules } from "./persister/whisper_writer.ts";
 import { PickleReceiver } from "./receiver/pickle.ts";
@@ -303,19 +303,17 @@ export class App {
     config: Config,
     opts: { hostname?: string; warnings?: readonly string[] } = {},
   ): Promise<App> {
-    const rules = readRuleFiles(config.whisper.schemasFile, config.whisper.aggregationFile);
+    const { rules } = preflight(config); // nothing written yet: a bad path fails here
     const head = await Head.load({
       maxPoints: config.cache.maxSize,
       maxLineLen: config.tcp.maxLineSize,
     });
     let wal: HeadWal | undefined;
     if (config.wal.enabled && !isRelayOnly(config)) {
-      checkOutside("wal.dir", config.wal.dir, config.whisper.dataDir);
       wal = head.openWal(config.wal); // replays before any receiver exists
     }
     let relay: Relay | undefined;
     if (config.relay.enabled) {
-      checkOutside("relay.dir", config.relay.dir, config.whisper.dataDir);
       relay = await Relay.create({ ...config.relay, maxLineLen: config.tcp.maxLineSize });
     }
     return new App(config, head, rules, {
@@ -427,22 +425,6 @@ function checkInfluxOptions(opts: { separator: string; dbTag: string }): void {
   }
   if (bytes(opts.dbTag) > 128) {
     throw new RangeError(`Invalid influx.db-tag: "${opts.dbTag}" is longer than 128 bytes`);
-  }
-}
-
-/** Forwarding only: `[relay] enabled` without `local`. */
-function isRelayOnly(config: Config): boolean {
-  return config.relay.enabled && !config.relay.local;
-}
-
-/** Refuses a directory inside the whisper tree, which graphite-web and whisper tools walk. */
-function checkOutside(key: string, dir: string, dataDir: string): void {
-  const inner = resolve(dir);
-  const data = resolve(dataDir);
-  if (inner === data || inner.startsWith(data + sep)) {
-    throw new RangeError(
-      `Invalid ${key}: "${dir}" is inside whisper.data-dir "${dataDir}"; put it beside`,
-    );
   }
 }
 
