@@ -6,6 +6,7 @@ import { CarbonlinkServer } from "./api/carbonlink.ts";
 import { CarbonServer } from "./api/carbonserver.ts";
 import { MetricStore } from "./api/metric_store.ts";
 import { CacheStats } from "./cache/cache_stats.ts";
+import { cacheMemoryLimit } from "./cache/memory_limit.ts";
 import { CacheNames } from "./index/cache_names.ts";
 import { DiskIndex } from "./index/disk_scan.ts";
 import type { GlobOptions } from "./index/glob.ts";
@@ -36,6 +37,9 @@ import { Scraper } from "./scrape/scraper.ts";
 import { VERSION } from "./cli.ts";
 
 const log = new Logger("app");
+
+/** `[cache] max-size = 0`: the wasm cache's u32 point limit at its largest (64 GiB of points). */
+const NO_POINT_LIMIT = 0xffff_ffff;
 
 /** A receiver: listens, reports, stops. */
 interface Receiver extends StatSource {
@@ -304,8 +308,15 @@ export class App {
     opts: { hostname?: string; warnings?: readonly string[] } = {},
   ): Promise<App> {
     const { rules } = preflight(config); // nothing written yet: a bad path fails here
+    const memory = cacheMemoryLimit(config.cache.maxMemory);
+    log.info("cache limits", {
+      maxSize: config.cache.maxSize === 0 ? "none" : config.cache.maxSize,
+      maxMemoryBytes: memory.bytes,
+      maxMemoryFrom: memory.source,
+    });
     const head = await Head.load({
-      maxPoints: config.cache.maxSize,
+      maxPoints: config.cache.maxSize === 0 ? NO_POINT_LIMIT : config.cache.maxSize,
+      maxMemoryBytes: memory.bytes,
       maxLineLen: config.tcp.maxLineSize,
     });
     let wal: HeadWal | undefined;

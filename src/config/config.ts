@@ -37,7 +37,10 @@ export interface Config {
     hashFilenames: boolean;
   };
   cache: {
+    /** Points; 0: no limit but maxMemory. */
     maxSize: number;
+    /** Bytes of wasm memory; 0: the default share of the machine's or container's memory. */
+    maxMemory: number;
     writeStrategy: "max" | "sorted" | "noop";
   };
   udp: { listen: string; enabled: boolean };

@@ -416,14 +416,14 @@ function coerce(spec: KeySpec, value: unknown, fromEnv: boolean): unknown {
       else if (fromEnv && typeof value === "string" && INT_TEXT.test(value)) n = Number(value);
       if (n === undefined) return typeError(" is not an integer");
       if (!Number.isSafeInteger(n)) return rangeError(" is too large");
-      return checkMin(spec, n) ?? n;
+      return checkRange(spec, n) ?? n;
     }
     case "float": {
       let n: number | undefined;
       if (typeof value === "bigint" || typeof value === "number") n = Number(value);
       else if (fromEnv && typeof value === "string" && FLOAT_TEXT.test(value)) n = Number(value);
       if (n === undefined || !Number.isFinite(n)) return typeError(" is not a number");
-      return checkMin(spec, n) ?? n;
+      return checkRange(spec, n) ?? n;
     }
     case "duration": {
       if (typeof value !== "string") return typeError(' is not a duration string like "1m0s"');
@@ -434,7 +434,7 @@ function coerce(spec: KeySpec, value: unknown, fromEnv: boolean): unknown {
         const why = (e as Error).message.replace(/^Invalid duration "[^"]*"(: )?/, "");
         return typeError(` is not a duration${why ? `: ${why}` : ""}`);
       }
-      return checkMin(spec, ms) ?? ms;
+      return checkRange(spec, ms) ?? ms;
     }
     case "string-list": {
       // from the environment: a TOML array (`["a.{b,c}", "d"]`), or words split at commas and
@@ -479,7 +479,10 @@ function tomlValue(text: unknown): unknown {
   }
 }
 
-function checkMin(spec: KeySpec, n: number): Rejected | undefined {
+function checkRange(spec: KeySpec, n: number): Rejected | undefined {
+  if (spec.max !== undefined && n > spec.max) {
+    return new Rejected(`: expected at most ${spec.max}`, RangeError);
+  }
   const least = spec.min ?? (spec.kind === "size" ? 0 : undefined);
   if (least === undefined || n >= least) return undefined;
   const min = spec.kind === "duration" ? formatDuration(least) : String(least);

@@ -4,6 +4,7 @@
 // go-carbon's keys come from carbon/config.go, receiver options and go-carbon.conf.example.
 
 import type { Config, LoggingConfig } from "./config.ts";
+import { WASM_MEMORY_MAX_BYTES } from "../cache/memory_limit.ts";
 
 /**
  * How a value is written and checked.
@@ -68,6 +69,8 @@ export interface KeySpec {
   readonly values?: readonly string[];
   /** The smallest allowed number (milliseconds for a duration). */
   readonly min?: number;
+  /** The largest allowed number. */
+  readonly max?: number;
   /** What a `size` counts. */
   readonly unit?: "points" | "bytes";
   /** The environment variable overriding the key (`CARBONADO_WHISPER_DATA_DIR`); `""` if none. */
@@ -86,7 +89,10 @@ type Sections = Omit<Config, "logging"> & { logging: LoggingConfig };
 /** Options shared by both entry builders. */
 type SpecOptions =
   & Partial<
-    Pick<KeySpec, "goDefault" | "values" | "min" | "unit" | "deprecatedFor" | "carbonadoOnly">
+    Pick<
+      KeySpec,
+      "goDefault" | "values" | "min" | "max" | "unit" | "deprecatedFor" | "carbonadoOnly"
+    >
   >
   & { kind: Kind; doc: string };
 
@@ -289,9 +295,22 @@ export const SCHEMA: readonly KeySpec[] = [
     kind: "size",
     unit: "points",
     default: 1_000_000,
-    min: 1,
-    doc: "Most points held in memory; points arriving beyond it are dropped and counted " +
-      "(go-carbon reads 0 as unlimited, carbonado needs a bound)",
+    min: 0,
+    doc: "Most points held in memory; points arriving beyond it are dropped and counted as " +
+      "overflow. 0: no point limit (as go-carbon), the cache is then bounded by max-memory alone",
+  }),
+  field("cache.max-memory", {
+    field: "maxMemory",
+    kind: "size",
+    unit: "bytes",
+    default: 0,
+    min: 0,
+    max: WASM_MEMORY_MAX_BYTES,
+    carbonadoOnly: true,
+    doc: "Most bytes the cache's wasm memory grows to; points arriving beyond it are dropped " +
+      "and counted as overflow. 0: a quarter of the memory of the machine or of the container " +
+      "(cgroup memory.max or memory.limit_in_bytes), at most 4 GiB, the most a 32-bit wasm " +
+      "memory holds; the figure in force is logged at start",
   }),
   field("cache.write-strategy", {
     field: "writeStrategy",

@@ -279,7 +279,12 @@ Deno.test("loadConfig() fails on a bad value, naming the file, the key and what 
       'cache.write-strategy = "fast": expected one of max, sorted, noop',
       RangeError,
     ],
-    ["[cache]\nmax-size = 0", "cache.max-size = 0: expected at least 1", RangeError],
+    ["[cache]\nmax-size = -1", "cache.max-size = -1: expected at least 0", RangeError],
+    [
+      "[cache]\nmax-memory = 4294967297",
+      "cache.max-memory = 4294967297: expected at most 4294967296",
+      RangeError,
+    ],
     ['[cache]\nmax-size = "1M"', 'cache.max-size = "1M" is not an integer', TypeError],
     ['[udp]\nenabled = "yes"', 'udp.enabled = "yes" is not a boolean', TypeError],
     [

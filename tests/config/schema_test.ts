@@ -26,7 +26,7 @@ Deno.test("defaultConfig() keeps the defaults other modules were written against
       removeEmptyFile: false,
       hashFilenames: true,
     },
-    cache: { maxSize: 1_000_000, writeStrategy: "max" },
+    cache: { maxSize: 1_000_000, maxMemory: 0, writeStrategy: "max" },
     udp: { listen: ":2003", enabled: true },
     tcp: { listen: ":2003", enabled: true, readTimeout: 120_000, maxLineSize: 262_144 },
     pickle: { listen: ":2004", enabled: true, maxMessageSize: 67_108_864, readTimeout: 120_000 },
@@ -227,6 +227,7 @@ Deno.test("SCHEMA marks as implemented exactly the keys with a Config field, plu
   const only = SCHEMA.filter((s) => s.carbonadoOnly).map((s) => s.name);
   assert.deepEqual(only, [
     "common.shutdown-timeout",
+    "cache.max-memory",
     "tcp.read-timeout",
     "tcp.max-line-size",
     "pickle.read-timeout",
