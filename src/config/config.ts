@@ -35,6 +35,8 @@ export interface Config {
     enabled: boolean;
     removeEmptyFile: boolean;
     hashFilenames: boolean;
+    /** Past carbonserver.maxCreatesPerSecond, drop new series' points instead of waiting. */
+    hardMaxCreatesPerSecond: boolean;
   };
   cache: {
     /** Points; 0: no limit but maxMemory. */
@@ -69,6 +71,10 @@ export interface Config {
     readTimeout: number;
     idleTimeout: number;
     writeTimeout: number;
+    /** Data directory rescan interval (ms); 0: once. */
+    scanFrequency: number;
+    /** New whisper files per second; 0: no limit. */
+    maxCreatesPerSecond: number;
     maxGlobs: number;
     failOnMaxGlobs: boolean;
     maxMetricsGlobbed: number;
