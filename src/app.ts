@@ -176,6 +176,7 @@ export class App {
       const index = this.index;
       this.persister = new Persister(cache, {
         ...config.whisper,
+        maxCreatesPerSecond: config.carbonserver.maxCreatesPerSecond,
         hashFilenames,
         rules,
         strategy: config.cache.writeStrategy,

@@ -18,6 +18,7 @@ import {
   type WriteErrorReason,
 } from "./write_batch.ts";
 import { REBUILD_INTERVAL_MS, WriteoutQueue } from "./writeout_queue.ts";
+import { CreateThrottle } from "./create_throttle.ts";
 
 const log = new Logger("persister");
 
@@ -53,6 +54,10 @@ export interface PersisterOptions {
   workers: number;
   /** go-carbon's global throttle on update operations; 0: none. */
   maxUpdatesPerSecond: number;
+  /** New files per second (`[carbonserver] max-creates-per-second`); 0 or absent: none. */
+  maxCreatesPerSecond?: number;
+  /** Past maxCreatesPerSecond, drop a new series' points instead of keeping them for later. */
+  hardMaxCreatesPerSecond?: boolean;
   sparseCreate: boolean;
   flock: boolean;
   removeEmptyFile: boolean;
@@ -133,6 +138,10 @@ export class Persister implements StatSource {
   #stagingTs = new Uint32Array(BATCH_POINTS);
   #stagingValues = new Float64Array(BATCH_POINTS);
   #errorLog = new RateLimiter(10, 10_000);
+  #creates: CreateThrottle;
+  #createLog = new RateLimiter(10, 10_000);
+  #throttledCreates = 0;
+  #throttledDroppedPoints = 0;
   #committedPoints = 0;
   #updates = 0;
   #created = 0;
@@ -149,6 +158,10 @@ export class Persister implements StatSource {
     this.#opts = opts;
     this.queue = new WriteoutQueue(cache, opts.strategy);
     this.#rules = opts.rules;
+    this.#creates = new CreateThrottle({
+      perSecond: opts.maxCreatesPerSecond ?? 0,
+      hard: opts.hardMaxCreatesPerSecond ?? false,
+    });
   }
 
   /** Starts the worker threads and the dispatch loop. */
@@ -279,6 +292,10 @@ export class Persister implements StatSource {
         this.#tokens++;
         break;
       }
+      if (this.#creates.enabled && !this.#flushing && !this.#mayCreate(series)) {
+        this.#tokens++;
+        continue;
+      }
       const n = this.#cache.pop(series);
       if (n <= 0) continue; // emptied or busy since the snapshot
       this.#reserve(used + n);
@@ -305,6 +322,38 @@ export class Persister implements StatSource {
     slot.inflight.set(id, sent);
     this.#post(slot, batch);
     return sent;
+  }
+
+  /**
+   * max-creates-per-second, for a series about to be written: true when its file exists (or
+   * may be created now); false when it waits for a later pass (soft) or its points were dropped
+   * (hard). Only once the name index is complete: before, a new file cannot be told apart.
+   */
+  #mayCreate(series: number): boolean {
+    const files = this.#opts.files;
+    if (!files?.ready) return true;
+    const name = this.#cache.seriesName(series);
+    if (files.has(name)) return true;
+    const verdict = this.#creates.take();
+    if (verdict === "create") return true;
+    this.#throttledCreates++;
+    let dropped = 0;
+    if (verdict === "drop") {
+      dropped = Math.max(0, this.#cache.pop(series));
+      this.#cache.confirm(series);
+      this.#throttledDroppedPoints += dropped;
+    }
+    const suppressed = this.#createLog.allow();
+    if (suppressed >= 0) {
+      log.warn("metric creation throttled", {
+        name,
+        maxCreatesPerSecond: this.#opts.maxCreatesPerSecond,
+        dropped: verdict === "drop",
+        points: dropped,
+        suppressed,
+      });
+    }
+    return false;
   }
 
   #reserve(points: number): void {
@@ -466,6 +515,20 @@ export class Persister implements StatSource {
         carbon: `persister.errors.${reason}`,
       });
     }
+    send({
+      name: "carbonado_whisper_creates_throttled_total",
+      help: "New Whisper files held back by [carbonserver] max-creates-per-second.",
+      type: "counter",
+      value: this.#throttledCreates,
+      carbon: "persister.throttledCreates",
+    });
+    send({
+      name: "carbonado_whisper_creates_dropped_points_total",
+      help: "Points of new series dropped by a hard max-creates-per-second.",
+      type: "counter",
+      value: this.#throttledDroppedPoints,
+      carbon: "persister.throttledCreatesDroppedPoints",
+    });
     send({
       name: "carbonado_persister_retry_series",
       help: "Series whose last write failed, waiting for a retry.",
