@@ -232,6 +232,7 @@ export class App {
       this.carbonserver = new CarbonServer(this.store, {
         ...config.carbonserver,
         queries: !relayOnly, // a relay-only node serves the status page alone
+        timeouts: config.carbonserver,
         ui: (req, url) => scraper?.handle(req, url) ?? ui.handle(req, url),
       });
       this.stats.push(this.carbonserver, ui);

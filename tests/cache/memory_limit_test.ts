@@ -1,10 +1,11 @@
-// The cache's memory ceiling: read from a cgroup (v2, v1) or /proc/meminfo laid out in a temporary
-// root, a share of it by default, at most a 32-bit wasm memory; and the wasm cache keeping to it.
+// The cache's memory ceiling: the smaller of the cgroup limit and MemTotal, a share of it by
+// default, at most a 32-bit wasm memory; and the wasm cache keeping to it.
 
 import { assert, assertEquals } from "../_util/assert.ts";
 import {
   availableMemory,
   cacheMemoryLimit,
+  liveMemory,
   WASM_MEMORY_MAX_BYTES,
 } from "../../src/cache/memory_limit.ts";
 import { Head } from "../../src/appender/head.ts";
@@ -12,103 +13,39 @@ import { parseConfig } from "../../src/config/load.ts";
 
 const GIB = 2 ** 30;
 
-/** A root directory holding `files` (path relative to it: content). */
-async function withRoot(
-  files: Record<string, string>,
-  fn: (root: string) => void,
-): Promise<void> {
-  const root = await Deno.makeTempDir({ prefix: "carbonado_memroot_" });
-  try {
-    for (const [path, text] of Object.entries(files)) {
-      await Deno.mkdir(`${root}/${path.slice(0, path.lastIndexOf("/"))}`, { recursive: true });
-      await Deno.writeTextFile(`${root}/${path}`, text);
-    }
-    fn(`${root}/`);
-  } finally {
-    await Deno.remove(root, { recursive: true });
-  }
-}
-
-const MEMINFO_8G = "MemTotal:        8388608 kB\nMemFree:         1000000 kB\n";
-
-Deno.test("availableMemory() takes the smaller of the cgroup limit and MemTotal", async () => {
-  const cases: [string, Record<string, string>, number | null, string | null][] = [
-    ["meminfo alone", { "proc/meminfo": MEMINFO_8G }, 8 * GIB, "MemTotal"],
-    [
-      "cgroup v2 under its path",
-      {
-        "proc/meminfo": MEMINFO_8G,
-        "proc/self/cgroup": "0::/system.slice/carbonado.service\n",
-        "sys/fs/cgroup/system.slice/carbonado.service/memory.max": "1073741824\n",
-      },
-      GIB,
-      "cgroup memory.max",
-    ],
-    [
-      "cgroup v2 without a limit",
-      {
-        "proc/meminfo": MEMINFO_8G,
-        "proc/self/cgroup": "0::/\n",
-        "sys/fs/cgroup/memory.max": "max\n",
-      },
-      8 * GIB,
-      "MemTotal",
-    ],
-    [
-      "cgroup v1",
-      {
-        "proc/meminfo": MEMINFO_8G,
-        "proc/self/cgroup": "4:memory:/docker/abc\n0::/\n",
-        "sys/fs/cgroup/memory/docker/abc/memory.limit_in_bytes": "536870912\n",
-      },
-      GIB / 2,
-      "cgroup memory.limit_in_bytes",
-    ],
-    [
-      "cgroup v1 unlimited",
-      {
-        "proc/meminfo": MEMINFO_8G,
-        "proc/self/cgroup": "4:memory:/\n",
-        "sys/fs/cgroup/memory/memory.limit_in_bytes": "9223372036854771712\n",
-      },
-      8 * GIB,
-      "MemTotal",
-    ],
-    [
-      "a cgroup limit above MemTotal",
-      {
-        "proc/meminfo": MEMINFO_8G,
-        "proc/self/cgroup": "0::/\n",
-        "sys/fs/cgroup/memory.max": String(64 * GIB),
-      },
-      8 * GIB,
-      "MemTotal",
-    ],
-    ["nothing readable", {}, null, null],
+Deno.test("availableMemory() takes the smaller of the cgroup limit and MemTotal", () => {
+  const cases: [string, number | undefined, number | undefined, number | null, string | null][] = [
+    ["MemTotal alone", 8 * GIB, undefined, 8 * GIB, "MemTotal"],
+    ["a container limit", 8 * GIB, GIB, GIB, "the cgroup's memory limit"],
+    ["a cgroup without a limit (v1's 2^63)", 8 * GIB, 9223372036854771712, 8 * GIB, "MemTotal"],
+    ["a cgroup limit above MemTotal", 8 * GIB, 64 * GIB, 8 * GIB, "MemTotal"],
+    ["the cgroup alone", undefined, GIB, GIB, "the cgroup's memory limit"],
+    ["nothing known", undefined, undefined, null, null],
   ];
-  for (const [what, files, bytes, source] of cases) {
-    await withRoot(files, (root) => {
-      const got = availableMemory(root);
-      assertEquals(got?.bytes ?? null, bytes, what);
-      assertEquals(got?.source ?? null, source, what);
-    });
+  for (const [what, total, cgroup, bytes, source] of cases) {
+    const got = availableMemory(total, cgroup);
+    assertEquals(got?.bytes ?? null, bytes, what);
+    assertEquals(got?.source ?? null, source, what);
   }
 });
 
-Deno.test("cacheMemoryLimit() is max-memory when set, else a quarter of what is available, at most 4 GiB", async () => {
-  await withRoot({ "proc/meminfo": MEMINFO_8G }, (root) => {
-    assertEquals(cacheMemoryLimit(64 * 2 ** 20, root), {
-      bytes: 64 * 2 ** 20,
-      source: "cache.max-memory",
-    });
-    assertEquals(cacheMemoryLimit(0, root), { bytes: 2 * GIB, source: "25% of MemTotal" });
+Deno.test("liveMemory() reads this machine: a positive figure no larger than MemTotal", () => {
+  const live = liveMemory();
+  assert.ok(live !== null && live.bytes > 0 && live.bytes <= Deno.systemMemoryInfo().total);
+});
+
+Deno.test("cacheMemoryLimit() is max-memory when set, else a quarter of what is available, at most 4 GiB", () => {
+  const eight = { bytes: 8 * GIB, source: "MemTotal" };
+  assertEquals(cacheMemoryLimit(64 * 2 ** 20, eight), {
+    bytes: 64 * 2 ** 20,
+    source: "cache.max-memory",
   });
-  await withRoot({ "proc/meminfo": "MemTotal: 67108864 kB\n" }, (root) => {
-    assertEquals(cacheMemoryLimit(0, root).bytes, WASM_MEMORY_MAX_BYTES);
-  });
-  await withRoot({}, (root) => {
-    assertEquals(cacheMemoryLimit(0, root).bytes, WASM_MEMORY_MAX_BYTES);
-  });
+  assertEquals(cacheMemoryLimit(0, eight), { bytes: 2 * GIB, source: "25% of MemTotal" });
+  assertEquals(
+    cacheMemoryLimit(0, { bytes: 64 * GIB, source: "MemTotal" }).bytes,
+    WASM_MEMORY_MAX_BYTES,
+  );
+  assertEquals(cacheMemoryLimit(0, null).bytes, WASM_MEMORY_MAX_BYTES);
 });
 
 Deno.test("cache.max-memory above what a 32-bit wasm memory holds is refused naming the key", () => {
