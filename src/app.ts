@@ -135,6 +135,7 @@ export class App {
     let literalTagged = false;
     if (whisper) {
       this.index = new DiskIndex(config.whisper.dataDir, {
+        scanIntervalMs: config.carbonserver.scanFrequency,
         glob,
         skipTagged: false,
         onScanned: (name) => {
