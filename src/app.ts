@@ -33,7 +33,7 @@ import { UiServer } from "./ui/ui_server.ts";
 import { isTagged, TagDb } from "./tags/tag_db.ts";
 import { TagDbSender } from "./tags/tagdb_sender.ts";
 import { tagFileName, taggedNameOfFile } from "./storage/metric_path.ts";
-import { Scraper } from "./scrape/scraper.ts";
+import type { Scraper } from "./scrape/scraper.ts";
 import { VERSION } from "./cli.ts";
 
 const log = new Logger("app");
@@ -88,7 +88,13 @@ export class App {
     config: Config,
     head: Head,
     rules: RuleFiles,
-    opts: { hostname: string; warnings: readonly string[]; wal?: HeadWal; relay?: Relay },
+    opts: {
+      hostname: string;
+      warnings: readonly string[];
+      wal?: HeadWal;
+      relay?: Relay;
+      scraper?: typeof Scraper;
+    },
   ) {
     this.config = config;
     this.head = head;
@@ -201,14 +207,14 @@ export class App {
       });
       this.stats.push(this.persister);
     }
-    if (config.scrape.enabled) {
+    if (opts.scraper) {
       if (config.scrape.configFile === "") {
         throw new RangeError(
           'Invalid scrape.config-file: "" (scrape.enabled needs a Prometheus configuration file)',
         );
       }
       // scraped samples go where received points go: the cache, the relay, or both
-      this.scraper = new Scraper({
+      this.scraper = new opts.scraper({
         ...config.scrape,
         hostname: opts.hostname,
         userAgent: `carbonado/${VERSION}`,
@@ -311,7 +317,7 @@ export class App {
     opts: { hostname?: string; warnings?: readonly string[] } = {},
   ): Promise<App> {
     const { rules } = preflight(config); // nothing written yet: a bad path fails here
-    const memory = cacheMemoryLimit(config.cache.maxMemory);
+    const memory = await cacheMemoryLimit(config.cache.maxMemory);
     log.info("cache limits", {
       maxSize: config.cache.maxSize === 0 ? "none" : config.cache.maxSize,
       maxMemoryBytes: memory.bytes,
@@ -330,8 +336,13 @@ export class App {
     if (config.relay.enabled) {
       relay = await Relay.create({ ...config.relay, maxLineLen: config.tcp.maxLineSize });
     }
+    // loaded only when enabled: the scraper's YAML package alone is 14 MB of resident memory
+    const scraper = config.scrape.enabled
+      ? (await import("./scrape/scraper.ts")).Scraper
+      : undefined;
     return new App(config, head, rules, {
       hostname: opts.hostname ?? Deno.hostname(),
+      scraper,
       warnings: opts.warnings ?? [],
       wal,
       relay,

@@ -3,9 +3,8 @@
 // `memory.limit_in_bytes`, as `process.constrainedMemory()` reads them) or the machine's
 // (MemTotal), whichever is smaller. Never more than the 4 GiB a 32-bit wasm memory can address.
 // Deno lets a program read /proc and /sys only with --allow-all, so both figures come through
-// `--allow-sys=systemMemoryInfo` instead.
-
-import process from "node:process";
+// `--allow-sys=systemMemoryInfo` instead; node:process is imported only for this default (it
+// loads Node's compatibility layer, a few MB of resident memory).
 
 /** The most a 32-bit WebAssembly memory holds: 65536 pages of 64 KiB. */
 export const WASM_MEMORY_MAX_BYTES = 4 * 2 ** 30;
@@ -37,7 +36,8 @@ export function availableMemory(
 }
 
 /** This process's {@linkcode availableMemory} (needs `--allow-sys=systemMemoryInfo`). */
-export function liveMemory(): MemoryLimit | null {
+export async function liveMemory(): Promise<MemoryLimit | null> {
+  const { default: process } = await import("node:process");
   const read = (fn: () => number) => {
     try {
       return fn();
@@ -53,14 +53,15 @@ export function liveMemory(): MemoryLimit | null {
 }
 
 /**
- * The ceiling for `configured` bytes (0: the default share of `available`); the config loader
- * has refused more than {@linkcode WASM_MEMORY_MAX_BYTES}.
+ * The ceiling for `configured` bytes (0: the default share of `available`, which is read only
+ * then); the config loader has refused more than {@linkcode WASM_MEMORY_MAX_BYTES}.
  */
-export function cacheMemoryLimit(
+export async function cacheMemoryLimit(
   configured: number,
-  available: MemoryLimit | null = liveMemory(),
-): MemoryLimit {
+  available?: MemoryLimit | null,
+): Promise<MemoryLimit> {
   if (configured > 0) return { bytes: configured, source: "cache.max-memory" };
+  if (available === undefined) available = await liveMemory();
   const all = { bytes: WASM_MEMORY_MAX_BYTES, source: "the 4 GiB of a 32-bit wasm memory" };
   if (available === null) return all;
   const share = Math.floor(available.bytes * DEFAULT_MEMORY_SHARE);

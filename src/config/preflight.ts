@@ -4,7 +4,7 @@
 // tags.local-dir) writable. Each failure names the key and the path. Nothing is left behind: a
 // directory's writability is probed with a file removed at once, a log file is not created.
 
-import { dirname, join, resolve, sep } from "node:path";
+import { joinPath, resolvePath } from "../storage/path.ts";
 import type { Config } from "./config.ts";
 import { readRuleFiles } from "../persister/persister.ts";
 import type { RuleFiles } from "../persister/write_batch.ts";
@@ -51,9 +51,9 @@ export function preflight(config: Config): Preflight {
 
 /** Refuses a directory inside the whisper tree, which graphite-web and whisper tools walk. */
 function checkOutside(key: string, dir: string, dataDir: string): void {
-  const inner = resolve(dir);
-  const data = resolve(dataDir);
-  if (inner === data || inner.startsWith(data + sep)) {
+  const inner = resolvePath(dir);
+  const data = resolvePath(dataDir);
+  if (inner === data || inner.startsWith(data + "/")) {
     throw new RangeError(
       `Invalid ${key}: "${dir}" is inside whisper.data-dir "${dataDir}"; put it beside`,
     );
@@ -62,17 +62,17 @@ function checkOutside(key: string, dir: string, dataDir: string): void {
 
 /** `dir` is a writable directory, or is missing below one that is (the start creates it). */
 function checkWritableDir(key: string, dir: string): void {
-  let existing = resolve(dir);
+  let existing = resolvePath(dir);
   for (;;) {
     const info = statOrNull(key, existing);
     if (info !== null) {
       if (!info.isDirectory) {
-        const what = existing === resolve(dir) ? `"${dir}"` : `"${dir}": "${existing}"`;
+        const what = existing === resolvePath(dir) ? `"${dir}"` : `"${dir}": "${existing}"`;
         throw new Error(`Invalid ${key}: ${what} is not a directory`);
       }
       break;
     }
-    existing = dirname(existing);
+    existing = parentDir(existing);
   }
   probe(key, dir, existing);
 }
@@ -81,7 +81,7 @@ function checkWritableDir(key: string, dir: string): void {
 function checkWritableFile(key: string, file: string): void {
   const info = statOrNull(key, file);
   if (info === null) {
-    checkWritableDir(key, dirname(resolve(file)));
+    checkWritableDir(key, parentDir(resolvePath(file)));
     return;
   }
   if (!info.isFile) throw new Error(`Invalid ${key}: "${file}" is not a file`);
@@ -108,12 +108,12 @@ function statOrNull(key: string, path: string): Deno.FileInfo | null {
 
 /** Creates and removes a file in `existing`; the root user passes mode bits, not a read-only mount. */
 function probe(key: string, dir: string, existing: string): void {
-  const file = join(existing, `.carbonado-probe-${Deno.pid}`);
+  const file = joinPath(existing, `.carbonado-probe-${Deno.pid}`);
   try {
     Deno.openSync(file, { write: true, createNew: true }).close();
     Deno.removeSync(file);
   } catch (err) {
-    const where = existing === resolve(dir) ? `"${dir}"` : `"${dir}" (in "${existing}")`;
+    const where = existing === resolvePath(dir) ? `"${dir}"` : `"${dir}" (in "${existing}")`;
     throw new Error(`Invalid ${key}: ${where} is not writable: ${reason(err)}`, { cause: err });
   }
 }
@@ -121,4 +121,10 @@ function probe(key: string, dir: string, existing: string): void {
 /** Deno's message without the call and path it appends (`...: open '/x/y'`). */
 function reason(err: unknown): string {
   return (err as Error).message.replace(/: \w+ '.*'$/, "");
+}
+
+/** The directory holding `path` (made absolute); `/` for `/` itself. */
+function parentDir(path: string): string {
+  const abs = resolvePath(path);
+  return abs.slice(0, abs.lastIndexOf("/")) || "/";
 }

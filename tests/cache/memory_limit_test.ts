@@ -29,23 +29,23 @@ Deno.test("availableMemory() takes the smaller of the cgroup limit and MemTotal"
   }
 });
 
-Deno.test("liveMemory() reads this machine: a positive figure no larger than MemTotal", () => {
-  const live = liveMemory();
+Deno.test("liveMemory() reads this machine: a positive figure no larger than MemTotal", async () => {
+  const live = await liveMemory();
   assert.ok(live !== null && live.bytes > 0 && live.bytes <= Deno.systemMemoryInfo().total);
 });
 
-Deno.test("cacheMemoryLimit() is max-memory when set, else a quarter of what is available, at most 4 GiB", () => {
+Deno.test("cacheMemoryLimit() is max-memory when set, else a quarter of what is available, at most 4 GiB", async () => {
   const eight = { bytes: 8 * GIB, source: "MemTotal" };
-  assertEquals(cacheMemoryLimit(64 * 2 ** 20, eight), {
+  assertEquals(await cacheMemoryLimit(64 * 2 ** 20, eight), {
     bytes: 64 * 2 ** 20,
     source: "cache.max-memory",
   });
-  assertEquals(cacheMemoryLimit(0, eight), { bytes: 2 * GIB, source: "25% of MemTotal" });
+  assertEquals(await cacheMemoryLimit(0, eight), { bytes: 2 * GIB, source: "25% of MemTotal" });
   assertEquals(
-    cacheMemoryLimit(0, { bytes: 64 * GIB, source: "MemTotal" }).bytes,
+    (await cacheMemoryLimit(0, { bytes: 64 * GIB, source: "MemTotal" })).bytes,
     WASM_MEMORY_MAX_BYTES,
   );
-  assertEquals(cacheMemoryLimit(0, null).bytes, WASM_MEMORY_MAX_BYTES);
+  assertEquals((await cacheMemoryLimit(0, null)).bytes, WASM_MEMORY_MAX_BYTES);
 });
 
 Deno.test("cache.max-memory above what a 32-bit wasm memory holds is refused naming the key", () => {
