@@ -94,6 +94,8 @@ export class App {
       wal?: HeadWal;
       relay?: Relay;
       scraper?: typeof Scraper;
+      /** The cache's memory ceiling in force (`[cache] max-memory` or its default). */
+      maxMemoryBytes: number;
     },
   ) {
     this.config = config;
@@ -107,7 +109,7 @@ export class App {
     this.warnings = [...opts.warnings];
     const wal = opts.wal;
     const cache = head.drain;
-    this.stats.push(new CacheStats(cache, config.cache.maxSize));
+    this.stats.push(new CacheStats(cache, config.cache.maxSize, opts.maxMemoryBytes));
     if (wal) this.stats.push(wal.wal, wal.replay);
     if (wal && config.remoteWrite.length > 0) {
       this.remoteWrite = new RemoteWrite({
@@ -346,6 +348,7 @@ export class App {
       warnings: opts.warnings ?? [],
       wal,
       relay,
+      maxMemoryBytes: memory.bytes,
     });
   }
 

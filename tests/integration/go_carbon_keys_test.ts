@@ -3,7 +3,7 @@
 // warning; carbonserver.scan-frequency makes files other tools create and remove show in find.
 
 import { assert, assertEquals } from "../_util/assert.ts";
-import { fetchText, startDaemon } from "../_util/daemon.ts";
+import { fetchText, promValue, startDaemon } from "../_util/daemon.ts";
 import { sendTcp, waitFor } from "../_util/net.ts";
 import { parseRetentionDefs } from "../../src/whisper/archive_list.ts";
 import { create } from "../../src/whisper/create.ts";
@@ -73,6 +73,9 @@ Deno.test("[cache] max-size = 0 starts, logging the memory bound the cache keeps
       const limits = daemon.logs.find((l) => l.msg === "cache limits");
       assertEquals(limits?.maxSize, "none");
       assert.ok(Number(limits?.maxMemoryBytes) > 0, JSON.stringify(limits));
+      const page = await fetchText(`http://127.0.0.1:${daemon.port("prometheus")}/metrics`);
+      assertEquals(promValue(page, "carbonado_cache_max_points"), 0);
+      assertEquals(promValue(page, "carbonado_cache_max_memory_bytes"), limits?.maxMemoryBytes);
       assertEquals(daemon.logs.filter((l) => l.level === "warn"), []);
     } finally {
       assertEquals((await daemon.stop()).code, 0);
