@@ -10,6 +10,14 @@ const SMALL_CLASSES: u32 = 512; // 8, 16, ... 4096 bytes
 const LARGE_CLASSES: u32 = 20; // 8 KiB ... 4 GiB
 const MIN_GROW_PAGES: i32 = 256; // 16 MiB
 
+/** Most pages linear memory may grow to (`[cache] max-memory`); 65536 pages is 4 GiB. */
+let maxPages: i32 = 65536;
+
+/** Sets the ceiling of linear memory in 64 KiB pages (at least what is already there). */
+export function setMaxPages(pages: i32): void {
+  maxPages = max(min(pages, 65536), memory.size());
+}
+
 let freeHeads: usize = 0;
 let heapStart: usize = 0;
 let heapTop: usize = 0;
@@ -46,8 +54,10 @@ function ensureMemory(end: usize): bool {
   const have = <usize>memory.size() << 16;
   if (end <= have) return true;
   const need = <i32>((end - have + 0xffff) >> 16);
+  const room = maxPages - memory.size();
+  if (need > room) return false; // past max-memory: the caller counts an overflow
   let pages = max(need, max(memory.size() >> 3, MIN_GROW_PAGES));
-  pages = min(pages, 65536 - memory.size());
+  pages = min(pages, room);
   if (pages >= need && memory.grow(pages) >= 0) return true;
   return memory.grow(need) >= 0;
 }

@@ -1,6 +1,7 @@
 // The module's export surface: what src/wasm/ calls. One call per chunk, never per line.
 
 import { alloc, free, heapInit } from "./alloc";
+export { setMaxPages } from "./alloc";
 import { bumpStaged, clearCounters, counters, staged } from "./counters";
 import {
   BATCH_RECORDS,

@@ -6,11 +6,13 @@ import { CarbonlinkServer } from "./api/carbonlink.ts";
 import { CarbonServer } from "./api/carbonserver.ts";
 import { MetricStore } from "./api/metric_store.ts";
 import { CacheStats } from "./cache/cache_stats.ts";
+import { cacheMemoryLimit } from "./cache/memory_limit.ts";
 import { CacheNames } from "./index/cache_names.ts";
 import { DiskIndex } from "./index/disk_scan.ts";
 import type { GlobOptions } from "./index/glob.ts";
 import { Logger } from "./log/logger.ts";
 import { Persister, readRuleFiles } from "./persister/persister.ts";
+import { isRelayOnly, preflight } from "./config/preflight.ts";
 import type { RuleFiles } from "./persister/write_batch.ts";
 import { parseRules } from "./persister/whisper_writer.ts";
 import { PickleReceiver } from "./receiver/pickle.ts";
@@ -33,9 +35,11 @@ import { TagDbSender } from "./tags/tagdb_sender.ts";
 import { tagFileName, taggedNameOfFile } from "./storage/metric_path.ts";
 import type { Scraper } from "./scrape/scraper.ts";
 import { VERSION } from "./cli.ts";
-import { resolvePath } from "./storage/path.ts";
 
 const log = new Logger("app");
+
+/** `[cache] max-size = 0`: the wasm cache's u32 point limit at its largest (64 GiB of points). */
+const NO_POINT_LIMIT = 0xffff_ffff;
 
 /** A receiver: listens, reports, stops. */
 interface Receiver extends StatSource {
@@ -90,6 +94,8 @@ export class App {
       wal?: HeadWal;
       relay?: Relay;
       scraper?: typeof Scraper;
+      /** The cache's memory ceiling in force (`[cache] max-memory` or its default). */
+      maxMemoryBytes: number;
     },
   ) {
     this.config = config;
@@ -103,7 +109,7 @@ export class App {
     this.warnings = [...opts.warnings];
     const wal = opts.wal;
     const cache = head.drain;
-    this.stats.push(new CacheStats(cache, config.cache.maxSize));
+    this.stats.push(new CacheStats(cache, config.cache.maxSize, opts.maxMemoryBytes));
     if (wal) this.stats.push(wal.wal, wal.replay);
     if (wal && config.remoteWrite.length > 0) {
       this.remoteWrite = new RemoteWrite({
@@ -137,6 +143,7 @@ export class App {
     let literalTagged = false;
     if (whisper) {
       this.index = new DiskIndex(config.whisper.dataDir, {
+        scanIntervalMs: config.carbonserver.scanFrequency,
         glob,
         skipTagged: false,
         onScanned: (name) => {
@@ -180,6 +187,7 @@ export class App {
       const index = this.index;
       this.persister = new Persister(cache, {
         ...config.whisper,
+        maxCreatesPerSecond: config.carbonserver.maxCreatesPerSecond,
         hashFilenames,
         rules,
         strategy: config.cache.writeStrategy,
@@ -235,6 +243,7 @@ export class App {
       this.carbonserver = new CarbonServer(this.store, {
         ...config.carbonserver,
         queries: !relayOnly, // a relay-only node serves the status page alone
+        timeouts: config.carbonserver,
         ui: (req, url) => scraper?.handle(req, url) ?? ui.handle(req, url),
       });
       this.stats.push(this.carbonserver, ui);
@@ -311,19 +320,24 @@ export class App {
     config: Config,
     opts: { hostname?: string; warnings?: readonly string[] } = {},
   ): Promise<App> {
-    const rules = readRuleFiles(config.whisper.schemasFile, config.whisper.aggregationFile);
+    const { rules } = preflight(config); // nothing written yet: a bad path fails here
+    const memory = await cacheMemoryLimit(config.cache.maxMemory);
+    log.info("cache limits", {
+      maxSize: config.cache.maxSize === 0 ? "none" : config.cache.maxSize,
+      maxMemoryBytes: memory.bytes,
+      maxMemoryFrom: memory.source,
+    });
     const head = await Head.load({
-      maxPoints: config.cache.maxSize,
+      maxPoints: config.cache.maxSize === 0 ? NO_POINT_LIMIT : config.cache.maxSize,
+      maxMemoryBytes: memory.bytes,
       maxLineLen: config.tcp.maxLineSize,
     });
     let wal: HeadWal | undefined;
     if (config.wal.enabled && !isRelayOnly(config)) {
-      checkOutside("wal.dir", config.wal.dir, config.whisper.dataDir);
       wal = head.openWal(config.wal); // replays before any receiver exists
     }
     let relay: Relay | undefined;
     if (config.relay.enabled) {
-      checkOutside("relay.dir", config.relay.dir, config.whisper.dataDir);
       relay = await Relay.create({ ...config.relay, maxLineLen: config.tcp.maxLineSize });
     }
     // loaded only when enabled: the scraper's YAML package alone is 14 MB of resident memory
@@ -336,6 +350,7 @@ export class App {
       warnings: opts.warnings ?? [],
       wal,
       relay,
+      maxMemoryBytes: memory.bytes,
     });
   }
 
@@ -442,22 +457,6 @@ function checkInfluxOptions(opts: { separator: string; dbTag: string }): void {
   }
   if (bytes(opts.dbTag) > 128) {
     throw new RangeError(`Invalid influx.db-tag: "${opts.dbTag}" is longer than 128 bytes`);
-  }
-}
-
-/** Forwarding only: `[relay] enabled` without `local`. */
-function isRelayOnly(config: Config): boolean {
-  return config.relay.enabled && !config.relay.local;
-}
-
-/** Refuses a directory inside the whisper tree, which graphite-web and whisper tools walk. */
-function checkOutside(key: string, dir: string, dataDir: string): void {
-  const inner = resolvePath(dir);
-  const data = resolvePath(dataDir);
-  if (inner === data || inner.startsWith(data + "/")) {
-    throw new RangeError(
-      `Invalid ${key}: "${dir}" is inside whisper.data-dir "${dataDir}"; put it beside`,
-    );
   }
 }
 

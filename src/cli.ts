@@ -3,6 +3,7 @@
 // with two dashes and `=`. Everything except starting the daemon is done here.
 
 import { loadConfig } from "./config/load.ts";
+import { preflight } from "./config/preflight.ts";
 import { defaultConfigToml } from "./config/render.ts";
 import { migrateTagged } from "./tags/migrate.ts";
 import { TagDb } from "./tags/tag_db.ts";
@@ -107,7 +108,9 @@ A Graphite/Carbon metrics daemon that reads go-carbon's config and speaks its pr
 
 Options:
   --config FILE           TOML config in go-carbon's format (without it: built-in defaults)
-  --check-config          Load and validate the config, print warnings; exit 0 if valid, 1 if not
+  --check-config          Check the config as a start does (values, listen addresses, rule
+                          files, log files, data directories), print warnings; exit 0 if
+                          valid, 1 if not
   --migrate-tagged        Move series stored under literal tagged paths (data-dir/a/b;k=v.wsp)
                           to carbon's _tagged/ files, merging into existing ones; run it with
                           the daemon stopped
@@ -185,8 +188,12 @@ export async function runCommand(
     case "check-config": {
       const source = args.configFile ?? "built-in defaults";
       try {
-        const { warnings } = await loadConfig({ file: args.configFile, env: options.env });
+        const { config, warnings } = await loadConfig({
+          file: args.configFile,
+          env: options.env,
+        });
         for (const warning of warnings) out.stderr(`warning: ${warning}\n`);
+        preflight(config); // what the start checks before binding or writing anything
         out.stdout(`config OK: ${source}\n`);
         return 0;
       } catch (e) {

@@ -19,6 +19,7 @@ import type { AggregationMethod } from "../whisper/format.ts";
 import type { MetricStore, Series } from "./metric_store.ts";
 import { seriesByTagArgs, TagExprError } from "../tags/tag_expr.ts";
 import { tagsApi } from "../tags/tagdb_api.ts";
+import { type HttpTimeouts, serveWithTimeouts } from "./http_timeouts.ts";
 
 const log = new Logger("carbonserver");
 
@@ -33,6 +34,8 @@ export interface CarbonServerOptions {
   ui?: (req: Request, url: URL) => Response | null;
   /** False: the query API is off (404) and only `ui` answers (a relay-only node). */
   queries?: boolean;
+  /** read-timeout and write-timeout (ms, 0: none), applied per request; default none. */
+  timeouts?: HttpTimeouts;
 }
 
 /** go-carbon's consolidationFunc names (go-whisper's AggregationMethod.String()). */
@@ -84,7 +87,13 @@ export class CarbonServer implements StatSource {
     this.#server = listenOn(
       this.#opts.listen,
       "carbonserver.listen",
-      (where) => Deno.serve({ ...where, onListen: () => {} }, (req) => this.handler(req)),
+      (where) =>
+        Deno.serve({ ...where, onListen: () => {} }, (req) => {
+          const timeouts = this.#opts.timeouts;
+          return timeouts
+            ? serveWithTimeouts(req, (r) => this.handler(r), timeouts)
+            : this.handler(req);
+        }),
     );
   }
 

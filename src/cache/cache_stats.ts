@@ -4,14 +4,19 @@ import { REJECT_REASONS } from "../protocol/plaintext.ts";
 import type { StatSend, StatSource } from "../stats/sample.ts";
 import type { WasmDrain } from "../wasm/drain.ts";
 
-/** Reports the wasm cache's counters; `maxPoints` is `[cache] max-size`. */
+/**
+ * Reports the wasm cache's counters; `maxPoints` is `[cache] max-size` (0: none),
+ * `maxMemoryBytes` the `[cache] max-memory` in force.
+ */
 export class CacheStats implements StatSource {
   #cache: WasmDrain;
   #maxPoints: number;
+  #maxMemoryBytes?: number;
 
-  constructor(cache: WasmDrain, maxPoints: number) {
+  constructor(cache: WasmDrain, maxPoints: number, maxMemoryBytes?: number) {
     this.#cache = cache;
     this.#maxPoints = maxPoints;
+    this.#maxMemoryBytes = maxMemoryBytes;
   }
 
   stat(send: StatSend): void {
@@ -53,11 +58,21 @@ export class CacheStats implements StatSource {
     });
     send({
       name: "carbonado_cache_max_points",
-      help: "The cache limit in points ([cache] max-size).",
+      help: "The cache limit in points ([cache] max-size; 0: none but max-memory).",
       type: "gauge",
       value: this.#maxPoints,
       carbon: "cache.maxSize",
     });
+    if (this.#maxMemoryBytes !== undefined) {
+      send({
+        name: "carbonado_cache_max_memory_bytes",
+        help: "The cache's memory ceiling ([cache] max-memory, or its default); past it points " +
+          "are dropped as overflow.",
+        type: "gauge",
+        value: this.#maxMemoryBytes,
+        carbon: "cache.maxMemory",
+      });
+    }
     send({
       name: "carbonado_cache_overflow_points_total",
       help: "Points dropped because the cache was full.",

@@ -35,9 +35,14 @@ export interface Config {
     enabled: boolean;
     removeEmptyFile: boolean;
     hashFilenames: boolean;
+    /** Past carbonserver.maxCreatesPerSecond, drop new series' points instead of waiting. */
+    hardMaxCreatesPerSecond: boolean;
   };
   cache: {
+    /** Points; 0: no limit but maxMemory. */
     maxSize: number;
+    /** Bytes of wasm memory; 0: the default share of the machine's or container's memory. */
+    maxMemory: number;
     writeStrategy: "max" | "sorted" | "noop";
   };
   udp: { listen: string; enabled: boolean };
@@ -66,6 +71,10 @@ export interface Config {
     readTimeout: number;
     idleTimeout: number;
     writeTimeout: number;
+    /** Data directory rescan interval (ms); 0: once. */
+    scanFrequency: number;
+    /** New whisper files per second; 0: no limit. */
+    maxCreatesPerSecond: number;
     maxGlobs: number;
     failOnMaxGlobs: boolean;
     maxMetricsGlobbed: number;

@@ -15,7 +15,8 @@ import {
   REMOTE_WRITE_SECTION,
   type RemoteWriteConfig,
 } from "./remote_write.ts";
-import { findEnv, findKey, findSection, type KeySpec } from "./schema.ts";
+import { findEnv, findKey, findSection, type KeySpec, SCHEMA, SECTIONS } from "./schema.ts";
+import { closest } from "./suggest.ts";
 import { parseDestinations } from "../relay/destinations.ts";
 
 /** Where `loadConfig` reads from. */
@@ -108,8 +109,15 @@ function isTable(value: unknown): value is Table {
 class Loader {
   readonly config: Config = defaultConfig();
   readonly #file: string | undefined;
-  readonly #unimplemented = new Set<string>();
+  /** Unimplemented keys set, by how the warning names them, with their values. */
+  readonly #unimplemented = new Map<string, { spec: KeySpec; value: unknown }>();
+  /** The values of unimplemented keys without a field (`grpc.enabled`), by key name. */
+  readonly #ignoredValues = new Map<string, unknown>();
   readonly #deprecated = new Set<string>();
+  /** Deprecated aliases read, applied after the file (or environment) unless it set the key. */
+  #aliases: [KeySpec, unknown][] = [];
+  /** Keys the file (or environment) set by their own name. */
+  readonly #explicit = new Set<string>();
   readonly #unknown = new Set<string>();
   readonly #unknownEnv = new Set<string>();
 
@@ -132,6 +140,7 @@ class Loader {
     const legacy: Partial<LoggingConfig> = {};
     this.#walk(doc, "", legacy);
     this.#applyLegacyLogging(legacy);
+    this.#applyAliases();
   }
 
   readEnv(env: Record<string, string | undefined>): void {
@@ -153,21 +162,29 @@ class Loader {
       if (spec === undefined) {
         this.#unknownEnv.add(name);
       } else if (spec.deprecatedFor !== undefined) {
-        this.#deprecated.add(`${spec.name} (${name})`);
-        this.#setLegacy(legacy, spec, this.#coerceEnv(spec, name, raw));
+        this.#deprecated.add(`${spec.name} (${name}; use ${spec.deprecatedFor})`);
+        const value = this.#coerceEnv(spec, name, raw);
+        if (spec.aliasOf !== undefined) this.#aliases.push([spec, value]);
+        else if (spec.field !== undefined) later.push([spec, name, raw]);
+        else this.#setLegacy(legacy, spec, value);
       } else if (spec.field !== undefined) {
-        if (!spec.implemented) this.#unimplemented.add(`${spec.name} (${name})`);
+        if (!spec.implemented) {
+          this.#ignore(`${spec.name} (${name})`, spec, coerce(spec, raw, true));
+        }
         later.push([spec, name, raw]);
       } else {
-        this.#unimplemented.add(`${spec.name} (${name})`);
+        this.#ignore(`${spec.name} (${name})`, spec, coerce(spec, raw, true));
       }
     }
     // The deprecated keys replace [[logging]] first, so CARBONADO_LOGGING_* can refine it.
     this.#applyLegacyLogging(legacy);
+    this.#explicit.clear(); // the environment's own keys win over its aliases, not the file's
     for (const [spec, name, raw] of later) {
       const target = spec.section === "logging" ? this.config.logging[0] : this.#section(spec);
       (target as unknown as Table)[spec.field!] = this.#coerceEnv(spec, name, raw);
+      this.#explicit.add(spec.name);
     }
+    this.#applyAliases();
     // CARBONADO_REMOTE_WRITE_<N>_<KEY> sets entry N; an N past the file's entries adds entries
     const entries = this.config.remoteWrite;
     for (const [index, spec, name, raw] of remote) {
@@ -241,16 +258,56 @@ class Loader {
     }
   }
 
+  /**
+   * One line per kind of problem. Ignored go-carbon keys come in two lines: those whose feature
+   * the config turns on (carbonado will not do what it asks), and those it leaves off (harmless).
+   */
   warnings(): string[] {
     const lines: string[] = [];
-    const add = (label: string, set: Set<string>) => {
-      if (set.size > 0) lines.push(`${label}: ${[...set].join(", ")}`);
+    const add = (label: string, names: Iterable<string>) => {
+      const list = [...names];
+      if (list.length > 0) lines.push(`${label}: ${list.join(", ")}`);
     };
-    add("unimplemented config keys ignored", this.#unimplemented);
-    add("deprecated config keys, use [[logging]] instead", this.#deprecated);
-    add("unknown config keys ignored", this.#unknown);
-    add("unknown CARBONADO_* environment variables ignored", this.#unknownEnv);
+    const on: string[] = [];
+    const off: string[] = [];
+    for (const [label, { spec, value }] of this.#unimplemented) {
+      (this.#turnsOn(spec, value) ? on : off).push(label);
+    }
+    add("unimplemented config keys ignored, their features turned on here", on);
+    add("unimplemented config keys ignored, their features left off", off);
+    add("deprecated config keys", this.#deprecated);
+    add("unknown config keys ignored", [...this.#unknown].map((n) => suggest(n, KEY_NAMES)));
+    add(
+      "unknown CARBONADO_* environment variables ignored",
+      [...this.#unknownEnv].map((n) => suggest(n, ENV_NAMES)),
+    );
     return lines;
+  }
+
+  #ignore(label: string, spec: KeySpec, value: unknown): void {
+    this.#unimplemented.set(label, { spec, value });
+    if (spec.field === undefined) this.#ignoredValues.set(spec.name, value);
+  }
+
+  /** Whether an ignored key asks for something: a set value in a section that is enabled. */
+  #turnsOn(spec: KeySpec, value: unknown): boolean {
+    const enabled = findKey(spec.section, "enabled");
+    if (enabled !== undefined && enabled !== spec) {
+      const on = enabled.field !== undefined
+        ? this.#section(enabled)[enabled.field]
+        : this.#ignoredValues.get(enabled.name) ?? enabled.default;
+      if (on !== true) return false;
+    }
+    return isSet(value);
+  }
+
+  /** Deprecated aliases set their key, unless it was set by its own name. */
+  #applyAliases(): void {
+    for (const [alias, value] of this.#aliases) {
+      const target = findKey("", alias.aliasOf!)!;
+      if (!this.#explicit.has(target.name)) this.#section(target)[target.field!] = value;
+    }
+    this.#aliases = [];
   }
 
   #prefix(): string {
@@ -288,15 +345,20 @@ class Loader {
     if (spec.kind === "section-list") {
       this.#readRemoteWrite(value);
     } else if (spec.kind === "tables" && isTable(value) && Object.keys(value).length > 0) {
-      for (const sub of Object.keys(value)) this.#unimplemented.add(`${spec.name}.${sub}`);
+      for (const [sub, v] of Object.entries(value)) this.#ignore(`${spec.name}.${sub}`, spec, v);
     } else if (spec.deprecatedFor !== undefined) {
-      this.#deprecated.add(spec.name);
-      this.#setLegacy(legacy, spec, this.#coerceFile(spec, spec.name, value));
+      this.#deprecated.add(`${spec.name} (use ${spec.deprecatedFor})`);
+      const coerced = this.#coerceFile(spec, spec.name, value);
+      if (spec.aliasOf !== undefined) this.#aliases.push([spec, coerced]);
+      else if (spec.field !== undefined) this.#section(spec)[spec.field] = coerced;
+      else this.#setLegacy(legacy, spec, coerced);
     } else if (spec.field !== undefined) {
-      if (!spec.implemented) this.#unimplemented.add(spec.name);
-      this.#section(spec)[spec.field] = this.#coerceFile(spec, spec.name, value);
+      const coerced = this.#coerceFile(spec, spec.name, value);
+      if (!spec.implemented) this.#ignore(spec.name, spec, coerced);
+      this.#section(spec)[spec.field] = coerced;
+      this.#explicit.add(spec.name);
     } else {
-      this.#unimplemented.add(spec.name);
+      this.#ignore(spec.name, spec, value);
     }
   }
 
@@ -316,7 +378,7 @@ class Loader {
         if (spec === undefined) {
           this.#unknown.add(`logging.${key}`);
         } else if (spec.field === undefined) {
-          this.#unimplemented.add(spec.name);
+          this.#ignore(spec.name, spec, v);
         } else {
           const where = entries.length > 1 ? `logging[${i}].${spec.key}` : spec.name;
           logger[spec.field] = this.#coerceFile(spec, where, v);
@@ -379,6 +441,25 @@ class Loader {
   }
 }
 
+/** Every key and section name, and every environment variable, for "did you mean". */
+const KEY_NAMES = [...SCHEMA.map((s) => s.name), ...SECTIONS];
+const ENV_NAMES = SCHEMA.map((s) => s.env).filter((e) => e !== "");
+
+/** `name`, with the closest known name when one is close. */
+function suggest(name: string, known: readonly string[]): string {
+  const near = closest(name, known);
+  return near === undefined ? name : `${name} (did you mean ${near}?)`;
+}
+
+/** A value that asks for something: true, non-zero, non-empty; a rejected one counts as set. */
+function isSet(value: unknown): boolean {
+  if (value instanceof Rejected) return true;
+  if (typeof value === "bigint") return value !== 0n;
+  if (Array.isArray(value)) return value.length > 0;
+  if (isTable(value)) return Object.keys(value).length > 0;
+  return Boolean(value);
+}
+
 /** A value as a user would recognise it from the file. */
 function show(value: unknown): string {
   if (typeof value === "string") return JSON.stringify(value);
@@ -416,14 +497,14 @@ function coerce(spec: KeySpec, value: unknown, fromEnv: boolean): unknown {
       else if (fromEnv && typeof value === "string" && INT_TEXT.test(value)) n = Number(value);
       if (n === undefined) return typeError(" is not an integer");
       if (!Number.isSafeInteger(n)) return rangeError(" is too large");
-      return checkMin(spec, n) ?? n;
+      return checkRange(spec, n) ?? n;
     }
     case "float": {
       let n: number | undefined;
       if (typeof value === "bigint" || typeof value === "number") n = Number(value);
       else if (fromEnv && typeof value === "string" && FLOAT_TEXT.test(value)) n = Number(value);
       if (n === undefined || !Number.isFinite(n)) return typeError(" is not a number");
-      return checkMin(spec, n) ?? n;
+      return checkRange(spec, n) ?? n;
     }
     case "duration": {
       if (typeof value !== "string") return typeError(' is not a duration string like "1m0s"');
@@ -434,7 +515,7 @@ function coerce(spec: KeySpec, value: unknown, fromEnv: boolean): unknown {
         const why = (e as Error).message.replace(/^Invalid duration "[^"]*"(: )?/, "");
         return typeError(` is not a duration${why ? `: ${why}` : ""}`);
       }
-      return checkMin(spec, ms) ?? ms;
+      return checkRange(spec, ms) ?? ms;
     }
     case "string-list": {
       // from the environment: a TOML array (`["a.{b,c}", "d"]`), or words split at commas and
@@ -479,7 +560,10 @@ function tomlValue(text: unknown): unknown {
   }
 }
 
-function checkMin(spec: KeySpec, n: number): Rejected | undefined {
+function checkRange(spec: KeySpec, n: number): Rejected | undefined {
+  if (spec.max !== undefined && n > spec.max) {
+    return new Rejected(`: expected at most ${spec.max}`, RangeError);
+  }
   const least = spec.min ?? (spec.kind === "size" ? 0 : undefined);
   if (least === undefined || n >= least) return undefined;
   const min = spec.kind === "duration" ? formatDuration(least) : String(least);

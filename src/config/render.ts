@@ -24,7 +24,9 @@ export function renderConfig(config: Config): string {
   const out: string[] = [comment(HEADER), ""];
   for (const section of SECTIONS) {
     const specs = SCHEMA.filter((s) => s.section === section);
-    const fields = specs.filter((s) => s.field !== undefined && s.implemented);
+    const fields = specs.filter((s) =>
+      s.field !== undefined && s.implemented && s.deprecatedFor === undefined
+    );
     if (fields.length === 0) continue;
     // [[logging]] repeats once per logger; the comments go with the first one only.
     const tables = section === "logging"
@@ -101,10 +103,8 @@ function ignoredNote(specs: readonly KeySpec[]): string[] {
       comment(`go-carbon keys accepted and ignored: ${ignored.map((s) => s.key).join(", ")}`),
     );
   }
-  const deprecated = specs.filter((s) => s.deprecatedFor !== undefined);
-  if (deprecated.length > 0) {
-    const keys = deprecated.map((s) => s.key).join(", ");
-    notes.push(comment(`Deprecated go-carbon keys ${keys} still work: they replace [[logging]]`));
+  for (const s of specs.filter((s) => s.deprecatedFor !== undefined)) {
+    notes.push(comment(`Deprecated go-carbon key ${s.key} still works: use ${s.deprecatedFor}`));
   }
   return notes;
 }

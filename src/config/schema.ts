@@ -4,6 +4,7 @@
 // go-carbon's keys come from carbon/config.go, receiver options and go-carbon.conf.example.
 
 import type { Config, LoggingConfig } from "./config.ts";
+import { WASM_MEMORY_MAX_BYTES } from "../cache/memory_limit.ts";
 
 /**
  * How a value is written and checked.
@@ -68,6 +69,8 @@ export interface KeySpec {
   readonly values?: readonly string[];
   /** The smallest allowed number (milliseconds for a duration). */
   readonly min?: number;
+  /** The largest allowed number. */
+  readonly max?: number;
   /** What a `size` counts. */
   readonly unit?: "points" | "bytes";
   /** The environment variable overriding the key (`CARBONADO_WHISPER_DATA_DIR`); `""` if none. */
@@ -76,6 +79,8 @@ export interface KeySpec {
   readonly doc: string;
   /** What a deprecated key stands for (go-carbon's `common.logfile` → `[[logging]] file`). */
   readonly deprecatedFor?: string;
+  /** The key a deprecated alias sets (`whisper.max-creates-per-second` → its carbonserver key). */
+  readonly aliasOf?: string;
   /** True for keys carbonado has and go-carbon lacks. */
   readonly carbonadoOnly?: boolean;
 }
@@ -86,7 +91,17 @@ type Sections = Omit<Config, "logging"> & { logging: LoggingConfig };
 /** Options shared by both entry builders. */
 type SpecOptions =
   & Partial<
-    Pick<KeySpec, "goDefault" | "values" | "min" | "unit" | "deprecatedFor" | "carbonadoOnly">
+    Pick<
+      KeySpec,
+      | "goDefault"
+      | "values"
+      | "min"
+      | "max"
+      | "unit"
+      | "deprecatedFor"
+      | "aliasOf"
+      | "carbonadoOnly"
+    >
   >
   & { kind: Kind; doc: string };
 
@@ -230,6 +245,24 @@ export const SCHEMA: readonly KeySpec[] = [
     min: 0,
     doc: "Limit of whisper file updates per second over all workers; 0 is no limit",
   }),
+  other("whisper.max-creates-per-second", {
+    kind: "int",
+    default: 0,
+    min: 0,
+    implemented: true,
+    deprecatedFor: "carbonserver.max-creates-per-second",
+    aliasOf: "carbonserver.max-creates-per-second",
+    doc: "go-carbon's older place for carbonserver.max-creates-per-second",
+  }),
+  field("whisper.hard-max-creates-per-second", {
+    field: "hardMaxCreatesPerSecond",
+    kind: "bool",
+    default: false,
+    deprecatedFor: "carbonserver.max-creates-per-second; still read: makes that limit hard",
+    doc: "Make carbonserver.max-creates-per-second hard: the points of new series past it are " +
+      "dropped (counted) instead of waiting in the cache for the next second; with a limit of " +
+      "0 it does nothing (go-carbon would drop every new series)",
+  }),
   field("whisper.sparse-create", {
     field: "sparseCreate",
     kind: "bool",
@@ -289,9 +322,22 @@ export const SCHEMA: readonly KeySpec[] = [
     kind: "size",
     unit: "points",
     default: 1_000_000,
-    min: 1,
-    doc: "Most points held in memory; points arriving beyond it are dropped and counted " +
-      "(go-carbon reads 0 as unlimited, carbonado needs a bound)",
+    min: 0,
+    doc: "Most points held in memory; points arriving beyond it are dropped and counted as " +
+      "overflow. 0: no point limit (as go-carbon), the cache is then bounded by max-memory alone",
+  }),
+  field("cache.max-memory", {
+    field: "maxMemory",
+    kind: "size",
+    unit: "bytes",
+    default: 0,
+    min: 0,
+    max: WASM_MEMORY_MAX_BYTES,
+    carbonadoOnly: true,
+    doc: "Most bytes the cache's wasm memory grows to; points arriving beyond it are dropped " +
+      "and counted as overflow. 0: a quarter of the memory of the machine or of the container " +
+      "(cgroup memory.max or memory.limit_in_bytes), at most 4 GiB, the most a 32-bit wasm " +
+      "memory holds; the figure in force is logged at start",
   }),
   field("cache.write-strategy", {
     field: "writeStrategy",
@@ -488,21 +534,40 @@ export const SCHEMA: readonly KeySpec[] = [
     kind: "duration",
     default: 60_000,
     min: 0,
-    doc: "HTTP server read timeout",
+    doc: "Longest time to read a request's body (a slower one is answered 408); 0: no limit",
   }),
   field("carbonserver.idle-timeout", {
     field: "idleTimeout",
     kind: "duration",
     default: 60_000,
     min: 0,
-    doc: "HTTP server keep-alive idle timeout",
+    implemented: false,
+    doc: "HTTP keep-alive idle timeout in go-carbon; Deno's HTTP server has no setting for it",
   }),
   field("carbonserver.write-timeout", {
     field: "writeTimeout",
     kind: "duration",
     default: 60_000,
     min: 0,
-    doc: "HTTP server write timeout",
+    doc: "Longest time to compute and send a response: past it the request is answered 503, " +
+      "or a response already started is cut off; 0: no limit",
+  }),
+  field("carbonserver.scan-frequency", {
+    field: "scanFrequency",
+    kind: "duration",
+    default: 300_000,
+    min: 0,
+    doc: "Rescan the data directory this often, so that files created, resized or removed by " +
+      "other tools appear in and disappear from find; 0: scan once at start",
+  }),
+  field("carbonserver.max-creates-per-second", {
+    field: "maxCreatesPerSecond",
+    kind: "int",
+    default: 0,
+    min: 0,
+    doc: "Most new whisper files created per second; a new series past it waits in the cache " +
+      "for a later second (whisper.hard-max-creates-per-second: its points are dropped). 0: no " +
+      "limit",
   }),
   field("carbonserver.max-globs", {
     field: "maxGlobs",
@@ -537,7 +602,6 @@ export const SCHEMA: readonly KeySpec[] = [
     ["buckets", "int", 10, "Response-time histogram buckets"],
     ["metrics-as-counters", "bool", false, "grobian/carbonserver counter compatibility"],
     ["request-timeout", "duration", 0, "Per-request timeout (unset in go-carbon)"],
-    ["scan-frequency", "duration", 300_000, "Interval of the file tree rescan"],
     ["query-cache-enabled", "bool", true, "Cache /render results for a minute"],
     ["query-cache-size-mb", "int", 0, "Size of the /render cache"],
     ["streaming-query-cache-enabled", "bool", false, "Cache gRPC render results"],
@@ -553,7 +617,6 @@ export const SCHEMA: readonly KeySpec[] = [
     ["file-list-cache", "string", "", "File keeping the scan result across restarts"],
     ["file-list-cache-version", "int", 1, "Format of file-list-cache"],
     ["max-fetch-data-goroutines", "int", 0, "Parallel fetches from disk and cache"],
-    ["max-creates-per-second", "int", 0, "Hard limit of new whisper files per second"],
     ["quota-usage-report-frequency", "duration", 60_000, "Quota metrics interval"],
     ["no-service-when-index-is-not-ready", "bool", false, "Answer 503 until indexed"],
     ["max-inflight-requests", "int", 0, "Answer 429 beyond this many requests"],

@@ -223,7 +223,7 @@ export class DiskIndex {
   #stopped = false;
   /** Names added while a rescan builds its trie: they go to both. */
   #building: NameTrie | null = null;
-  /** Names added since the last scan started, re-added after the next swap (cache-only ones). */
+  /** Names added since the last scan started, re-added after the next swap (not on disk yet). */
   #recent = new Set<string>();
   #carryOverflow = 0;
   #scans = 0;
@@ -371,10 +371,10 @@ export class DiskIndex {
         logger: this.#logger,
       });
       if (rebuild) {
-        // Names still missing on disk are cache-only: keep them, and keep carrying them.
-        for (const name of carried) {
-          if (target.add(name) && this.#recent.size < MAX_CARRIED_NAMES) this.#recent.add(name);
-        }
+        // Names added since the last scan began and still missing on disk are kept through this
+        // one rescan; the next drops them unless added again: a file another tool removes
+        // leaves find (go-carbon's scan-frequency).
+        for (const name of carried) target.add(name);
         this.#trie = target;
         this.#options.onRescanned?.();
       }

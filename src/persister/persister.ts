@@ -27,6 +27,7 @@ import {
   type WriteErrorReason,
 } from "./write_batch.ts";
 import { REBUILD_INTERVAL_MS, WriteoutQueue } from "./writeout_queue.ts";
+import { CreateThrottle } from "./create_throttle.ts";
 
 const log = new Logger("persister");
 
@@ -69,6 +70,10 @@ export interface PersisterOptions {
   workers: number;
   /** go-carbon's global throttle on update operations; 0: none. */
   maxUpdatesPerSecond: number;
+  /** New files per second (`[carbonserver] max-creates-per-second`); 0 or absent: none. */
+  maxCreatesPerSecond?: number;
+  /** Past maxCreatesPerSecond, drop a new series' points instead of keeping them for later. */
+  hardMaxCreatesPerSecond?: boolean;
   sparseCreate: boolean;
   flock: boolean;
   removeEmptyFile: boolean;
@@ -156,6 +161,10 @@ export class Persister implements StatSource {
   #dropLog = new RateLimiter(10, 10_000);
   #failed: FailedSeries;
   #dropped: Record<DropReason, number> = { too_long: 0, bad_path: 0, corrupt: 0, permission: 0 };
+  #creates: CreateThrottle;
+  #createLog = new RateLimiter(10, 10_000);
+  #throttledCreates = 0;
+  #throttledDroppedPoints = 0;
   #committedPoints = 0;
   #updates = 0;
   #created = 0;
@@ -174,6 +183,10 @@ export class Persister implements StatSource {
     this.queue = new WriteoutQueue(cache, opts.strategy);
     this.#rules = opts.rules;
     this.#failed = new FailedSeries(cache);
+    this.#creates = new CreateThrottle({
+      perSecond: opts.maxCreatesPerSecond ?? 0,
+      hard: opts.hardMaxCreatesPerSecond ?? false,
+    });
   }
 
   /** Starts the worker threads and the dispatch loop. */
@@ -304,6 +317,10 @@ export class Persister implements StatSource {
         this.#tokens++;
         break;
       }
+      if (this.#creates.enabled && !this.#flushing && !this.#mayCreate(series)) {
+        this.#tokens++;
+        continue;
+      }
       const n = this.#cache.pop(series);
       if (n <= 0) continue; // emptied or busy since the snapshot
       this.#reserve(used + n);
@@ -330,6 +347,38 @@ export class Persister implements StatSource {
     slot.inflight.set(id, sent);
     this.#post(slot, batch);
     return sent;
+  }
+
+  /**
+   * max-creates-per-second, for a series about to be written: true when its file exists (or
+   * may be created now); false when it waits for a later pass (soft) or its points were dropped
+   * (hard). Only once the name index is complete: before, a new file cannot be told apart.
+   */
+  #mayCreate(series: number): boolean {
+    const files = this.#opts.files;
+    if (!files?.ready) return true;
+    const name = this.#cache.seriesName(series);
+    if (files.has(name)) return true;
+    const verdict = this.#creates.take();
+    if (verdict === "create") return true;
+    this.#throttledCreates++;
+    let dropped = 0;
+    if (verdict === "drop") {
+      dropped = Math.max(0, this.#cache.pop(series));
+      this.#cache.confirm(series);
+      this.#throttledDroppedPoints += dropped;
+    }
+    const suppressed = this.#createLog.allow();
+    if (suppressed >= 0) {
+      log.warn("metric creation throttled", {
+        name,
+        maxCreatesPerSecond: this.#opts.maxCreatesPerSecond,
+        dropped: verdict === "drop",
+        points: dropped,
+        suppressed,
+      });
+    }
+    return false;
   }
 
   #reserve(points: number): void {
@@ -589,6 +638,20 @@ export class Persister implements StatSource {
       type: "gauge",
       value: this.#failed.size,
       carbon: "persister.failedSeries",
+    });
+    send({
+      name: "carbonado_whisper_creates_throttled_total",
+      help: "New Whisper files held back by [carbonserver] max-creates-per-second.",
+      type: "counter",
+      value: this.#throttledCreates,
+      carbon: "persister.throttledCreates",
+    });
+    send({
+      name: "carbonado_whisper_creates_dropped_points_total",
+      help: "Points of new series dropped by a hard max-creates-per-second.",
+      type: "counter",
+      value: this.#throttledDroppedPoints,
+      carbon: "persister.throttledCreatesDroppedPoints",
     });
     send({
       name: "carbonado_persister_retry_series",

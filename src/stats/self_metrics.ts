@@ -82,9 +82,14 @@ export class SelfMetrics {
     }
   }
 
-  /** Stops the timer and sends a last round. */
+  /**
+   * Stops the timer and sends a last round, if started: a start that failed (a busy port) leaves
+   * no own metrics behind.
+   */
   async stop(): Promise<void> {
+    if (this.#timer === undefined) return;
     clearInterval(this.#timer);
+    this.#timer = undefined;
     await this.#sending;
     await this.send();
   }

@@ -35,6 +35,8 @@ export interface SeriesLogLoad {
 export class SeriesLog {
   readonly path: string;
   #file: Deno.FsFile | null = null;
+  /** Opened on a missing log: the file is made at the first record. */
+  #deferred = false;
   #records = 0;
   #live = 0;
 
@@ -76,9 +78,12 @@ export class SeriesLog {
     }
     this.#live = names.size;
     this.#records = records;
-    if (text === "" || skipped > 0 || records > 2 * names.size + 1000) {
-      this.#rewrite(names);
+    // a missing log is created at the first record: a start that fails leaves no file behind
+    if (text === "") {
+      this.#deferred = true;
+      return { names, skipped };
     }
+    if (skipped > 0 || records > 2 * names.size + 1000) this.#rewrite(names);
     this.#file = Deno.openSync(this.path, { append: true, create: true });
     return { names, skipped };
   }
@@ -96,6 +101,11 @@ export class SeriesLog {
   }
 
   #append(record: string): void {
+    if (this.#file === null && this.#deferred) {
+      this.#rewrite(new Set());
+      this.#file = Deno.openSync(this.path, { append: true, create: true });
+      this.#deferred = false;
+    }
     if (this.#file === null) throw new Error(`${this.path} is not open`);
     const bytes = encoder.encode(record);
     let off = 0;
@@ -119,6 +129,7 @@ export class SeriesLog {
   close(): void {
     this.#file?.close();
     this.#file = null;
+    this.#deferred = false;
   }
 
   /** Records in the file and live names, for stats. */

@@ -10,6 +10,7 @@ import { REJECT_REASONS } from "../protocol/plaintext.ts";
 export interface WasmExports {
   memory: WebAssembly.Memory;
   init(maxPoints: number, maxLineLen: number): void;
+  setMaxPages(pages: number): void;
   countersPtr(): number;
   stagedPtr(): number;
   allocBuffer(size: number): number;
@@ -217,9 +218,17 @@ export interface WasmOptions {
   maxPoints: number;
   /** Longest accepted line in bytes. */
   maxLineLen: number;
+  /**
+   * Ceiling of linear memory in bytes (`[cache] max-memory`); past it, points are dropped and
+   * counted as overflow. Default: the 4 GiB a 32-bit memory can address.
+   */
+  maxMemoryBytes?: number;
   /** Load the debug build (assertions on), as tests do. */
   debug?: boolean;
 }
+
+/** A WebAssembly memory page. */
+const PAGE_BYTES = 65_536;
 
 /** Compiled modules by file: a second instance (the relay's router) skips the compile. */
 const compiled = new Map<string, Promise<WebAssembly.Module>>();
@@ -282,6 +291,9 @@ export class WasmInstance {
       throw new Error("build/carbonado.wasm does not match src/: run deno task build");
     }
     ex.init(opts.maxPoints, opts.maxLineLen);
+    if (opts.maxMemoryBytes !== undefined) {
+      ex.setMaxPages(Math.floor(opts.maxMemoryBytes / PAGE_BYTES));
+    }
     return new WasmInstance(ex, layout, opts.maxLineLen);
   }
 

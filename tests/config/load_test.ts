@@ -35,32 +35,36 @@ Deno.test("loadConfig() with no file and no environment gives the defaults and n
   assert.deepEqual(await loadConfig({ env: {} }), { config: defaultConfig(), warnings: [] });
 });
 
-Deno.test("loadConfig() reads go-carbon's example config with one warning naming every ignored key", async () => {
+Deno.test("loadConfig() reads go-carbon's example config, naming every ignored key on or off", async () => {
   const { config, warnings } = await loadConfig({ file: FIXTURE, env: {} });
   assert.deepEqual(warnings, [
-    "unimplemented config keys ignored: " + [
+    "unimplemented config keys ignored, their features turned on here: " + [
       "common.user",
       "common.max-cpu",
+      "grpc.listen",
+      "grpc.enabled",
+      "carbonserver.buckets",
+      "carbonserver.request-timeout",
+      "carbonserver.query-cache-enabled",
+      "carbonserver.find-cache-enabled",
+      "carbonserver.glob-cache-enabled",
+      "carbonserver.trigram-index",
+      "carbonserver.graphite-web-10-strict-mode",
+      "carbonserver.stats-percentiles",
+      "logging.encoding-time",
+      "logging.encoding-duration",
+    ].join(", "),
+    "unimplemented config keys ignored, their features left off: " + [
       "whisper.compressed",
       "cache.bloom-size",
       "udp.buffer-size",
       "tcp.buffer-size",
       "pickle.buffer-size",
-      "grpc.listen",
-      "grpc.enabled",
-      "carbonserver.buckets",
-      "carbonserver.max-creates-per-second",
       "carbonserver.metrics-as-counters",
-      "carbonserver.request-timeout",
-      "carbonserver.query-cache-enabled",
       "carbonserver.streaming-query-cache-enabled",
       "carbonserver.query-cache-size-mb",
-      "carbonserver.find-cache-enabled",
       "carbonserver.find-cache-size-mb",
-      "carbonserver.glob-cache-enabled",
       "carbonserver.glob-cache-size-mb",
-      "carbonserver.trigram-index",
-      "carbonserver.scan-frequency",
       "carbonserver.trie-index",
       "carbonserver.concurrent-index",
       "carbonserver.realtime-index",
@@ -68,18 +72,14 @@ Deno.test("loadConfig() reads go-carbon's example config with one warning naming
       "carbonserver.no-service-when-index-is-not-ready",
       "carbonserver.cache-scan",
       "carbonserver.max-fetch-data-goroutines",
-      "carbonserver.graphite-web-10-strict-mode",
       "carbonserver.empty-result-ok",
       "carbonserver.do-not-log-404s",
       "carbonserver.internal-stats-dir",
-      "carbonserver.stats-percentiles",
       "dump.enabled",
       "dump.path",
       "dump.restore-per-second",
       "pprof.listen",
       "pprof.enabled",
-      "logging.encoding-time",
-      "logging.encoding-duration",
     ].join(", "),
   ]);
   const expected = defaultConfig();
@@ -279,7 +279,12 @@ Deno.test("loadConfig() fails on a bad value, naming the file, the key and what 
       'cache.write-strategy = "fast": expected one of max, sorted, noop',
       RangeError,
     ],
-    ["[cache]\nmax-size = 0", "cache.max-size = 0: expected at least 1", RangeError],
+    ["[cache]\nmax-size = -1", "cache.max-size = -1: expected at least 0", RangeError],
+    [
+      "[cache]\nmax-memory = 4294967297",
+      "cache.max-memory = 4294967297: expected at most 4294967296",
+      RangeError,
+    ],
     ['[cache]\nmax-size = "1M"', 'cache.max-size = "1M" is not an integer', TypeError],
     ['[udp]\nenabled = "yes"', 'udp.enabled = "yes" is not a boolean', TypeError],
     [
@@ -464,8 +469,9 @@ Deno.test("unknown keys are listed in their own warning, apart from unimplemente
   ].join("\n");
   const { config, warnings } = await withConfigFile(toml, (file) => loadConfig({ file, env: {} }));
   assert.deepEqual(warnings, [
-    "unimplemented config keys ignored: dump.enabled",
-    "unknown config keys ignored: toplevel, whisper.workrs, foo, logging.levle",
+    "unimplemented config keys ignored, their features turned on here: dump.enabled",
+    "unknown config keys ignored: toplevel, whisper.workrs (did you mean whisper.workers?), " +
+    "foo, logging.levle (did you mean logging.level?)",
   ]);
   assert.equal(config.whisper.workers, 3);
 });
@@ -494,9 +500,10 @@ Deno.test("go-carbon tables carbonado lacks are named once each in the unimpleme
   ].join("\n");
   const { warnings } = await withConfigFile(toml, (file) => loadConfig({ file, env: {} }));
   assert.deepEqual(warnings, [
-    "unimplemented config keys ignored: receiver.kafka, receiver.http, prometheus.labels, " +
-    "carbonserver.api-per-path-rate-limiters, carbonserver.grpc.enabled, " +
-    "carbonserver.grpc.listen, tracing.send_timeout",
+    "unimplemented config keys ignored, their features turned on here: receiver.kafka, " +
+    "receiver.http, prometheus.labels, carbonserver.api-per-path-rate-limiters, " +
+    "carbonserver.grpc.enabled, carbonserver.grpc.listen",
+    "unimplemented config keys ignored, their features left off: tracing.send_timeout",
   ]);
 });
 
@@ -511,9 +518,10 @@ Deno.test("unknown and unimplemented CARBONADO_* variables are warned about, oth
     },
   });
   assert.deepEqual(warnings, [
-    "unimplemented config keys ignored: common.max-cpu (CARBONADO_COMMON_MAX_CPU), " +
-    "dump.enabled (CARBONADO_DUMP_ENABLED)",
-    "unknown CARBONADO_* environment variables ignored: CARBONADO_WHISPER_WORKRS",
+    "unimplemented config keys ignored, their features turned on here: " +
+    "common.max-cpu (CARBONADO_COMMON_MAX_CPU), dump.enabled (CARBONADO_DUMP_ENABLED)",
+    "unknown CARBONADO_* environment variables ignored: CARBONADO_WHISPER_WORKRS " +
+    "(did you mean CARBONADO_WHISPER_WORKERS?)",
   ]);
   assert.equal(config.whisper.workers, 2);
   assert.equal(config.common.maxCpu, 8);
@@ -539,7 +547,8 @@ Deno.test("deprecated common.logfile and common.log-level replace [[logging]] as
     { logger: "", file: "/var/log/old.log", level: "debug", encoding: "json" },
   ]);
   assert.deepEqual(warnings, [
-    "deprecated config keys, use [[logging]] instead: common.logfile, common.log-level",
+    "deprecated config keys: common.logfile (use [[logging]] file), " +
+    "common.log-level (use [[logging]] level)",
   ]);
   const fromEnv = parseConfig("", {
     env: { CARBONADO_COMMON_LOG_LEVEL: "warn", CARBONADO_LOGGING_FILE: "x.log" },
@@ -611,4 +620,56 @@ Deno.test("[relay] on: a bad member or a replication above the members fails at 
     /relay\.replication = 3 is more than the 2 relay\.destinations/,
   );
   assert.equal(parseConfig('[relay]\ndestinations = ["bad"]\n', { env: {} }).warnings.length, 0);
+});
+
+Deno.test("whisper.max-creates-per-second is a deprecated alias; the carbonserver key wins", () => {
+  const old = parseConfig(
+    "[whisper]\nmax-creates-per-second = 7\nhard-max-creates-per-second = true\n",
+    { env: {} },
+  );
+  assert.equal(old.config.carbonserver.maxCreatesPerSecond, 7);
+  assert.equal(old.config.whisper.hardMaxCreatesPerSecond, true);
+  assert.deepEqual(old.warnings, [
+    "deprecated config keys: whisper.max-creates-per-second " +
+    "(use carbonserver.max-creates-per-second), whisper.hard-max-creates-per-second " +
+    "(use carbonserver.max-creates-per-second; still read: makes that limit hard)",
+  ]);
+  for (
+    const toml of [
+      "[carbonserver]\nmax-creates-per-second = 3\n[whisper]\nmax-creates-per-second = 7\n",
+      "[whisper]\nmax-creates-per-second = 7\n[carbonserver]\nmax-creates-per-second = 3\n",
+    ]
+  ) {
+    assert.equal(parseConfig(toml, { env: {} }).config.carbonserver.maxCreatesPerSecond, 3);
+  }
+  const env = parseConfig("[carbonserver]\nmax-creates-per-second = 3\n", {
+    env: { CARBONADO_WHISPER_MAX_CREATES_PER_SECOND: "9" },
+  });
+  assert.equal(env.config.carbonserver.maxCreatesPerSecond, 9);
+});
+
+Deno.test("an ignored key is on when set in an enabled section, off when unset or its section is off", () => {
+  const { warnings } = parseConfig(
+    [
+      "[grpc]",
+      'listen = "127.0.0.1:7003"',
+      "[dump]",
+      'path = "/x"',
+      "[pprof]",
+      "enabled = true",
+      "[carbonserver]",
+      "enabled = false",
+      "trie-index = true",
+      "[cache]",
+      "bloom-size = 0",
+      "",
+    ].join("\n"),
+    { env: {} },
+  );
+  assert.deepEqual(warnings, [
+    "unimplemented config keys ignored, their features turned on here: grpc.listen, " +
+    "pprof.enabled",
+    "unimplemented config keys ignored, their features left off: dump.path, " +
+    "carbonserver.trie-index, cache.bloom-size",
+  ]);
 });

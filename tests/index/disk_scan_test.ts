@@ -211,7 +211,7 @@ Deno.test("DiskIndex scans at start, then takes new names one at a time", async 
   }
 });
 
-Deno.test("DiskIndex.rescan() drops deleted files and keeps names not on disk yet", async () => {
+Deno.test("DiskIndex.rescan() drops deleted files, keeps a name added since once, then drops it", async () => {
   const root = await tree(["a/old.wsp", "a/kept.wsp"]);
   const index = new DiskIndex(root);
   try {
@@ -225,9 +225,9 @@ Deno.test("DiskIndex.rescan() drops deleted files and keeps names not on disk ye
     assert.equal(stats?.files, 2);
     assert.notEqual(index.trie, before, "the rebuilt trie is swapped in");
     assert.deepEqual(index.trie.expand("a.*").names, ["a.cache_only", "a.kept", "a.new"]);
-    // Still not on disk: carried over the next rescan too.
+    // Still not on disk at the next rescan: gone, as a file another tool removed
     await index.rescan();
-    assert.deepEqual(index.trie.expand("a.*").names, ["a.cache_only", "a.kept", "a.new"]);
+    assert.deepEqual(index.trie.expand("a.*").names, ["a.kept", "a.new"]);
   } finally {
     await index.stop();
     await Deno.remove(root, { recursive: true });
