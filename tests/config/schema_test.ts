@@ -235,6 +235,7 @@ Deno.test("SCHEMA marks as implemented exactly the keys with a Config field, plu
     "common.shutdown-timeout",
     "tcp.read-timeout",
     "tcp.max-line-size",
+    "pickle.max-buffered-size",
     "pickle.read-timeout",
     "tags.max-queue-size",
     "wal.enabled",
