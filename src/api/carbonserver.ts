@@ -473,9 +473,14 @@ function renderRequests(params: URLSearchParams, now: number): FetchRequest[] {
   }));
 }
 
-/** A `from` or `until` parameter as unix seconds, or the default when absent. */
+/**
+ * A `from` or `until` parameter as unix seconds, or the default when absent: as graphite-web
+ * reads it, except a negative integer, which graphite-web refuses and go-carbon reads as unix
+ * seconds (strconv.Atoi: `-300` is 1969), as clients of go-carbon may send it.
+ */
 function graphiteTime(value: string | null, fallback: number, now: number, name: string): number {
   if (value === null || value === "") return fallback;
+  if (/^-\d+$/.test(value)) return Number(value);
   try {
     return parseGraphiteTime(value, now);
   } catch (err) {

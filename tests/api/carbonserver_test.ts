@@ -448,6 +448,8 @@ Deno.test("carbonserver /render takes graphite-web's relative and absolute time 
       [String(NOW - 900), String(NOW), NOW - 900, NOW],
       [`00:00_${ymd}`, `23:59_${ymd}`, local(y, mo, d), local(y, mo, d, 23, 59)],
       [ymd, "now", local(y, mo, d), NOW],
+      // a signed integer is unix seconds, as go-carbon reads it (graphite-web refuses "-300")
+      ["-300", "now", -300, NOW],
     ];
     for (const [from, until, fromSeconds, untilSeconds] of forms) {
       const byForm = await get(api, `/render/?target=srv.disk&from=${from}&until=${until}`);
