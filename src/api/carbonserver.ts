@@ -1,8 +1,12 @@
 // The carbonserver HTTP API (`[carbonserver] listen`, default 127.0.0.1:8080): go-carbon's routes
 // and formats, so that graphite-web's CLUSTER_SERVERS, carbonapi and carbonzipper read carbonado.
-//   /metrics/find/?query=Q&format=json|pickle|completer    branches and metrics matching a glob
-//   /render/?target=T&from=F&until=U&format=json|pickle    raw series, files merged with the cache
-//   /metrics/list/   /metrics/index.json   /info/?target=M
+//   /metrics/find/?query=Q&format=json|pickle|completer|protobuf|carbonapi_v3_pb
+//                                                          branches and metrics matching a glob
+//   /render/?target=T&from=F&until=U&format=json|pickle|protobuf|carbonapi_v3_pb
+//                                                          raw series, files merged with the cache
+//   /metrics/list/   /metrics/index.json   /info/?target=M&format=json|protobuf|carbonapi_v3_pb
+// The protobuf formats are carbonapi's (carbonapi_pb.ts); `from` and `until` take Graphite's
+// time forms (graphite_time.ts: unix seconds, `-5min`, `now`, `HH:MM_YYYYMMDD`, ...).
 //   /tags/...                                              graphite-web's TagDB API (tags/)
 // A render target may be `seriesByTag('tag=value', ...)`: graphite-web's RemoteFinder passes
 // those through to a CLUSTER_SERVERS member, which answers them from its tag database.
@@ -20,6 +24,21 @@ import type { MetricStore, Series } from "./metric_store.ts";
 import { seriesByTagArgs, TagExprError } from "../tags/tag_expr.ts";
 import { tagsApi } from "../tags/tagdb_api.ts";
 import { type HttpTimeouts, serveWithTimeouts } from "./http_timeouts.ts";
+import {
+  CONTENT_TYPE_PROTOBUF,
+  CONTENT_TYPE_V2,
+  CONTENT_TYPE_V3,
+  decodeFetchRequest,
+  decodeGlobRequest,
+  encodeFind,
+  encodeInfo,
+  encodeRender,
+  type FetchedSeries,
+  type FetchRequest,
+  type PbFormat,
+  pbFormat,
+} from "./carbonapi_pb.ts";
+import { parseGraphiteTime } from "./graphite_time.ts";
 
 const log = new Logger("carbonserver");
 
@@ -115,7 +134,8 @@ export class CarbonServer implements StatSource {
       return this.#opts.ui?.(req, url) ?? text(404, "404 page not found");
     }
     try {
-      const params = await readParams(req, url);
+      const { params, body } = await readParams(req, url);
+      const pb = pbFormat(params.get("format"), req.headers.get("accept"));
       if (url.pathname === "/tags" || url.pathname.startsWith("/tags/")) {
         this.#requests.tags++;
         const tagDb = this.#store.tagDb();
@@ -125,10 +145,10 @@ export class CarbonServer implements StatSource {
       switch (path) {
         case "/metrics/find/":
           this.#requests.find++;
-          return this.#find(params);
+          return pb ? this.#findPb(pb, params, body) : this.#find(params);
         case "/render/":
           this.#requests.render++;
-          return this.#render(params, now);
+          return pb ? this.#renderPb(pb, params, body, now) : this.#render(params, now);
         case "/metrics/list/":
           this.#requests.list++;
           return this.#list(params);
@@ -137,7 +157,7 @@ export class CarbonServer implements StatSource {
           return json([...this.#store.names()].sort());
         case "/info/":
           this.#requests.info++;
-          return this.#info(params);
+          return pb ? this.#infoPb(pb, params, body) : this.#info(params);
         default:
           return this.#opts.ui?.(req, url) ?? text(404, "404 page not found");
       }
@@ -151,22 +171,11 @@ export class CarbonServer implements StatSource {
   }
 
   #find(params: URLSearchParams): Response {
-    const queries = params.getAll("query");
-    if (queries.length === 0) throw new BadRequest("Bad request (no query)");
     const format = params.get("format") ?? "json";
     if (!["json", "pickle", "completer"].includes(format)) {
       throw new BadRequest("Bad request (unsupported format)");
     }
-    const results = queries.map((q) => {
-      const r = this.#store.find(q, this.#opts.maxMetricsGlobbed);
-      if (r.limitReached) {
-        throw new BadRequest(
-          `Bad request (${JSON.stringify(q)} matches more than max-metrics-globbed ` +
-            `${this.#opts.maxMetricsGlobbed})`,
-        );
-      }
-      return { name: q, matches: r.items };
-    });
+    const results = this.#globs(params.getAll("query"));
     if (format === "pickle") {
       // graphite-web's RemoteFinder: [{'metric_path': p, 'isLeaf': b}, ...] for the first query
       const w = new PickleWriter();
@@ -207,28 +216,34 @@ export class CarbonServer implements StatSource {
     });
   }
 
+  /** Each find query and its matches; over max-metrics-globbed is a 400. */
+  #globs(queries: string[]): { name: string; matches: { path: string; isLeaf: boolean }[] }[] {
+    if (queries.length === 0) throw new BadRequest("Bad request (no query)");
+    return queries.map((q) => {
+      const r = this.#store.find(q, this.#opts.maxMetricsGlobbed);
+      if (r.limitReached) {
+        throw new BadRequest(
+          `Bad request (${JSON.stringify(q)} matches more than max-metrics-globbed ` +
+            `${this.#opts.maxMetricsGlobbed})`,
+        );
+      }
+      return { name: q, matches: r.items };
+    });
+  }
+
+  /** find in carbonapi's protobuf: the queries from a v3 MultiGlobRequest body, or `query`. */
+  #findPb(format: PbFormat, params: URLSearchParams, body: Uint8Array | null): Response {
+    const queries = format === "carbonapi_v3_pb" && body ? pbBody(decodeGlobRequest, body) : [];
+    const results = this.#globs(queries.length > 0 ? queries : params.getAll("query"));
+    return protobuf(format, encodeFind(format, results), CONTENT_TYPE_PROTOBUF);
+  }
+
   #render(params: URLSearchParams, now: number): Response {
-    const targets = params.getAll("target");
-    if (targets.length === 0) throw new BadRequest("Bad request (no target)");
     const format = params.get("format") ?? "json";
     if (format !== "json" && format !== "pickle") {
       throw new BadRequest("Bad request: Unknown format");
     }
-    const until = epoch(params.get("until"), now, "until");
-    const from = epoch(params.get("from"), until - 86_400, "from");
-    if (from > until) throw new BadRequest("Bad request: 'from' is after 'until'");
-    const max = this.#opts.maxMetricsRendered;
-    const series: { target: string; series: Series }[] = [];
-    for (const target of targets) {
-      const names = this.#expand(target, max);
-      if (names.limitReached || series.length + names.items.length > max) {
-        throw new BadRequest(`Bad request (more than max-metrics-rendered ${max} series)`);
-      }
-      for (const name of names.items) {
-        const s = this.#fetch(name, from, until, now);
-        if (s) series.push({ target, series: s });
-      }
-    }
+    const series = this.#series(renderRequests(params, now), now);
     if (format === "pickle") return pickle(renderPickle(series));
     if (series.length === 0) return json({});
     return json({
@@ -241,6 +256,53 @@ export class CarbonServer implements StatSource {
         isAbsent: s.values.map((v) => v === null || Number.isNaN(v)),
       })),
     });
+  }
+
+  /** The series of render requests; over max-metrics-rendered is a 400. */
+  #series(requests: FetchRequest[], now: number): { target: string; series: Series }[] {
+    if (requests.length === 0) throw new BadRequest("Bad request (no target)");
+    const max = this.#opts.maxMetricsRendered;
+    const series: { target: string; series: Series }[] = [];
+    for (const { name: target, startTime: from, stopTime: until } of requests) {
+      if (from > until) throw new BadRequest("Bad request: 'from' is after 'until'");
+      const names = this.#expand(target, max);
+      if (names.limitReached || series.length + names.items.length > max) {
+        throw new BadRequest(`Bad request (more than max-metrics-rendered ${max} series)`);
+      }
+      for (const name of names.items) {
+        const s = this.#fetch(name, from, until, now);
+        if (s) series.push({ target, series: s });
+      }
+    }
+    return series;
+  }
+
+  /** render in carbonapi's protobuf: the targets of a v3 MultiFetchRequest body, or `target`. */
+  #renderPb(
+    format: PbFormat,
+    params: URLSearchParams,
+    body: Uint8Array | null,
+    now: number,
+  ): Response {
+    let requests = format === "carbonapi_v3_pb" && body ? pbBody(decodeFetchRequest, body) : [];
+    if (requests.length === 0) requests = renderRequests(params, now);
+    const byTarget = new Map(requests.map((r) => [r.name, r]));
+    const fetched: FetchedSeries[] = this.#series(requests, now).map(({ target, series: s }) => {
+      const r = byTarget.get(target)!;
+      return {
+        name: s.name,
+        pathExpression: r.pathExpression || target,
+        consolidationFunc: CONSOLIDATION[s.aggregationMethod],
+        startTime: s.fromTime,
+        stopTime: s.untilTime,
+        stepTime: s.step,
+        xFilesFactor: s.xFilesFactor,
+        values: s.values,
+        requestStartTime: r.startTime,
+        requestStopTime: r.stopTime,
+      };
+    });
+    return protobuf(format, encodeRender(format, fetched), CONTENT_TYPE_PROTOBUF);
   }
 
   /** The metric names of a render target: a glob, a tagged name, or a seriesByTag() call. */
@@ -282,7 +344,24 @@ export class CarbonServer implements StatSource {
   #info(params: URLSearchParams): Response {
     const format = params.get("format") ?? "json";
     if (format !== "json") throw new BadRequest("Bad request (unsupported format)");
-    const targets = params.getAll("target");
+    return json({ metrics: this.#infos(params.getAll("target")) });
+  }
+
+  /** info in carbonapi's protobuf: the names of a v3 MultiGlobRequest body, or `target`. */
+  #infoPb(format: PbFormat, params: URLSearchParams, body: Uint8Array | null): Response {
+    const names = format === "carbonapi_v3_pb" && body ? pbBody(decodeGlobRequest, body) : [];
+    const infos = this.#infos(names.length > 0 ? names : params.getAll("target")).map((m) => ({
+      name: m.name,
+      consolidationFunc: m.consolidationFunc,
+      maxRetention: m.maxRetention,
+      xFilesFactor: m.xFilesFactor,
+      retentions: m.retentions,
+    }));
+    return protobuf(format, encodeInfo(format, infos), CONTENT_TYPE_V2);
+  }
+
+  /** Each target's description, as the JSON answer has it; an unknown metric is a 404. */
+  #infos(targets: string[]) {
     if (targets.length === 0) throw new BadRequest("Bad request (no target)");
     const metrics = [];
     for (const target of targets) {
@@ -301,7 +380,7 @@ export class CarbonServer implements StatSource {
         ...(info.damaged && { damaged: info.damaged }),
       });
     }
-    return json({ metrics });
+    return metrics;
   }
 
   stat(send: StatSend): void {
@@ -363,26 +442,65 @@ function renderPickle(series: { target: string; series: Series }[]): PickleWrite
   return w;
 }
 
-/** Query string and form fields together, as Go's Request.FormValue sees them. */
-async function readParams(req: Request, url: URL): Promise<URLSearchParams> {
+/**
+ * Query string and form fields together, as Go's Request.FormValue sees them; any other POST
+ * body is returned as bytes (carbonapi's v3 protobuf requests).
+ */
+async function readParams(
+  req: Request,
+  url: URL,
+): Promise<{ params: URLSearchParams; body: Uint8Array | null }> {
   const params = new URLSearchParams(url.search);
   const type = req.headers.get("content-type") ?? "";
+  if (req.method !== "POST") return { params, body: null };
   if (
-    req.method === "POST" &&
-    (type.startsWith("application/x-www-form-urlencoded") || type.startsWith("multipart/form-data"))
+    type.startsWith("application/x-www-form-urlencoded") || type.startsWith("multipart/form-data")
   ) {
     for (const [key, value] of await req.formData()) {
       if (typeof value === "string") params.append(key, value);
     }
+    return { params, body: null };
   }
-  return params;
+  const body = new Uint8Array(await req.arrayBuffer());
+  return { params, body: body.length > 0 ? body : null };
 }
 
-/** An integer epoch parameter (graphite-web sends integers), or the default when absent. */
-function epoch(value: string | null, fallback: number, name: string): number {
+/** A v3 request body decoded, a malformed one being a 400. */
+function pbBody<T>(decode: (body: Uint8Array) => T[], body: Uint8Array): T[] {
+  try {
+    return decode(body);
+  } catch (err) {
+    if (err instanceof SyntaxError) throw new BadRequest(`Bad request (${err.message})`);
+    throw err;
+  }
+}
+
+/** The render requests of `target` parameters, with `from` and `until` in Graphite's forms. */
+function renderRequests(params: URLSearchParams, now: number): FetchRequest[] {
+  const until = graphiteTime(params.get("until"), now, now, "until");
+  const from = graphiteTime(params.get("from"), until - 86_400, now, "from");
+  return params.getAll("target").map((name) => ({
+    name,
+    startTime: from,
+    stopTime: until,
+    pathExpression: name,
+  }));
+}
+
+/**
+ * A `from` or `until` parameter as unix seconds, or the default when absent: as graphite-web
+ * reads it, except a negative integer, which graphite-web refuses and go-carbon reads as unix
+ * seconds (strconv.Atoi: `-300` is 1969), as clients of go-carbon may send it.
+ */
+function graphiteTime(value: string | null, fallback: number, now: number, name: string): number {
   if (value === null || value === "") return fallback;
-  if (!/^-?\d+$/.test(value)) throw new BadRequest(`Bad request: invalid '${name}' time`);
-  return Number(value);
+  if (/^-\d+$/.test(value)) return Number(value);
+  try {
+    return parseGraphiteTime(value, now);
+  } catch (err) {
+    if (!(err instanceof RangeError)) throw err;
+    throw new BadRequest(`Bad request: invalid '${name}' time (${err.message})`);
+  }
 }
 
 function json(body: unknown): Response {
@@ -392,6 +510,11 @@ function json(body: unknown): Response {
 function pickle(w: PickleWriter): Response {
   const body = w.finish() as Uint8Array<ArrayBuffer>;
   return new Response(body, { headers: { "content-type": "application/pickle" } });
+}
+
+function protobuf(format: PbFormat, body: Uint8Array<ArrayBuffer>, v2Type: string): Response {
+  const type = format === "carbonapi_v3_pb" ? CONTENT_TYPE_V3 : v2Type;
+  return new Response(body, { headers: { "content-type": type } });
 }
 
 function text(status: number, message: string): Response {

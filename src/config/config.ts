@@ -47,7 +47,13 @@ export interface Config {
   };
   udp: { listen: string; enabled: boolean };
   tcp: { listen: string; enabled: boolean; readTimeout: number; maxLineSize: number };
-  pickle: { listen: string; enabled: boolean; maxMessageSize: number; readTimeout: number };
+  pickle: {
+    listen: string;
+    enabled: boolean;
+    maxMessageSize: number;
+    maxBufferedSize: number;
+    readTimeout: number;
+  };
   influx: {
     listen: string;
     enabled: boolean;

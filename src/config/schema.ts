@@ -418,6 +418,16 @@ export const SCHEMA: readonly KeySpec[] = [
     min: 1,
     doc: "Largest accepted pickle message in bytes; a larger one closes the connection",
   }),
+  field("pickle.max-buffered-size", {
+    field: "maxBufferedSize",
+    kind: "size",
+    unit: "bytes",
+    default: 67_108_864,
+    min: 1,
+    carbonadoOnly: true,
+    doc: "Most frame bytes buffered and decoding across all pickle connections; over it, " +
+      "connections wait (reads paused) until frames are done (a larger frame goes alone)",
+  }),
   field("pickle.read-timeout", {
     field: "readTimeout",
     kind: "duration",

@@ -2,7 +2,11 @@
 // It builds plain values only: any opcode that would import, call or construct an object (GLOBAL,
 // REDUCE, BUILD, INST, ...) rejects the whole pickle, so nothing in a frame is ever executed.
 // Opcode semantics follow CPython's Lib/pickletools.py; work and memory are bounded by the length
-// of the pickle (every value costs at least one byte, declared lengths are checked before use).
+// of the pickle (every value costs at least one byte, declared lengths are checked before use) and,
+// tighter, by a budget the caller derives from what the pickle may hold (objects, containers,
+// nesting depth, memo entries, integer size), checked as the decoder runs: a hostile pickle stops
+// at the first value over it (issue 9). decodePickleSliced() decodes in slices of a few
+// milliseconds that yield to the event loop in between, so other connections keep being served.
 
 /** A decoded pickle value. See {@linkcode decodePickle} for the mapping from Python types. */
 export type PickleValue =
@@ -49,6 +53,32 @@ export interface PickleDecodeOptions {
   maxMemo?: number;
   /** Largest integer, in bytes of two's complement (LONG1/LONG4, INT/LONG text). Default 64. */
   maxIntBytes?: number;
+  /**
+   * Most values the pickle may create (containers and scalars; a memo GET or DUP creates none).
+   * Default: no limit beyond the pickle's length.
+   */
+  maxObjects?: number;
+  /**
+   * Most heavy values it may create: containers (tuples, lists, dicts, sets), and bytes and big
+   * integers, which cost as much memory. Default: `maxObjects`.
+   */
+  maxContainers?: number;
+}
+
+/** Which budget of {@linkcode PickleDecodeOptions} (or of the caller's) a pickle went over. */
+export type PickleBudget = "objects" | "containers" | "depth" | "memo" | "integer" | "points";
+
+/**
+ * A pickle refused for going over a budget rather than for being malformed. A SyntaxError like
+ * every other refusal, with the budget named so that callers can count refusals by it.
+ */
+export class PickleBudgetError extends SyntaxError {
+  readonly budget: PickleBudget;
+  constructor(budget: PickleBudget, message: string) {
+    super(message);
+    this.name = "PickleBudgetError";
+    this.budget = budget;
+  }
 }
 
 /** Default deepest container nesting. */
@@ -59,6 +89,12 @@ export const DEFAULT_MAX_MEMO = 1 << 20;
 export const DEFAULT_MAX_INT_BYTES = 64;
 /** Highest pickle protocol understood. */
 export const HIGHEST_PICKLE_PROTOCOL = 5;
+/** Longest slice of {@linkcode decodePickleSliced} before it yields to the event loop. */
+export const DECODE_SLICE_MS = 4;
+/** Opcodes run between two looks at the clock. */
+const OPS_PER_CLOCK_CHECK = 1024;
+/** Longest text argument of FLOAT, PUT and GET (Python writes at most 25 characters). */
+const MAX_TEXT_ARG = 256;
 
 // Opcode bytes (CPython Lib/pickle.py names).
 const MARK = 0x28; // (
@@ -210,12 +246,49 @@ const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
  * ```
  */
 export function decodePickle(bytes: Uint8Array, options: PickleDecodeOptions = {}): PickleValue {
-  return new Unpickler(bytes, options).run();
+  const u = new Unpickler(bytes, options);
+  u.resume(Infinity);
+  return u.result;
+}
+
+/**
+ * {@linkcode decodePickle} in slices of at most `sliceMs` milliseconds (a few opcodes more),
+ * yielding to the event loop between slices (a macrotask: I/O and timers run), so that a large
+ * or hostile pickle never holds up the rest of the process. Same result, same errors.
+ *
+ * @example
+ * ```ts
+ * const frame = await decodePickleSliced(payload, { maxObjects: 5_000 });
+ * ```
+ */
+export async function decodePickleSliced(
+  bytes: Uint8Array,
+  options: PickleDecodeOptions = {},
+  sliceMs = DECODE_SLICE_MS,
+): Promise<PickleValue> {
+  const u = new Unpickler(bytes, options);
+  while (!u.resume(performance.now() + sliceMs)) await nextTask();
+  return u.result;
+}
+
+/**
+ * Resolves after the event loop has polled I/O once. A timer, not setImmediate or a
+ * MessageChannel: measured here, those let a pending HTTP request wait 270-370 ms behind a loop
+ * of 4 ms slices, a zero timer 18 ms (its cost: about 1 ms a slice, paid only by pickles that
+ * take more than one slice).
+ */
+export function nextTask(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, 0));
 }
 
 /** Throws the decoder's SyntaxError for a problem at `offset`. */
 function fail(offset: number, msg: string): never {
   throw new SyntaxError(`Cannot decode pickle at offset ${offset}: ${msg}`);
+}
+
+/** Throws the decoder's PickleBudgetError for a budget exceeded at `offset`. */
+function overBudget(offset: number, budget: PickleBudget, msg: string): never {
+  throw new PickleBudgetError(budget, `Cannot decode pickle at offset ${offset}: ${msg}`);
 }
 
 /** Describes an opcode byte for messages, e.g. `GLOBAL (0x63 'c')`. */
@@ -232,7 +305,16 @@ class Unpickler {
   readonly #maxDepth: number;
   readonly #maxMemo: number;
   readonly #maxIntBytes: number;
+  readonly #maxIntDigits: number;
+  readonly #maxObjects: number;
+  readonly #maxContainers: number;
   #pos = 0;
+  /** Offset of the opcode being run (for budget errors raised in #push). */
+  #at = 0;
+  #objects = 0;
+  #containers = 0;
+  /** The pickle's value once STOP is reached. */
+  result: PickleValue = null;
   /** Operand stack, with `#depths[i]` the nesting depth of `#stack[i]` (0 for scalars). */
   readonly #stack: PickleValue[] = [];
   readonly #depths: number[] = [];
@@ -254,14 +336,28 @@ class Unpickler {
     this.#maxDepth = options.maxDepth ?? DEFAULT_MAX_DEPTH;
     this.#maxMemo = Math.min(options.maxMemo ?? DEFAULT_MAX_MEMO, bytes.length);
     this.#maxIntBytes = options.maxIntBytes ?? DEFAULT_MAX_INT_BYTES;
+    // 8 bits per byte, log10(2) decimal digits per bit
+    this.#maxIntDigits = Math.ceil(this.#maxIntBytes * 8 * Math.LOG10E * Math.LN2);
+    this.#maxObjects = options.maxObjects ?? Infinity;
+    this.#maxContainers = options.maxContainers ?? this.#maxObjects;
   }
 
-  run(): PickleValue {
+  /**
+   * Runs opcodes until STOP (then `result` holds the value and it returns true) or until the
+   * clock passes `deadline` (false: call again to go on).
+   */
+  resume(deadline: number): boolean {
     const bytes = this.#bytes;
     const view = this.#view;
     const end = bytes.length;
+    let ops = 0;
     while (this.#pos < end) {
+      if (++ops === OPS_PER_CLOCK_CHECK) {
+        ops = 0;
+        if (performance.now() >= deadline) return false;
+      }
       const at = this.#pos;
+      this.#at = at;
       const op = bytes[this.#pos++];
       switch (op) {
         case BININT1:
@@ -322,6 +418,7 @@ class Unpickler {
           this.#tuple(at, this.#sp - (op - TUPLE1 + 1));
           break;
         case EMPTY_TUPLE:
+          this.#container(at);
           this.#push(new PickleTuple(0), 1);
           break;
         case MEMOIZE:
@@ -366,6 +463,7 @@ class Unpickler {
         }
         case LIST: {
           const mark = this.#popMark(at);
+          this.#container(at);
           const list: PickleValue[] = [];
           this.#setMutableDepth(list, 1);
           this.#appendItems(at, list, mark);
@@ -373,6 +471,7 @@ class Unpickler {
           break;
         }
         case EMPTY_LIST: {
+          this.#container(at);
           const list: PickleValue[] = [];
           this.#push(list, MUTABLE);
           this.#setMutableDepth(list, 1);
@@ -382,6 +481,7 @@ class Unpickler {
           this.#tuple(at, this.#popMark(at));
           break;
         case EMPTY_DICT: {
+          this.#container(at);
           const dict: PickleDict = new Map();
           this.#push(dict, MUTABLE);
           this.#setMutableDepth(dict, 1);
@@ -398,6 +498,7 @@ class Unpickler {
         }
         case DICT: {
           const mark = this.#popMark(at);
+          this.#container(at);
           const dict: PickleDict = new Map();
           this.#setMutableDepth(dict, 1);
           this.#setItemsInto(at, dict, mark);
@@ -405,6 +506,7 @@ class Unpickler {
           break;
         }
         case EMPTY_SET: {
+          this.#container(at);
           const set: PickleSet = new Set();
           this.#push(set, MUTABLE);
           this.#setMutableDepth(set, 1);
@@ -417,6 +519,7 @@ class Unpickler {
         }
         case FROZENSET: {
           const mark = this.#popMark(at);
+          this.#container(at);
           this.#frozenSet(at, mark);
           break;
         }
@@ -430,7 +533,7 @@ class Unpickler {
           this.#push(false, 0);
           break;
         case INT: {
-          const text = this.#readLine(at);
+          const text = this.#readLine(at, this.#maxIntDigits + MAX_TEXT_ARG);
           // Protocol 0 spells booleans I01/I00 (pickletools: "I01\n" is True).
           if (text === "01") this.#push(true, 0);
           else if (text === "00") this.#push(false, 0);
@@ -438,7 +541,7 @@ class Unpickler {
           break;
         }
         case LONG: {
-          let text = this.#readLine(at);
+          let text = this.#readLine(at, this.#maxIntDigits + MAX_TEXT_ARG);
           if (text.endsWith("L")) text = text.slice(0, -1);
           this.#push(this.#parseIntText(at, text), 0);
           break;
@@ -456,7 +559,7 @@ class Unpickler {
           break;
         }
         case FLOAT: {
-          const text = this.#readLine(at);
+          const text = this.#readLine(at, MAX_TEXT_ARG);
           const n = parsePythonFloat(text);
           if (n === undefined) fail(at, `FLOAT argument "${clip(text)}" is not a number`);
           this.#push(n, 0);
@@ -481,7 +584,7 @@ class Unpickler {
           break;
         case DUP:
           this.#underflow(at, 1);
-          this.#push(this.#stack[this.#sp - 1], this.#depths[this.#sp - 1]);
+          this.#pushShared(this.#stack[this.#sp - 1], this.#depths[this.#sp - 1]);
           break;
         case PROTO: {
           this.#need(at, 1);
@@ -495,7 +598,8 @@ class Unpickler {
           this.#readU64(at);
           break;
         case STOP:
-          return this.#stop(at);
+          this.result = this.#stop(at);
+          return true;
         default:
           fail(at, `opcode ${describeOpcode(op)} is not allowed`);
       }
@@ -511,7 +615,16 @@ class Unpickler {
     return this.#stack[0];
   }
 
+  /** Pushes a value the pickle created: it counts against `maxObjects`. */
   #push(v: PickleValue, depth: number): void {
+    if (++this.#objects > this.#maxObjects) {
+      overBudget(this.#at, "objects", `more than ${this.#maxObjects} values`);
+    }
+    this.#pushShared(v, depth);
+  }
+
+  /** Pushes a value already made (memo GET, DUP): no new object. */
+  #pushShared(v: PickleValue, depth: number): void {
     this.#stack[this.#sp] = v;
     this.#depths[this.#sp] = depth;
     this.#sp++;
@@ -520,6 +633,13 @@ class Unpickler {
   /** Drops stack entries from `height` up (slots are overwritten later, not released). */
   #truncate(height: number): void {
     this.#sp = height;
+  }
+
+  /** Counts a container about to be made against `maxContainers`. */
+  #container(at: number): void {
+    if (++this.#containers > this.#maxContainers) {
+      overBudget(at, "containers", `more than ${this.#maxContainers} containers`);
+    }
   }
 
   /** Fails unless `n` argument bytes follow the opcode at `at`. */
@@ -580,17 +700,24 @@ class Unpickler {
     this.#checkLength(at, len);
     const start = this.#pos;
     this.#pos += len;
+    this.#container(at);
     this.#push(this.#bytes.slice(start, start + len), 0);
   }
 
   #pushLong(at: number, len: number): void {
     if (len > this.#maxIntBytes) {
-      fail(at, `integer of ${len} bytes exceeds the limit of ${this.#maxIntBytes}`);
+      overBudget(
+        at,
+        "integer",
+        `integer of ${len} bytes exceeds the limit of ${this.#maxIntBytes}`,
+      );
     }
     this.#checkLength(at, len);
     const start = this.#pos;
     this.#pos += len;
-    this.#push(decodeLong(this.#bytes, start, len), 0);
+    const v = decodeLong(this.#bytes, start, len);
+    if (typeof v === "bigint") this.#container(at);
+    this.#push(v, 0);
   }
 
   /** Index of the `\n` ending the text argument of the opcode at `at`. */
@@ -600,16 +727,27 @@ class Unpickler {
     return nl;
   }
 
-  /** Reads a text argument (ASCII in every pickle Python writes) without its `\n`. */
-  #readLine(at: number): string {
+  /**
+   * Reads a text argument (ASCII in every pickle Python writes) without its `\n`; one longer
+   * than `maxLen` is refused before a string is made of it.
+   */
+  #readLine(at: number, maxLen: number): string {
     const nl = this.#lineEnd(at);
+    if (nl - this.#pos > maxLen) {
+      const what = `${describeOpcode(this.#bytes[at])} argument of ${nl - this.#pos} bytes`;
+      const op = this.#bytes[at];
+      if (op === INT || op === LONG) {
+        overBudget(at, "integer", `${what} exceeds the limit of ${this.#maxIntBytes} bytes`);
+      }
+      fail(at, `${what} is longer than ${maxLen}`);
+    }
     const text = latin1(this.#bytes, this.#pos, nl);
     this.#pos = nl + 1;
     return text;
   }
 
   #readIndexLine(at: number): number {
-    const text = this.#readLine(at);
+    const text = this.#readLine(at, MAX_TEXT_ARG);
     if (!/^\d{1,10}$/.test(text)) fail(at, `memo index "${clip(text)}" is not a number`);
     return Number(text);
   }
@@ -622,11 +760,17 @@ class Unpickler {
     }
     const digits = trimmed.length - (trimmed[0] === "-" || trimmed[0] === "+" ? 1 : 0);
     if (digits <= 15) return Number(trimmed) + 0; // + 0 turns "-0" into 0, as Python's int
-    // 8 bits per byte, log10(2) decimal digits per bit: stop before BigInt() does the work.
-    if (digits > Math.ceil(this.#maxIntBytes * 8 * Math.LOG10E * Math.LN2)) {
-      fail(at, `integer of ${digits} digits exceeds the limit of ${this.#maxIntBytes} bytes`);
+    // stop before BigInt() does the work
+    if (digits > this.#maxIntDigits) {
+      overBudget(
+        at,
+        "integer",
+        `integer of ${digits} digits exceeds the limit of ${this.#maxIntBytes} bytes`,
+      );
     }
-    return normalizeBigInt(BigInt(trimmed));
+    const v = normalizeBigInt(BigInt(trimmed));
+    if (typeof v === "bigint") this.#container(at);
+    return v;
   }
 
   /** STRING: a Python 2 `repr()` of a byte string, quoted, with backslash escapes. */
@@ -646,7 +790,7 @@ class Unpickler {
   #memoPut(at: number, index: number): void {
     if (this.#sp <= this.#fence) fail(at, `${describeOpcode(this.#bytes[at])} on an empty stack`);
     if (index >= this.#maxMemo) {
-      fail(at, `memo index ${index} exceeds the limit of ${this.#maxMemo}`);
+      overBudget(at, "memo", `memo index ${index} exceeds the limit of ${this.#maxMemo}`);
     }
     if (this.#memo[index] === undefined) this.#memoCount++;
     this.#memo[index] = this.#stack[this.#sp - 1];
@@ -656,7 +800,7 @@ class Unpickler {
   #memoGet(at: number, index: number): void {
     const v = this.#memo[index];
     if (v === undefined) fail(at, `memo index ${index} was never set`);
-    this.#push(v, this.#memoDepths[index]);
+    this.#pushShared(v, this.#memoDepths[index]);
   }
 
   #setMutableDepth(container: object, depth: number): void {
@@ -697,7 +841,7 @@ class Unpickler {
   }
 
   #checkDepth(at: number, depth: number): void {
-    if (depth > this.#maxDepth) fail(at, `nesting deeper than ${this.#maxDepth}`);
+    if (depth > this.#maxDepth) overBudget(at, "depth", `nesting deeper than ${this.#maxDepth}`);
   }
 
   /** Appends stack[first..sp) to the list at slot `target`, then drops them. */
@@ -722,6 +866,7 @@ class Unpickler {
     if (first < this.#fence) {
       fail(at, `${describeOpcode(this.#bytes[at])} needs more values on the stack`);
     }
+    this.#container(at);
     const n = this.#sp - first;
     const t = new PickleTuple(n);
     let depth = 1;
@@ -835,11 +980,23 @@ function clip(text: string): string {
   return text.length > 40 ? text.slice(0, 40) + "..." : text;
 }
 
-/** Bytes as Latin-1 characters (text opcode arguments). */
+/** Characters per `String.fromCharCode` call in {@linkcode latin1}. */
+const LATIN1_CHUNK = 8192;
+
+/**
+ * Bytes as Latin-1 characters (text opcode arguments), a chunk per call: appending char by
+ * char makes a rope node per char (tens of bytes each) until the string is flattened.
+ */
 function latin1(bytes: Uint8Array, start: number, end: number): string {
-  let s = "";
-  for (let i = start; i < end; i++) s += String.fromCharCode(bytes[i]);
-  return s;
+  if (end - start <= LATIN1_CHUNK) {
+    return String.fromCharCode.apply(null, bytes.subarray(start, end) as unknown as number[]);
+  }
+  const parts: string[] = [];
+  for (let i = start; i < end; i += LATIN1_CHUNK) {
+    const chunk = bytes.subarray(i, Math.min(end, i + LATIN1_CHUNK));
+    parts.push(String.fromCharCode.apply(null, chunk as unknown as number[]));
+  }
+  return parts.join("");
 }
 
 /** Scratch char codes for short ASCII strings (one `String.fromCharCode.apply` builds them). */

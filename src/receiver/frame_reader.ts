@@ -1,6 +1,10 @@
 // Reads length-prefixed frames (a 4-byte big-endian length, then the body) from a stream, as
 // carbon's pickle receiver and carbonlink speak them. The length is checked against the limit
-// before any of the body is read, so a hostile 2 GiB length costs nothing.
+// before any of the body is read, so a hostile 2 GiB length costs nothing. With a ByteBudget,
+// a frame's bytes are taken from it before its body is read (reads wait while it is spent) and
+// given back when the next frame is asked for or the reader is released.
+
+import type { ByteBudget } from "./byte_budget.ts";
 
 const HEADER_BYTES = 4;
 const FIRST_BUFFER_BYTES = 65_536;
@@ -19,12 +23,33 @@ export class FrameReader {
   #buf = new Uint8Array(FIRST_BUFFER_BYTES);
   #have = 0;
   #consumed = 0;
+  #budget: ByteBudget | undefined;
+  /** Bytes of the budget this reader holds (the current frame's). */
+  #held = 0;
 
-  /** `touch` is called after every read that brought data (the idle timer). */
-  constructor(conn: Deno.Conn, maxSize: number, touch: () => void) {
+  /**
+   * `touch` is called after every read that brought data (the idle timer); `budget`, if given,
+   * bounds the frame bytes buffered by every reader sharing it.
+   */
+  constructor(conn: Deno.Conn, maxSize: number, touch: () => void, budget?: ByteBudget) {
     this.#conn = conn;
     this.#maxSize = maxSize;
     this.#touch = touch;
+    this.#budget = budget;
+  }
+
+  /** Gives back the budget bytes held. */
+  release(): void {
+    if (this.#held > 0) this.#budget!.release(this.#held);
+    this.#held = 0;
+  }
+
+  /** Gives back the budget bytes and the buffer's memory; the reader is done. */
+  close(): void {
+    this.release();
+    freeNow(this.#buf);
+    this.#buf = new Uint8Array(0);
+    this.#have = this.#consumed = 0;
   }
 
   /**
@@ -32,16 +57,22 @@ export class FrameReader {
    * until the next call. After an error frame the stream cannot be trusted to be framed.
    */
   async next(): Promise<Frame | null> {
+    this.release();
     this.#compact();
     if (!(await this.#fill(HEADER_BYTES))) {
       return this.#have === 0 ? null : { error: "truncated", have: this.#have, length: -1 };
     }
     const length = new DataView(this.#buf.buffer).getUint32(0);
     if (length > this.#maxSize) return { error: "too_large", length };
+    if (this.#budget) {
+      await this.#budget.acquire(length);
+      this.#held = length;
+      this.#touch(); // the wait was ours, not the peer's
+    }
     const end = HEADER_BYTES + length;
     if (end > this.#buf.length) {
-      let size = this.#buf.length;
-      while (size < end) size *= 2;
+      // exactly what the frame needs (rounded up): the budget counts frames, not slack
+      const size = Math.ceil(end / FIRST_BUFFER_BYTES) * FIRST_BUFFER_BYTES;
       const bigger = new Uint8Array(size);
       bigger.set(this.#buf.subarray(0, this.#have));
       this.#buf = bigger;
@@ -60,7 +91,9 @@ export class FrameReader {
     this.#have -= this.#consumed;
     this.#consumed = 0;
     if (this.#buf.length > FIRST_BUFFER_BYTES && this.#have <= FIRST_BUFFER_BYTES) {
-      this.#buf = this.#buf.slice(0, FIRST_BUFFER_BYTES);
+      const big = this.#buf;
+      this.#buf = big.slice(0, FIRST_BUFFER_BYTES);
+      freeNow(big);
     }
   }
 
@@ -74,4 +107,12 @@ export class FrameReader {
     }
     return true;
   }
+}
+
+/**
+ * Frees a big buffer's memory now instead of at the next major GC (detaching it): under a flood
+ * of large frames, buffers waiting for the collector were most of the peak RSS.
+ */
+function freeNow(buf: Uint8Array): void {
+  if (buf.byteLength > FIRST_BUFFER_BYTES) (buf.buffer as ArrayBuffer).transfer(0);
 }

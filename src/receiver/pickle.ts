@@ -4,9 +4,16 @@
 // not decode (hostile opcodes, garbage) is counted and skipped and the connection goes on; an
 // oversize length or a stream cut mid-frame ends the connection. Good points of a frame land
 // even when some of its entries are bad (those are counted by reason), as Python carbon does.
+// Bounded in memory and time (issue 9): each frame decodes within a budget derived from its
+// length (frameBudget(): objects, containers, depth, memo, integer size, points), a frame over
+// it is refused and counted by the budget it broke and the connection goes on; the frames of
+// all connections share `max-buffered-size` bytes (over it, connections wait with reads
+// paused); decoding runs in slices of a few milliseconds that yield to the event loop.
 
 import { Logger, RateLimiter } from "../log/logger.ts";
-import { decodePickleMetrics, type PointRejectReason } from "../protocol/pickle_metrics.ts";
+import { decodePickleFrame, type PointRejectReason } from "../protocol/pickle_metrics.ts";
+import { type PickleBudget, PickleBudgetError } from "../protocol/pickle_decode.ts";
+import { BudgetClosedError, ByteBudget } from "./byte_budget.ts";
 import type { RejectReason } from "../protocol/plaintext.ts";
 import type { StatSend, StatSource } from "../stats/sample.ts";
 import type { Appendable } from "../appender/appender.ts";
@@ -23,11 +30,23 @@ export interface PickleReceiverOptions {
   readTimeout: number;
   /** Largest frame body in bytes (go-carbon: 64 MiB, Python carbon: 1 MiB). */
   maxMessageSize: number;
+  /** Most frame bytes buffered across all connections; over it, connections wait. */
+  maxBufferedSize: number;
 }
 
-/** Why a whole frame was refused. */
-type FrameReason = "decode" | "too_large" | "truncated";
-const FRAME_REASONS: FrameReason[] = ["decode", "too_large", "truncated"];
+/** Why a whole frame was refused: malformed, framing, or over one of its decoding budgets. */
+type FrameReason = "decode" | "too_large" | "truncated" | PickleBudget;
+const FRAME_REASONS: FrameReason[] = [
+  "decode",
+  "too_large",
+  "truncated",
+  "objects",
+  "containers",
+  "depth",
+  "memo",
+  "integer",
+  "points",
+];
 
 /** A bad entry inside a frame, counted under the plaintext reason it corresponds to. */
 const POINT_REASONS: Record<PointRejectReason, RejectReason> = {
@@ -45,12 +64,19 @@ export class PickleReceiver implements StatSource {
   #server: StreamServer;
   #counts: StreamCounts = { accepted: 0, rejected: 0 };
   #frames = 0;
-  #framesRejected: Record<FrameReason, number> = { decode: 0, too_large: 0, truncated: 0 };
+  #framesRejected = Object.fromEntries(FRAME_REASONS.map((r) => [r, 0])) as Record<
+    FrameReason,
+    number
+  >;
   #logLimit = new RateLimiter(10, 10_000);
+  #budget: ByteBudget;
+  /** Frames being decoded now (their slices interleave with everything else). */
+  #decoding = 0;
 
   constructor(head: Appendable, opts: PickleReceiverOptions) {
     this.#head = head;
     this.#opts = opts;
+    this.#budget = new ByteBudget(opts.maxBufferedSize);
     this.#server = new StreamServer({ ...opts, key: "pickle.listen" }, (c) => this.#serve(c), log);
   }
 
@@ -62,43 +88,68 @@ export class PickleReceiver implements StatSource {
     return this.#server.addr;
   }
 
+  /** Frame bytes buffered now across all connections (at most `max-buffered-size`). */
+  get bufferedBytes(): number {
+    return this.#budget.used;
+  }
+
+  /** Most frame bytes buffered at once since start. */
+  get bufferedBytesPeak(): number {
+    return this.#budget.peak;
+  }
+
   stop(): Promise<void> {
+    this.#budget.close(); // connections waiting for bytes end instead of blocking the stop
     return this.#server.stop();
   }
 
   async #serve(c: Connection): Promise<void> {
-    const frames = new FrameReader(c.conn, this.#opts.maxMessageSize, c.touch);
-    while (true) {
-      const frame = await frames.next();
-      if (frame === null) return;
-      if ("payload" in frame) {
-        this.#frame(frame.payload, c.peer);
-        continue;
+    const frames = new FrameReader(c.conn, this.#opts.maxMessageSize, c.touch, this.#budget);
+    try {
+      while (true) {
+        const frame = await frames.next();
+        if (frame === null) return;
+        if ("payload" in frame) {
+          await this.#frame(frame.payload, c.peer);
+          continue;
+        }
+        const detail = frame.error === "too_large"
+          ? `frame of ${frame.length} bytes is over pickle.max-message-size ${this.#opts.maxMessageSize}`
+          : `stream ended ${frame.have} bytes into a frame`;
+        this.#rejectFrame(frame.error, c.peer, detail);
+        return; // the rest of the stream cannot be trusted to be framed
       }
-      const detail = frame.error === "too_large"
-        ? `frame of ${frame.length} bytes is over pickle.max-message-size ${this.#opts.maxMessageSize}`
-        : `stream ended ${frame.have} bytes into a frame`;
-      this.#rejectFrame(frame.error, c.peer, detail);
-      return; // the rest of the stream cannot be trusted to be framed
+    } catch (err) {
+      if (!(err instanceof BudgetClosedError)) throw err;
+    } finally {
+      frames.close();
     }
   }
 
-  /** Decodes one frame and commits its points as one batch. */
-  #frame(payload: Uint8Array, peer: string): void {
+  /** Decodes one frame (in slices) and commits its points as one batch. */
+  async #frame(payload: Uint8Array, peer: string): Promise<void> {
     this.#frames++;
     const names: string[] = [];
     const timestamps: number[] = [];
     const values: number[] = [];
     let stats;
+    this.#decoding++;
     try {
-      stats = decodePickleMetrics(payload, (name, ts, value) => {
+      stats = await decodePickleFrame(payload, (name, ts, value) => {
         names.push(name);
         timestamps.push(ts);
         values.push(value);
       });
     } catch (err) {
-      this.#rejectFrame("decode", peer, err instanceof Error ? err.message : String(err));
+      const reason: FrameReason = err instanceof PickleBudgetError
+        ? err.budget
+        : err instanceof RangeError
+        ? "points"
+        : "decode";
+      this.#rejectFrame(reason, peer, err instanceof Error ? err.message : String(err));
       return;
+    } finally {
+      this.#decoding--;
     }
     const app = this.#head.appender();
     app.appendPoints(names, timestamps, values);
@@ -143,5 +194,33 @@ export class PickleReceiver implements StatSource {
         carbon: `pickle.framesRejected.${reason}`,
       });
     }
+    send({
+      name: "carbonado_pickle_frames_decoding",
+      help: "Pickle frames being decoded now (decoding yields to the event loop between slices).",
+      type: "gauge",
+      value: this.#decoding,
+      carbon: "pickle.framesDecoding",
+    });
+    send({
+      name: "carbonado_pickle_buffered_bytes",
+      help: "Pickle frame bytes buffered now across all connections (pickle.max-buffered-size).",
+      type: "gauge",
+      value: this.#budget.used,
+      carbon: "pickle.bufferedBytes",
+    });
+    send({
+      name: "carbonado_pickle_buffered_bytes_peak",
+      help: "Most pickle frame bytes buffered at once since start.",
+      type: "gauge",
+      value: this.#budget.peak,
+      carbon: "pickle.bufferedBytesPeak",
+    });
+    send({
+      name: "carbonado_pickle_buffer_waits_total",
+      help: "Times a pickle connection waited (reads paused) for pickle.max-buffered-size.",
+      type: "counter",
+      value: this.#budget.waits,
+      carbon: "pickle.bufferWaits",
+    });
   }
 }

@@ -6,6 +6,8 @@
 // matched). Deterministic: the same input always gives the same bytes, which the sender's
 // byte-identical retries rely on.
 
+import { putUvarint } from "../protocol/protobuf.ts";
+
 /** Bytes compressed as one unit (copies never reach back further). */
 const FRAGMENT_BYTES = 65_536;
 const HASH_BITS = 14;
@@ -94,16 +96,6 @@ export class SnappyEncoder {
 
 function hash4(word: number): number {
   return Math.imul(word, 0x1e35a7bd) >>> (32 - HASH_BITS);
-}
-
-/** Writes `v` as an unsigned LEB128 varint at `o`; returns the new end. */
-function putUvarint(out: Uint8Array, o: number, v: number): number {
-  while (v >= 0x80) {
-    out[o++] = (v & 0x7f) | 0x80;
-    v = Math.floor(v / 128);
-  }
-  out[o++] = v;
-  return o;
 }
 
 /** Emits input[from, to) as one literal element. */

@@ -10,6 +10,14 @@
 //   Label        { string name = 1; string value = 2; }
 //   Sample       { double value = 1; int64 timestamp = 2; }   (milliseconds)
 
+import {
+  putUvarint,
+  putVarint64,
+  utf8Length,
+  uvarintLen,
+  writeUtf8,
+} from "../protocol/protobuf.ts";
+
 const TAG_TIMESERIES = 0x0a; // field 1, length-delimited
 const TAG_LABEL = 0x0a; // field 1, length-delimited
 const TAG_SAMPLE = 0x12; // field 2, length-delimited
@@ -95,60 +103,6 @@ function fieldSize(len: number): number {
   return 1 + uvarintLen(len) + len;
 }
 
-/**
- * Bytes of `s` in UTF-8 (a lone surrogate counts as U+FFFD, as TextEncoder writes it). Labels are
- * short: a loop here is several times faster than a TextEncoder call per string.
- */
-export function utf8Length(s: string): number {
-  let n = 0;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c < 0x80) n++;
-    else if (c < 0x800) n += 2;
-    else if (c >= 0xd800 && c <= 0xdbff && isLow(s.charCodeAt(i + 1))) {
-      n += 4;
-      i++;
-    } else n += 3;
-  }
-  return n;
-}
-
-/** Writes `s` as UTF-8 at `p`; returns the new end. */
-function writeUtf8(buf: Uint8Array, p: number, s: string): number {
-  for (let i = 0; i < s.length; i++) {
-    let c = s.charCodeAt(i);
-    if (c < 0x80) {
-      buf[p++] = c;
-      continue;
-    }
-    if (c < 0x800) {
-      buf[p++] = 0xc0 | (c >> 6);
-    } else {
-      if (c >= 0xd800 && c <= 0xdfff) {
-        const next = s.charCodeAt(i + 1);
-        if (c <= 0xdbff && isLow(next)) {
-          c = 0x10000 + ((c - 0xd800) << 10) + (next - 0xdc00);
-          i++;
-          buf[p++] = 0xf0 | (c >> 18);
-          buf[p++] = 0x80 | ((c >> 12) & 0x3f);
-          buf[p++] = 0x80 | ((c >> 6) & 0x3f);
-          buf[p++] = 0x80 | (c & 0x3f);
-          continue;
-        }
-        c = 0xfffd;
-      }
-      buf[p++] = 0xe0 | (c >> 12);
-      buf[p++] = 0x80 | ((c >> 6) & 0x3f);
-    }
-    buf[p++] = 0x80 | (c & 0x3f);
-  }
-  return p;
-}
-
-function isLow(c: number): boolean {
-  return c >= 0xdc00 && c <= 0xdfff;
-}
-
 /** Compares two strings by their UTF-8 bytes (the order the spec sorts label names in). */
 export function compareBytes(a: string, b: string): number {
   // UTF-16 order equals UTF-8 byte order except around surrogates; compare code points
@@ -228,45 +182,4 @@ function copyInto(buf: Uint8Array, at: number, src: Uint8Array): void {
 function sampleSize(t: number): number {
   // millisecond timestamps from 1971 to 2109 take 6 varint bytes: skip the loop for them
   return 10 + (t >= 0x8_0000_0000 && t < 0x400_0000_0000 ? 6 : t < 0 ? 10 : uvarintLen(t));
-}
-
-/** Bytes of `v` (a non-negative safe integer) as a varint. */
-function uvarintLen(v: number): number {
-  let n = 1;
-  while (v >= 0x80) {
-    v = Math.floor(v / 128);
-    n++;
-  }
-  return n;
-}
-
-function putUvarint(buf: Uint8Array, p: number, v: number): number {
-  if (v >= 0x1000_0000) {
-    // millisecond timestamps: the low 28 bits in 32-bit arithmetic, then the rest
-    const hi = Math.floor(v / 0x1000_0000);
-    const lo = v - hi * 0x1000_0000;
-    buf[p++] = (lo & 0x7f) | 0x80;
-    buf[p++] = ((lo >>> 7) & 0x7f) | 0x80;
-    buf[p++] = ((lo >>> 14) & 0x7f) | 0x80;
-    buf[p++] = ((lo >>> 21) & 0x7f) | 0x80;
-    v = hi;
-  }
-  while (v >= 0x80) {
-    buf[p++] = (v % 128) | 0x80;
-    v = Math.floor(v / 128);
-  }
-  buf[p++] = v;
-  return p;
-}
-
-/** An int64 as protobuf writes it: negatives as their 64-bit two's complement (10 bytes). */
-function putVarint64(buf: Uint8Array, p: number, v: number): number {
-  if (v >= 0) return putUvarint(buf, p, v);
-  let u = BigInt.asUintN(64, BigInt(v));
-  while (u >= 0x80n) {
-    buf[p++] = Number(u & 0x7fn) | 0x80;
-    u >>= 7n;
-  }
-  buf[p++] = Number(u);
-  return p;
 }

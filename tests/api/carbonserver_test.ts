@@ -14,6 +14,7 @@ import { parseRetentionDefs } from "../../src/whisper/archive_list.ts";
 import { create } from "../../src/whisper/create.ts";
 import { updateMany } from "../../src/whisper/whisper_file.ts";
 import { Head } from "../../src/appender/head.ts";
+import { protocDecode, protocEncode, protocInstalled } from "../_util/protoc.ts";
 
 configureLogging({ level: "error", sink: () => {} });
 const NOW = 1_800_000_000 - (1_800_000_000 % 60);
@@ -243,9 +244,9 @@ Deno.test("carbonserver refuses hostile and oversized queries with a 400 and a m
       [`/render/?target=${encodeURIComponent("{a,b}".repeat(40))}`, "Bad request ("],
       ["/render/?target=../../etc/passwd", "empty segment"],
       ["/render/?target=many.*", "max-metrics-rendered 3"],
-      ["/render/?target=x&from=yesterday", "invalid 'from' time"],
+      ["/render/?target=x&from=next-friday", "invalid 'from' time"],
       ["/metrics/find/", "no query"],
-      ["/metrics/find/?query=x&format=protobuf", "unsupported format"],
+      ["/metrics/find/?query=x&format=msgpack", "unsupported format"],
       ["/render/?target=x&format=msgpack", "Unknown format"],
     ];
     for (const [path, message] of cases) {
@@ -272,6 +273,230 @@ Deno.test("carbonserver answers over a real socket, POST forms included (graphit
       await r2.body?.cancel();
     } finally {
       await api.stop();
+    }
+  });
+});
+
+const V2 = "carbonapi/carbonapi_v2_pb.proto";
+const V3 = "carbonapi/carbonapi_v3_pb.proto";
+type Pb = string | number | boolean | Pb[] | { [field: string]: Pb };
+
+/** A message in protoc's text format, defaults left out as protoc leaves them, spacing collapsed. */
+function pbText(message: { [field: string]: Pb }): string {
+  const out: string[] = [];
+  const scalar = (v: Pb) =>
+    typeof v === "string" ? JSON.stringify(v) : Number.isNaN(v) ? "nan" : String(v);
+  const field = (k: string, v: Pb, repeated: boolean) => {
+    if (Array.isArray(v)) { for (const x of v) field(k, x, true); }
+    else if (typeof v === "object") out.push(`${k} { ${pbText(v)} }`);
+    else if (repeated || (v !== 0 && v !== "" && v !== false)) out.push(`${k}: ${scalar(v)}`);
+  };
+  for (const [k, v] of Object.entries(message)) field(k, v, false);
+  return out.join(" ");
+}
+
+const collapse = (text: string) => text.replace(/\s+/g, " ").trim();
+
+/** POSTs a v3 request body made by protoc from `text`; returns the answer as protoc reads it. */
+async function postV3(
+  api: CarbonServer,
+  path: string,
+  request: [string, string],
+  response: string,
+): Promise<string> {
+  const body = await protocEncode(V3, `carbonapi_v3_pb.${request[0]}`, request[1]);
+  const res = await api.handler(new Request(`http://x${path}`, { method: "POST", body }), NOW);
+  assertEquals(res.status, 200, await res.clone().text());
+  assertEquals(res.headers.get("content-type"), "application/x-carbonapi-v3-pb");
+  const bytes = new Uint8Array(await res.arrayBuffer());
+  return collapse(await protocDecode(V3, `carbonapi_v3_pb.${response}`, bytes));
+}
+
+async function getPb(api: CarbonServer, path: string, proto: string, type: string) {
+  const res = await get(api, path);
+  assertEquals(res.status, 200, await res.clone().text());
+  const bytes = new Uint8Array(await res.arrayBuffer());
+  return {
+    type: res.headers.get("content-type"),
+    text: collapse(await protocDecode(proto, type, bytes)),
+  };
+}
+
+Deno.test({
+  name: "carbonserver answers carbonapi_v3_pb find, render and info requests as protoc reads them",
+  ignore: !protocInstalled,
+  fn: () =>
+    withApi(async (api) => {
+      ingest(`srv.cache 7 ${NOW - 60}\n`);
+      // find: a MultiGlobRequest body, answered as the JSON format's matches
+      const found = await (await get(api, "/metrics/find/?query=srv.*&query=none.*")).json();
+      assertEquals(
+        await postV3(api, "/metrics/find/?format=carbonapi_v3_pb", [
+          "MultiGlobRequest",
+          'metrics: "srv.*" metrics: "none.*"',
+        ], "MultiGlobResponse"),
+        pbText({
+          metrics: found.metrics.map((m: { name: string; matches?: { path: string }[] }) => ({
+            name: m.name,
+            matches: (m.matches ?? []).map((x) => ({ path: x.path, isLeaf: true })),
+          })),
+        }),
+      );
+      // render: a MultiFetchRequest body; values and times as the JSON format's, NaN when absent
+      const from = NOW - 600;
+      const rendered = await (await get(api, `/render/?target=srv.*&from=${from}&until=${NOW}`))
+        .json();
+      const aggregation: Record<string, string> = { "srv.cache": "Average", "srv.disk": "Sum" };
+      assertEquals(
+        await postV3(api, "/render/?format=carbonapi_v3_pb", [
+          "MultiFetchRequest",
+          `metrics { name: "srv.*" startTime: ${from} stopTime: ${NOW} pathExpression: "srv.*" }`,
+        ], "MultiFetchResponse"),
+        pbText({
+          metrics: rendered.metrics.map((
+            m: { name: string; values: number[]; isAbsent: boolean[]; [k: string]: unknown },
+          ) => ({
+            name: m.name,
+            pathExpression: "srv.*",
+            consolidationFunc: aggregation[m.name],
+            startTime: m.startTime as number,
+            stopTime: m.stopTime as number,
+            stepTime: m.stepTime as number,
+            xFilesFactor: 0.5,
+            values: m.values.map((v, i) => (m.isAbsent[i] ? NaN : v)),
+            requestStartTime: from,
+            requestStopTime: NOW,
+          })),
+        }),
+      );
+      // info: a MultiGlobRequest body of names
+      assertEquals(
+        await postV3(api, "/info/?format=carbonapi_v3_pb", [
+          "MultiGlobRequest",
+          'metrics: "srv.disk"',
+        ], "MultiMetricsInfoResponse"),
+        pbText({
+          metrics: {
+            name: "srv.disk",
+            consolidationFunc: "Sum",
+            maxRetention: 86_400,
+            xFilesFactor: 0.5,
+            retentions: [
+              { secondsPerPoint: 60, numberOfPoints: 60 },
+              { secondsPerPoint: 300, numberOfPoints: 288 },
+            ],
+          },
+        }),
+      );
+      // carbonapi's Accept header asks for v3 too, with the query in the URL
+      const accepted = await api.handler(
+        new Request("http://x/metrics/find/?query=srv.disk", {
+          headers: { accept: "application/x-carbonapi-v3-pb" },
+        }),
+        NOW,
+      );
+      assertEquals(
+        collapse(
+          await protocDecode(
+            V3,
+            "carbonapi_v3_pb.MultiGlobResponse",
+            new Uint8Array(await accepted.arrayBuffer()),
+          ),
+        ),
+        pbText({ metrics: { name: "srv.disk", matches: { path: "srv.disk", isLeaf: true } } }),
+      );
+      // a body that is not protobuf is a 400
+      const bad = await api.handler(
+        new Request("http://x/render/?format=carbonapi_v3_pb", {
+          method: "POST",
+          body: new Uint8Array([0x0a, 0x50, 1]),
+        }),
+        NOW,
+      );
+      assertEquals(bad.status, 400);
+      assert.ok((await bad.text()).includes("Cannot parse protobuf"));
+    }),
+});
+
+Deno.test({
+  name:
+    "carbonserver answers format=protobuf (carbonapi_v2_pb) find, render and info as protoc reads them",
+  ignore: !protocInstalled,
+  fn: () =>
+    withApi(async (api) => {
+      const find = await getPb(
+        api,
+        "/metrics/find/?query=srv.*&format=protobuf",
+        V2,
+        "carbonapi_v2_pb.GlobResponse",
+      );
+      assertEquals(find.type, "application/x-protobuf");
+      assertEquals(
+        find.text,
+        pbText({ name: "srv.*", matches: { path: "srv.disk", isLeaf: true } }),
+      );
+      // render: exactly the JSON format's fields
+      const q = `target=srv.disk&from=${NOW - 600}&until=${NOW}`;
+      const rendered = await (await get(api, `/render/?${q}`)).json();
+      for (const format of ["protobuf", "protobuf3", "carbonapi_v2_pb"]) {
+        const render = await getPb(
+          api,
+          `/render/?${q}&format=${format}`,
+          V2,
+          "carbonapi_v2_pb.MultiFetchResponse",
+        );
+        assertEquals(render.text, pbText(rendered), format);
+      }
+      const info = await getPb(
+        api,
+        "/info/?target=srv.disk&format=protobuf",
+        V2,
+        "carbonapi_v2_pb.InfoResponse",
+      );
+      assertEquals(info.type, "application/x-carbonapi-v2-pb");
+      assertEquals(
+        info.text,
+        pbText({
+          name: "srv.disk",
+          aggregationMethod: "Sum",
+          maxRetention: 86_400,
+          xFilesFactor: 0.5,
+          retentions: [
+            { secondsPerPoint: 60, numberOfPoints: 60 },
+            { secondsPerPoint: 300, numberOfPoints: 288 },
+          ],
+        }),
+      );
+    }),
+});
+
+Deno.test("carbonserver /render takes graphite-web's relative and absolute time forms", async () => {
+  await withApi(async (api) => {
+    const local = (y: number, mo: number, d: number, h = 0, mi = 0) =>
+      new Date(y, mo - 1, d, h, mi).getTime() / 1000;
+    const day = new Date(NOW * 1000);
+    const [y, mo, d] = [day.getFullYear(), day.getMonth() + 1, day.getDate()];
+    const pad = (n: number) => String(n).padStart(2, "0");
+    const ymd = `${y}${pad(mo)}${pad(d)}`;
+    // each form against the unix seconds it names
+    const forms: [string, string, number, number][] = [
+      ["-5min", "now", NOW - 300, NOW],
+      ["-1h", "now", NOW - 3600, NOW],
+      ["-1d", "-12h", NOW - 86_400, NOW - 43_200],
+      [String(NOW - 900), String(NOW), NOW - 900, NOW],
+      [`00:00_${ymd}`, `23:59_${ymd}`, local(y, mo, d), local(y, mo, d, 23, 59)],
+      [ymd, "now", local(y, mo, d), NOW],
+      // a signed integer is unix seconds, as go-carbon reads it (graphite-web refuses "-300")
+      ["-300", "now", -300, NOW],
+    ];
+    for (const [from, until, fromSeconds, untilSeconds] of forms) {
+      const byForm = await get(api, `/render/?target=srv.disk&from=${from}&until=${until}`);
+      assertEquals(byForm.status, 200, `${from} ${until}: ${await byForm.clone().text()}`);
+      const bySeconds = await get(
+        api,
+        `/render/?target=srv.disk&from=${fromSeconds}&until=${untilSeconds}`,
+      );
+      assertEquals(await byForm.json(), await bySeconds.json(), `${from} .. ${until}`);
     }
   });
 });

@@ -30,7 +30,13 @@ Deno.test("defaultConfig() keeps the defaults other modules were written against
     cache: { maxSize: 1_000_000, maxMemory: 0, writeStrategy: "max" },
     udp: { listen: ":2003", enabled: true },
     tcp: { listen: ":2003", enabled: true, readTimeout: 120_000, maxLineSize: 262_144 },
-    pickle: { listen: ":2004", enabled: true, maxMessageSize: 67_108_864, readTimeout: 120_000 },
+    pickle: {
+      listen: ":2004",
+      enabled: true,
+      maxMessageSize: 67_108_864,
+      maxBufferedSize: 67_108_864,
+      readTimeout: 120_000,
+    },
     carbonlink: { listen: "127.0.0.1:7002", enabled: true, readTimeout: 30_000 },
     carbonserver: {
       listen: "127.0.0.1:8080",
@@ -235,6 +241,7 @@ Deno.test("SCHEMA marks as implemented exactly the keys with a Config field, plu
     "cache.max-memory",
     "tcp.read-timeout",
     "tcp.max-line-size",
+    "pickle.max-buffered-size",
     "pickle.read-timeout",
     "tags.max-queue-size",
     "wal.enabled",

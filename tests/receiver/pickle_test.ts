@@ -31,12 +31,14 @@ async function pythonFrames(script: string): Promise<Uint8Array[]> {
 async function withReceiver(
   fn: (port: number, rx: PickleReceiver) => Promise<void>,
   maxMessageSize = 1 << 20,
+  maxBufferedSize = maxMessageSize,
 ) {
   head.reset(100_000);
   const rx = new PickleReceiver(head, {
     listen: "127.0.0.1:0",
     readTimeout: 60_000,
     maxMessageSize,
+    maxBufferedSize,
   });
   rx.start();
   try {
@@ -140,4 +142,76 @@ frame(pickle.dumps([('never.lands', (1700000000, 1))], protocol=2))
       return s.get("pickle.framesRejected.truncated") === 1;
     });
   });
+});
+
+/** The receiver's counters by their carbon name. */
+function stats(rx: PickleReceiver): Map<string, number> {
+  const s = new Map<string, number>();
+  rx.stat((x) => s.set(x.carbon ?? x.name, x.value));
+  return s;
+}
+
+/** A frame: 4-byte big-endian length, then the pickle. */
+function framed(pickle: Uint8Array): Uint8Array {
+  const f = new Uint8Array(4 + pickle.length);
+  new DataView(f.buffer).setUint32(0, pickle.length);
+  f.set(pickle, 4);
+  return f;
+}
+
+Deno.test("PickleReceiver refuses frames over their decoding budget by reason and keeps the connection", async () => {
+  const [good] = await pythonFrames(
+    `frame(pickle.dumps([('after.budget', (1700000000, 1))], protocol=2))`,
+  );
+  const lists = framed(concat(
+    new Uint8Array([0x80, 2]),
+    new Uint8Array(5_000).fill(0x5d),
+    new Uint8Array(4_999).fill(0x61),
+    new Uint8Array([0x2e]),
+  ));
+  const digits = framed(concat(
+    new Uint8Array([0x80, 2, 0x4c]),
+    new Uint8Array(100_000).fill(0x39),
+    new Uint8Array([0x0a, 0x2e]),
+  ));
+  await withReceiver(async (port, rx) => {
+    const rest = await send(port, concat(lists, digits, good));
+    assertEquals(rest.length, 0);
+    await waitFor(() => cache.counters().accepted === 1);
+    assertEquals([...dumpCache(cache).keys()], ["after.budget"]);
+    const s = stats(rx);
+    assertEquals(s.get("pickle.framesRejected.containers"), 1);
+    assertEquals(s.get("pickle.framesRejected.integer"), 1);
+    assertEquals(s.get("pickle.framesRejected.decode"), 0);
+    assertEquals(s.get("pickle.bufferedBytes"), 0);
+  });
+});
+
+Deno.test("PickleReceiver makes connections wait, reads paused, past max-buffered-size", async () => {
+  const [a, b] = await pythonFrames(`
+frame(pickle.dumps([('first.frame', (1700000000 + i, 1)) for i in range(20)], protocol=2))
+frame(pickle.dumps([('second.frame', (1700000000 + i, 2)) for i in range(20)], protocol=2))
+`);
+  const limit = a.length + 16; // room for one frame, not two
+  await withReceiver(
+    async (port, rx) => {
+      // the first connection takes the budget with its frame's length, then stalls mid-body
+      const first = await Deno.connect({ hostname: "127.0.0.1", port });
+      await writeAll(first, a.subarray(0, a.length - 5));
+      await waitFor(() => rx.bufferedBytes === a.length - 4);
+      const second = send(port, b);
+      await waitFor(() => stats(rx).get("pickle.bufferWaits") === 1);
+      assertEquals(cache.counters().accepted, 0, "the second frame waits for the first");
+      await writeAll(first, a.subarray(a.length - 5));
+      await first.closeWrite();
+      await readToEnd(first);
+      first.close();
+      await second;
+      await waitFor(() => cache.counters().accepted === 40);
+      assertEquals(rx.bufferedBytesPeak <= limit, true, `peak ${rx.bufferedBytesPeak} <= ${limit}`);
+      assertEquals(rx.bufferedBytes, 0);
+    },
+    1 << 20,
+    limit,
+  );
 });

@@ -37,6 +37,7 @@ Deno.test({
       listen: "127.0.0.1:0",
       readTimeout: 60_000,
       maxMessageSize: 1 << 20,
+      maxBufferedSize: 1 << 20,
     });
     rx.start();
     try {
