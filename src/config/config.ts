@@ -41,17 +41,36 @@ export interface Config {
     writeStrategy: "max" | "sorted" | "noop";
   };
   udp: { listen: string; enabled: boolean };
-  tcp: { listen: string; enabled: boolean; readTimeout: number; maxLineSize: number };
-  pickle: { listen: string; enabled: boolean; maxMessageSize: number; readTimeout: number };
+  tcp: {
+    listen: string;
+    enabled: boolean;
+    readTimeout: number;
+    maxLineSize: number;
+    maxConnections: number;
+  };
+  pickle: {
+    listen: string;
+    enabled: boolean;
+    maxMessageSize: number;
+    readTimeout: number;
+    maxConnections: number;
+  };
   influx: {
     listen: string;
     enabled: boolean;
     readTimeout: number;
     maxLineSize: number;
+    maxConnections: number;
     measurementFieldSeparator: string;
     dbTag: string;
   };
-  opentsdb: { listen: string; enabled: boolean; readTimeout: number; maxLineSize: number };
+  opentsdb: {
+    listen: string;
+    enabled: boolean;
+    readTimeout: number;
+    maxLineSize: number;
+    maxConnections: number;
+  };
   "http-ingest": {
     listen: string;
     enabled: boolean;
@@ -59,7 +78,7 @@ export interface Config {
     maxInflightSize: number;
     readTimeout: number;
   };
-  carbonlink: { listen: string; enabled: boolean; readTimeout: number };
+  carbonlink: { listen: string; enabled: boolean; readTimeout: number; maxConnections: number };
   carbonserver: {
     listen: string;
     enabled: boolean;

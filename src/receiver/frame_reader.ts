@@ -11,20 +11,22 @@ export type Frame =
   | { error: "too_large"; length: number }
   | { error: "truncated"; have: number; length: number };
 
+/** Where frames are read from: a connection (StreamServer's, which notes the bytes). */
+export interface FrameSource {
+  read(p: Uint8Array): Promise<number | null>;
+}
+
 /** Reads frames from one connection. */
 export class FrameReader {
-  #conn: Deno.Conn;
+  #conn: FrameSource;
   #maxSize: number;
-  #touch: () => void;
   #buf = new Uint8Array(FIRST_BUFFER_BYTES);
   #have = 0;
   #consumed = 0;
 
-  /** `touch` is called after every read that brought data (the idle timer). */
-  constructor(conn: Deno.Conn, maxSize: number, touch: () => void) {
+  constructor(conn: FrameSource, maxSize: number) {
     this.#conn = conn;
     this.#maxSize = maxSize;
-    this.#touch = touch;
   }
 
   /**
@@ -69,7 +71,6 @@ export class FrameReader {
     while (this.#have < need) {
       const n = await this.#conn.read(this.#buf.subarray(this.#have));
       if (n === null) return false;
-      this.#touch();
       this.#have += n;
     }
     return true;

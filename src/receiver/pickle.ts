@@ -14,6 +14,7 @@ import type { StreamCounts } from "./plain_stream.ts";
 import { receiverStats } from "./receiver_stats.ts";
 import { FrameReader } from "./frame_reader.ts";
 import { type Connection, StreamServer } from "../net/stream_server.ts";
+import type { ConnectionBudget } from "../net/descriptors.ts";
 
 const log = new Logger("pickle");
 
@@ -21,6 +22,10 @@ const log = new Logger("pickle");
 export interface PickleReceiverOptions {
   listen: string;
   readTimeout: number;
+  /** Connections open at once; 0 or absent: the process's share (StreamServer). */
+  maxConnections?: number;
+  /** The process's share of connections, shared by every stream listener. */
+  budget?: ConnectionBudget;
   /** Largest frame body in bytes (go-carbon: 64 MiB, Python carbon: 1 MiB). */
   maxMessageSize: number;
 }
@@ -67,11 +72,12 @@ export class PickleReceiver implements StatSource {
   }
 
   async #serve(c: Connection): Promise<void> {
-    const frames = new FrameReader(c.conn, this.#opts.maxMessageSize, c.touch);
+    const frames = new FrameReader(c, this.#opts.maxMessageSize);
     while (true) {
       const frame = await frames.next();
       if (frame === null) return;
       if ("payload" in frame) {
+        c.progress();
         this.#frame(frame.payload, c.peer);
         continue;
       }

@@ -54,15 +54,18 @@ export class PlainStream {
     return this.#buf.subarray(this.#carry);
   }
 
-  /** Takes `n` bytes just read into readTarget(), and commits the complete lines. */
-  push(n: number): void {
+  /**
+   * Takes `n` bytes just read into readTarget(), and commits the complete lines; true when a
+   * line was completed (the read timeout counts from the last one).
+   */
+  push(n: number): boolean {
     const len = this.#carry + n;
     let start = 0;
     if (this.#discarding) {
       const lf = this.#buf.subarray(0, len).indexOf(0x0a);
       if (lf < 0) {
         this.#carry = 0;
-        return;
+        return false;
       }
       start = lf + 1;
       this.#discarding = false;
@@ -79,11 +82,12 @@ export class PlainStream {
       this.#commit();
       this.#discarding = true;
       this.#carry = 0;
-      return;
+      return start + consumed > 0;
     }
     if (rest > 0 && start + consumed > 0) this.#buf.copyWithin(0, start + consumed, len);
     this.#carry = rest;
     if (rest + READ_BYTES > this.#buf.length) this.#grow(rest + READ_BYTES);
+    return start + consumed > 0;
   }
 
   /**

@@ -22,7 +22,13 @@ export interface Daemon {
  * `env` names a CARBONADO_WAL_DIR, the log goes to a temporary directory removed at stop().
  */
 export async function startDaemon(
-  opts: { env?: Record<string, string>; args?: string[]; dataDir: string },
+  opts: {
+    env?: Record<string, string>;
+    args?: string[];
+    dataDir: string;
+    /** Run under `ulimit -n fdLimit`. */
+    fdLimit?: number;
+  },
 ): Promise<Daemon> {
   const ownWal = opts.env?.CARBONADO_WAL_DIR === undefined
     ? await Deno.makeTempDir({ prefix: "carbonado-wal-" })
@@ -41,21 +47,26 @@ export async function startDaemon(
     CARBONADO_WHISPER_DATA_DIR: opts.dataDir,
     ...opts.env,
   };
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--allow-net",
-      "--allow-read",
-      "--allow-write",
-      "--allow-env",
-      "--allow-sys",
-      MAIN,
-      ...(opts.args ?? []),
-    ],
-    env,
-    stdout: "piped",
-    stderr: "inherit",
-  }).spawn();
+  const args = [
+    "run",
+    "--allow-net",
+    "--allow-read",
+    "--allow-write",
+    "--allow-env",
+    "--allow-sys",
+    MAIN,
+    ...(opts.args ?? []),
+  ];
+  // under an open-file limit, through the shell's ulimit (Deno keeps a hard limit as it is)
+  const command = opts.fdLimit === undefined
+    ? new Deno.Command(Deno.execPath(), { args, env, stdout: "piped", stderr: "inherit" })
+    : new Deno.Command("bash", {
+      args: ["-c", `ulimit -n ${opts.fdLimit} && exec "$0" "$@"`, Deno.execPath(), ...args],
+      env,
+      stdout: "piped",
+      stderr: "inherit",
+    });
+  const child = command.spawn();
   const logs: Record<string, unknown>[] = [];
   const lines = child.stdout.pipeThrough(new TextDecoderStream()).pipeThrough(splitLines());
   const reader = lines.getReader();
