@@ -3,7 +3,7 @@
 import { assert, assertEquals } from "../_util/assert.ts";
 import { concat } from "../_util/bytes.ts";
 import { dumpCache } from "../_util/cache_dump.ts";
-import { readToEnd, waitFor } from "../_util/net.ts";
+import { readToEnd, trickleUntilClosed, waitFor } from "../_util/net.ts";
 import { writeAll } from "../../src/net/stream_server.ts";
 import { configureLogging } from "../../src/log/logger.ts";
 import { PickleReceiver } from "../../src/receiver/pickle.ts";
@@ -31,11 +31,12 @@ async function pythonFrames(script: string): Promise<Uint8Array[]> {
 async function withReceiver(
   fn: (port: number, rx: PickleReceiver) => Promise<void>,
   maxMessageSize = 1 << 20,
+  readTimeout = 60_000,
 ) {
   head.reset(100_000);
   const rx = new PickleReceiver(head, {
     listen: "127.0.0.1:0",
-    readTimeout: 60_000,
+    readTimeout,
     maxMessageSize,
   });
   rx.start();
@@ -140,4 +141,24 @@ frame(pickle.dumps([('never.lands', (1700000000, 1))], protocol=2))
       return s.get("pickle.framesRejected.truncated") === 1;
     });
   });
+});
+
+Deno.test("PickleReceiver closes a slow sender whose bytes never complete a frame, and counts it", async () => {
+  await withReceiver(
+    async (port, rx) => {
+      // a 1,000-byte frame announced, its body a byte every 10 ms: never done in 150 ms
+      const header = new Uint8Array(4);
+      new DataView(header.buffer).setUint32(0, 1000);
+      const sent = await trickleUntilClosed(port, header, new Uint8Array([0x80]), 10);
+      assert.ok(sent > 0 && sent < 1000);
+      const samples = new Map<string, number>();
+      await waitFor(() => {
+        rx.stat((s) => samples.set(s.carbon ?? s.name, s.value));
+        return samples.get("pickle.slowClosed") === 1;
+      });
+      assertEquals(samples.get("pickle.idleClosed"), 0);
+    },
+    1 << 20,
+    150,
+  );
 });
