@@ -361,7 +361,9 @@ export class App {
     if (this.prometheus) listeners.prometheus = formatAddr(this.prometheus.addr);
     log.info("started", {
       listeners,
+      // read from /proc/self/limits when Deno allows it (--allow-all), else assumed
       openFileLimit: this.#budget.fdLimit,
+      openFileLimitAssumed: !this.#budget.fdLimitRead,
       maxConnections: this.#budget.max,
       dataDir: this.index ? this.config.whisper.dataDir : null,
       relay: this.relay ? this.relay.destinations.map((d) => d.address) : undefined,

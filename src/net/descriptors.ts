@@ -33,13 +33,20 @@ export function parseOpenFileLimit(text: string): number | undefined {
   return Number.isInteger(n) && n > 0 ? n : undefined;
 }
 
-/** The process's open-file limit now (FALLBACK_FD_LIMIT if it cannot be read). */
-export function readOpenFileLimit(): number {
+/**
+ * The process's open-file limit now, or undefined when it cannot be read: Deno lets only a
+ * process run with --allow-all read /proc/self (NotCapable otherwise), and there is no /proc
+ * off Linux.
+ */
+export function readOpenFileLimit(): number | undefined {
   try {
-    return parseOpenFileLimit(Deno.readTextFileSync("/proc/self/limits")) ?? FALLBACK_FD_LIMIT;
+    return parseOpenFileLimit(Deno.readTextFileSync("/proc/self/limits"));
   } catch (err) {
-    if (err instanceof Deno.errors.NotFound || err instanceof Deno.errors.PermissionDenied) {
-      return FALLBACK_FD_LIMIT;
+    if (
+      err instanceof Deno.errors.NotCapable || err instanceof Deno.errors.NotFound ||
+      err instanceof Deno.errors.PermissionDenied
+    ) {
+      return undefined;
     }
     throw err;
   }
@@ -56,21 +63,73 @@ export function sharedConnections(fdLimit: number): number {
 export class ConnectionBudget implements StatSource {
   /** The open-file limit the share was computed from. */
   readonly fdLimit: number;
-  /** Connections every listener together may hold. */
+  /** Whether fdLimit was read from the process (else FALLBACK_FD_LIMIT was assumed). */
+  readonly fdLimitRead: boolean;
+  /** Connections every listener together may hold, from the limit. */
   readonly max: number;
   /** Connections open now, over every listener. */
   open = 0;
+  /** Connections every listener together may hold: `max`, or less once the limit was hit. */
+  #max: number;
+  /** A descriptor held in reserve, given up to accept and close a connection at the limit. */
+  #spare?: Deno.FsFile;
+  #users = 0;
 
   constructor(fdLimit = readOpenFileLimit()) {
-    this.fdLimit = fdLimit;
-    this.max = sharedConnections(fdLimit);
+    this.fdLimitRead = fdLimit !== undefined;
+    this.fdLimit = fdLimit ?? FALLBACK_FD_LIMIT;
+    this.max = this.#max = sharedConnections(this.fdLimit);
+  }
+
+  /** Connections allowed now (less than `max` once descriptors ran out). */
+  get allowed(): number {
+    return this.#max;
+  }
+
+  /** A listener starts using the budget (the first one sets the spare descriptor aside). */
+  attach(): void {
+    if (this.#users++ === 0) this.reserveSpare();
+  }
+
+  /** A listener stopped using the budget (the last one gives the spare back). */
+  detach(): void {
+    if (--this.#users > 0) return;
+    this.#spare?.close();
+    this.#spare = undefined;
   }
 
   /** Takes a slot; false when the process's share is used up. */
   take(): boolean {
-    if (this.open >= this.max) return false;
+    if (this.open >= this.#max) return false;
     this.open++;
     return true;
+  }
+
+  /**
+   * Descriptors ran out (EMFILE) before the share did, the limit being unknown or other parts
+   * holding more than the reserve: the share is cut to a quarter below the connections open,
+   * and the spare descriptor is given up so that the next accept succeeds: the listener judges
+   * that connection by the new share (closing it when over) and then calls reserveSpare(), so
+   * that a storm is drained instead of left waiting in the kernel's queue. True if there was a
+   * spare to give up.
+   */
+  exhausted(): boolean {
+    this.#max = Math.min(this.#max, Math.max(MIN_SHARED_CONNECTIONS, Math.floor(this.open * 0.75)));
+    if (!this.#spare) return false;
+    this.#spare.close();
+    this.#spare = undefined;
+    return true;
+  }
+
+  /** Sets a spare descriptor aside again, if there is none and a descriptor is free. */
+  reserveSpare(): void {
+    if (this.#spare || this.#users === 0) return;
+    try {
+      this.#spare = Deno.openSync("/dev/null");
+    } catch (err) {
+      if (!(err instanceof Error)) throw err;
+      // out of descriptors now, or no /dev/null: without a spare, accepts pause and retry
+    }
   }
 
   /** Gives a slot back. */
@@ -88,9 +147,10 @@ export class ConnectionBudget implements StatSource {
     });
     send({
       name: "carbonado_connections_max",
-      help: "Connections every stream listener together may hold: the limit less a reserve.",
+      help: "Connections every stream listener together may hold: the open-file limit less a " +
+        "reserve, lowered when descriptors ran out first.",
       type: "gauge",
-      value: this.max,
+      value: this.#max,
       carbon: "descriptors.maxConnections",
     });
     send({

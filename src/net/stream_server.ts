@@ -87,7 +87,7 @@ export class StreamServer {
     this.#handler = handler;
     this.#log = log;
     this.#budget = opts.budget ?? new ConnectionBudget();
-    this.#maxConnections = opts.maxConnections || this.#budget.max;
+    this.#maxConnections = opts.maxConnections || Number.MAX_SAFE_INTEGER;
   }
 
   /** Binds the listener and starts accepting. */
@@ -98,6 +98,7 @@ export class StreamServer {
       this.#opts.key,
       (where) => Deno.listen({ ...where, transport: "tcp" }),
     );
+    this.#budget.attach();
     this.#accepting = this.#accept(this.#listener);
     if (this.#opts.readTimeout > 0) {
       const sweepMs = Math.max(10, Math.min(1000, this.#opts.readTimeout / 4));
@@ -127,6 +128,8 @@ export class StreamServer {
         this.acceptErrors++;
         const code = (err as { code?: unknown }).code;
         this.#warn("accept failed, retrying", { code, err, retryMs: ACCEPT_RETRY_MS });
+        // out of descriptors: with the spare given up, the next accept succeeds at once
+        if ((code === "EMFILE" || code === "ENFILE") && this.#budget.exhausted()) continue;
         await this.#pause(ACCEPT_RETRY_MS);
         continue;
       }
@@ -135,13 +138,15 @@ export class StreamServer {
       const peer = `${remote.hostname}:${remote.port}`;
       if (this.#conns.size >= this.#maxConnections || !this.#budget.take()) {
         this.refused++;
-        const limit = this.#opts.maxConnections && this.#conns.size >= this.#maxConnections
+        const limit = this.#conns.size >= this.#maxConnections
           ? `${this.#opts.key.replace(/\.listen$/, "")}.max-connections ${this.#maxConnections}`
-          : `the process's share of descriptors, ${this.#budget.max} connections`;
+          : `the process's share of descriptors, ${this.#budget.allowed} connections`;
         closeConn(conn);
+        this.#budget.reserveSpare();
         this.#warn("connection refused: too many connections", { peer, limit });
         continue;
       }
+      this.#budget.reserveSpare();
       this.#track(conn, peer);
     }
   }
@@ -233,6 +238,7 @@ export class StreamServer {
     for (const c of this.#conns) closeQuietly(c);
     await this.#accepting;
     await Promise.all([...this.#handlers]);
+    if (this.#listener) this.#budget.detach();
     this.#listener = undefined;
   }
 }

@@ -4,6 +4,19 @@
 
 const MAIN = new URL("../../src/main.ts", import.meta.url).pathname;
 
+/** Every listener on a free loopback port. */
+export const LISTEN_ON_FREE_PORTS: Record<string, string> = {
+  CARBONADO_TCP_LISTEN: "127.0.0.1:0",
+  CARBONADO_UDP_LISTEN: "127.0.0.1:0",
+  CARBONADO_PICKLE_LISTEN: "127.0.0.1:0",
+  CARBONADO_CARBONLINK_LISTEN: "127.0.0.1:0",
+  CARBONADO_CARBONSERVER_LISTEN: "127.0.0.1:0",
+  CARBONADO_PROMETHEUS_LISTEN: "127.0.0.1:0",
+  CARBONADO_HTTP_INGEST_LISTEN: "127.0.0.1:0",
+  CARBONADO_INFLUX_LISTEN: "127.0.0.1:0",
+  CARBONADO_OPENTSDB_LISTEN: "127.0.0.1:0",
+};
+
 /** A running daemon. */
 export interface Daemon {
   child: Deno.ChildProcess;
@@ -35,15 +48,7 @@ export async function startDaemon(
     : undefined;
   const env: Record<string, string> = {
     ...(ownWal ? { CARBONADO_WAL_DIR: ownWal } : {}),
-    CARBONADO_TCP_LISTEN: "127.0.0.1:0",
-    CARBONADO_UDP_LISTEN: "127.0.0.1:0",
-    CARBONADO_PICKLE_LISTEN: "127.0.0.1:0",
-    CARBONADO_CARBONLINK_LISTEN: "127.0.0.1:0",
-    CARBONADO_CARBONSERVER_LISTEN: "127.0.0.1:0",
-    CARBONADO_PROMETHEUS_LISTEN: "127.0.0.1:0",
-    CARBONADO_HTTP_INGEST_LISTEN: "127.0.0.1:0",
-    CARBONADO_INFLUX_LISTEN: "127.0.0.1:0",
-    CARBONADO_OPENTSDB_LISTEN: "127.0.0.1:0",
+    ...LISTEN_ON_FREE_PORTS,
     CARBONADO_WHISPER_DATA_DIR: opts.dataDir,
     ...opts.env,
   };
