@@ -13,6 +13,7 @@ import type { Appendable } from "../appender/appender.ts";
 import { INFLUX_PRECISIONS } from "../protocol/influx.ts";
 import type { StreamCounts } from "../receiver/plain_stream.ts";
 import { RejectedLog } from "../receiver/rejected_log.ts";
+import { influxRejections } from "../receiver/line_format.ts";
 import { stringsSkippedStat } from "../receiver/line_format.ts";
 import type { StatSend, StatSource } from "../stats/sample.ts";
 import { type BodyLimits, decodeContent, HttpError, readBody } from "./body.ts";
@@ -117,7 +118,16 @@ export class InfluxHttp implements StatSource {
         throw err;
       }
       this.#stringsSkipped += skipped;
-      const result = commitWhole(app, this.#counts, this.#rejected, peer);
+      const result = commitWhole(app, this.#counts, this.#rejected, {
+        peer,
+        find: (max) =>
+          influxRejections(
+            bytes,
+            { separator: this.#opts.separator, dbTag: this.#opts.dbTag, precision, db },
+            { final: true, maxLineLen: this.#opts.maxLineLen },
+            max,
+          ),
+      });
       if (result.rejected > 0) {
         const message = `partial write: ${describeRejected(result)} lines or fields refused ` +
           `dropped=${result.rejected}`;

@@ -5,7 +5,8 @@
 // oversize length or a stream cut mid-frame ends the connection. Good points of a frame land
 // even when some of its entries are bad (those are counted by reason), as Python carbon does.
 
-import { Logger, RateLimiter } from "../log/logger.ts";
+import { Logger } from "../log/logger.ts";
+import { RejectedLog } from "./rejected_log.ts";
 import { decodePickleMetrics, type PointRejectReason } from "../protocol/pickle_metrics.ts";
 import type { RejectReason } from "../protocol/plaintext.ts";
 import type { StatSend, StatSource } from "../stats/sample.ts";
@@ -51,7 +52,7 @@ export class PickleReceiver implements StatSource {
   #counts: StreamCounts = { accepted: 0, rejected: 0 };
   #frames = 0;
   #framesRejected: Record<FrameReason, number> = { decode: 0, too_large: 0, truncated: 0 };
-  #logLimit = new RateLimiter(10, 10_000);
+  #rejected = new RejectedLog("pickle");
 
   constructor(head: Appendable, opts: PickleReceiverOptions) {
     this.#head = head;
@@ -103,7 +104,8 @@ export class PickleReceiver implements StatSource {
         values.push(value);
       });
     } catch (err) {
-      this.#rejectFrame("decode", peer, err instanceof Error ? err.message : String(err));
+      const detail = err instanceof Error ? err.message : String(err);
+      this.#rejectFrame("decode", peer, detail, payload);
       return;
     }
     const app = this.#head.appender();
@@ -111,23 +113,21 @@ export class PickleReceiver implements StatSource {
     for (const [reason, n] of Object.entries(stats.rejectedBy) as [PointRejectReason, number][]) {
       if (n > 0) app.reject(POINT_REASONS[reason], n);
     }
-    const { accepted, rejected } = app.commit();
-    this.#counts.accepted += accepted;
-    this.#counts.rejected += rejected;
-    if (stats.rejected > 0 && this.#logLimit.allow() >= 0) {
-      log.debug("bad points in a pickle frame", {
-        peer,
-        rejected: stats.rejected,
-        first: stats.firstRejection,
-      });
-    }
+    const result = app.commit();
+    this.#counts.accepted += result.accepted;
+    this.#counts.rejected += result.rejected;
+    this.#rejected.note(result, peer, () => {
+      const first = (Object.keys(stats.rejectedBy) as PointRejectReason[])
+        .find((r) => stats.rejectedBy[r] > 0);
+      if (first === undefined || stats.firstRejection === null) return [];
+      return [{ reason: POINT_REASONS[first], detail: stats.firstRejection }];
+    });
   }
 
-  #rejectFrame(reason: FrameReason, peer: string, detail: string): void {
+  #rejectFrame(reason: FrameReason, peer: string, detail: string, bytes?: Uint8Array): void {
     this.#framesRejected[reason]++;
     this.#counts.rejected++;
-    const suppressed = this.#logLimit.allow();
-    if (suppressed >= 0) log.warn("pickle frame rejected", { peer, reason, detail, suppressed });
+    this.#rejected.noteOne({ reason: `frame_${reason}`, detail, bytes }, peer);
   }
 
   stat(send: StatSend): void {

@@ -82,14 +82,18 @@ export class UdpReceiver implements StatSource {
         const [received, from] = await conn.receive(buf);
         this.#datagrams++;
         const data = terminated(buf, received.length);
-        const result = this.#format.commit(app, data, {
-          final: true,
-          maxLineLen: this.#maxLineLen,
-        });
+        const opts = { final: true, maxLineLen: this.#maxLineLen };
+        const result = this.#format.commit(app, data, opts);
         this.#counts.accepted += result.accepted;
         this.#counts.rejected += result.rejected;
-        const peer = from as Deno.NetAddr;
-        if (result.rejected > 0) this.#rejected.note(result, `${peer.hostname}:${peer.port}`);
+        if (result.rejected > 0) {
+          const peer = from as Deno.NetAddr;
+          this.#rejected.note(
+            result,
+            `${peer.hostname}:${peer.port}`,
+            (max) => this.#format.rejections(data, opts, max),
+          );
+        }
         if (result.consumed < data.length) {
           app.reject("truncated");
           this.#counts.rejected += app.commit().rejected;
