@@ -76,16 +76,36 @@ export class InfluxHttp implements StatSource {
       });
     const v2 = (status: number, message: string) =>
       jsonResponse(status, { code: V2_CODES[status] ?? "invalid", message }, VERSION_HEADERS);
+    const rejected = this.#rejected;
     return [
-      { path: "/write", methods: ["POST"], handle: (r, p) => this.#write(r, p), error: v1 },
+      {
+        path: "/write",
+        methods: ["POST"],
+        handle: (r, p) => this.#write(r, p),
+        error: v1,
+        rejected,
+      },
       {
         path: "/api/v2/write",
         methods: ["POST"],
         handle: (r, p) => this.#write(r, p),
         error: v2,
+        rejected,
       },
-      { path: "/ping", methods: ["GET", "HEAD"], handle: (r) => this.#ping(r), error: v1 },
-      { path: "/query", methods: ["GET", "POST"], handle: (r) => this.#query(r), error: v1 },
+      {
+        path: "/ping",
+        methods: ["GET", "HEAD"],
+        handle: (r) => this.#ping(r),
+        error: v1,
+        rejected,
+      },
+      {
+        path: "/query",
+        methods: ["GET", "POST"],
+        handle: (r) => this.#query(r),
+        error: v1,
+        rejected,
+      },
     ];
   }
 
@@ -131,7 +151,7 @@ export class InfluxHttp implements StatSource {
       if (result.rejected > 0) {
         const message = `partial write: ${describeRejected(result)} lines or fields refused ` +
           `dropped=${result.rejected}`;
-        throw new HttpError(400, message);
+        throw new HttpError(400, message, { logged: true });
       }
     } finally {
       body.release();

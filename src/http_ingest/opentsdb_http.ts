@@ -31,6 +31,7 @@ export class OpenTsdbHttp implements StatSource {
       methods: ["POST"],
       handle: (req, peer) => this.#put(req, peer),
       error: (status, message) => jsonResponse(status, { error: { code: status, message } }),
+      rejected: this.#rejected,
     }];
   }
 

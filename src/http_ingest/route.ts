@@ -17,6 +17,8 @@ export interface IngestRoute {
   handle(req: Request, peer: string): Promise<Response> | Response;
   /** A refusal in the protocol's own format. */
   error(status: number, message: string): Response;
+  /** The protocol's log of rejected input (whole requests refused are logged there too). */
+  readonly rejected: RejectedLog;
 }
 
 /** A JSON response. */

@@ -102,6 +102,9 @@ export class HttpIngestServer implements StatSource {
           log.error("request failed", { path, peer, err });
           res = route.error(500, `Internal error: ${(err as Error).message}`);
         } else {
+          if (err.status >= 400 && err.status < 500 && !err.logged) {
+            route.rejected.noteOne({ reason: `http_${err.status}`, detail: err.message }, peer);
+          }
           res = route.error(err.status, err.message);
           if (err.status === 503) res.headers.set("retry-after", "1");
         }

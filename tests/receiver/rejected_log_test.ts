@@ -194,7 +194,7 @@ Deno.test("pickle logs a frame that does not decode and a bad point, with the on
   });
 });
 
-Deno.test("the HTTP ingest routes log their rejected lines and data points", async () => {
+Deno.test("the HTTP ingest routes log their rejected lines, data points and requests", async () => {
   await withLog(async () => {
     const server = new HttpIngestServer(head, {
       listen: "127.0.0.1:0",
@@ -209,8 +209,11 @@ Deno.test("the HTTP ingest routes log their rejected lines and data points", asy
     await (await post("/write", "cpu usage=1 1700000000\ncpu usage=\n")).body?.cancel();
     const put = [{ metric: "sys.cpu", timestamp: 1700000000, value: "x", tags: { h: "a" } }];
     await (await post("/api/put", JSON.stringify(put))).body?.cancel();
+    await (await post("/api/put", "{not json")).body?.cancel();
     const got = rejections().map((e) => [e.protocol, e.peer, e.line ?? e.detail]);
-    assertEquals(got.length, 2);
+    assertEquals(got.length, 3);
+    assertEquals(rejections()[2].reason, "http_400");
+    assert.ok(String(got[2][2]).startsWith("Unable to parse the given JSON"), String(got[2][2]));
     assertEquals(got[0], ["influx_http", "127.0.0.1:5555", "cpu usage="]);
     assertEquals(got[1].slice(0, 2), ["opentsdb_http", "127.0.0.1:5555"]);
     assert.ok(String(got[1][2]).includes("sys.cpu"), String(got[1][2]));
