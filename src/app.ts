@@ -372,10 +372,9 @@ export class App {
     if (this.prometheus) listeners.prometheus = formatAddr(this.prometheus.addr);
     log.info("started", {
       listeners,
-      // read from /proc/self/limits when Deno allows it (--allow-all), else assumed
-      openFileLimit: this.#budget.fdLimit,
-      openFileLimitAssumed: !this.#budget.fdLimitRead,
-      maxConnections: this.#budget.max,
+      // from /proc/self/limits when Deno allows it (--allow-all); else learned at EMFILE
+      openFileLimit: this.#budget.fdLimit ?? "unreadable",
+      maxConnections: this.#budget.fdLimit === undefined ? "until EMFILE" : this.#budget.max,
       dataDir: this.index ? this.config.whisper.dataDir : null,
       relay: this.relay ? this.relay.destinations.map((d) => d.address) : undefined,
     });

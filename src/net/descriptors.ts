@@ -3,6 +3,8 @@
 // for Whisper files, the write-ahead log, HTTP and Deno itself, and the connections open over
 // every listener. A listener over its own `max-connections`, or over the process's share,
 // accepts the connection and closes it at once (issue 9: at the descriptor limit Deno panics).
+// Where the limit cannot be read (Deno lets only --allow-all read /proc/self), the share is
+// unbounded until accept first fails with EMFILE, and cut below the connections open then.
 
 import type { StatSend, StatSource } from "../stats/sample.ts";
 
@@ -10,8 +12,6 @@ import type { StatSend, StatSource } from "../stats/sample.ts";
 export const MIN_RESERVED_FDS = 128;
 /** Of a larger limit, this fraction is kept out of the connections' share. */
 export const RESERVED_FDS_FRACTION = 0.25;
-/** The limit assumed where /proc/self/limits cannot be read (systemd's usual soft limit). */
-export const FALLBACK_FD_LIMIT = 1024;
 /** At least this many connections are allowed over all listeners, whatever the limit. */
 const MIN_SHARED_CONNECTIONS = 16;
 
@@ -61,10 +61,8 @@ export function sharedConnections(fdLimit: number): number {
 
 /** The connections open over every stream listener, against the process's share. */
 export class ConnectionBudget implements StatSource {
-  /** The open-file limit the share was computed from. */
-  readonly fdLimit: number;
-  /** Whether fdLimit was read from the process (else FALLBACK_FD_LIMIT was assumed). */
-  readonly fdLimitRead: boolean;
+  /** The open-file limit the share was computed from; undefined when it could not be read. */
+  readonly fdLimit: number | undefined;
   /** Connections every listener together may hold, from the limit. */
   readonly max: number;
   /** Connections open now, over every listener. */
@@ -75,10 +73,9 @@ export class ConnectionBudget implements StatSource {
   #spare?: Deno.FsFile;
   #users = 0;
 
-  constructor(fdLimit = readOpenFileLimit()) {
-    this.fdLimitRead = fdLimit !== undefined;
-    this.fdLimit = fdLimit ?? FALLBACK_FD_LIMIT;
-    this.max = this.#max = sharedConnections(this.fdLimit);
+  constructor(fdLimit: number | undefined = readOpenFileLimit()) {
+    this.fdLimit = fdLimit;
+    this.max = this.#max = sharedConnections(fdLimit ?? Infinity);
   }
 
   /** Connections allowed now (less than `max` once descriptors ran out). */
@@ -140,17 +137,18 @@ export class ConnectionBudget implements StatSource {
   stat(send: StatSend): void {
     send({
       name: "carbonado_open_files_limit",
-      help: "The process's open-file limit, read at start from /proc/self/limits.",
+      help: "The process's open-file limit, read at start from /proc/self/limits (-1: " +
+        "unlimited or unreadable).",
       type: "gauge",
-      value: Number.isFinite(this.fdLimit) ? this.fdLimit : -1,
+      value: this.fdLimit !== undefined && Number.isFinite(this.fdLimit) ? this.fdLimit : -1,
       carbon: "descriptors.limit",
     });
     send({
       name: "carbonado_connections_max",
       help: "Connections every stream listener together may hold: the open-file limit less a " +
-        "reserve, lowered when descriptors ran out first.",
+        "reserve, lowered when descriptors ran out first (-1: no bound yet).",
       type: "gauge",
-      value: this.#max,
+      value: this.#max >= Number.MAX_SAFE_INTEGER ? -1 : this.#max,
       carbon: "descriptors.maxConnections",
     });
     send({
