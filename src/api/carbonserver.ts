@@ -19,6 +19,7 @@ import type { AggregationMethod } from "../whisper/format.ts";
 import type { MetricStore, Series } from "./metric_store.ts";
 import { seriesByTagArgs, TagExprError } from "../tags/tag_expr.ts";
 import { tagsApi } from "../tags/tagdb_api.ts";
+import { HttpListener } from "../net/http_listener.ts";
 
 const log = new Logger("carbonserver");
 
@@ -63,7 +64,7 @@ class BadRequest extends Error {
 export class CarbonServer implements StatSource {
   #store: MetricStore;
   #opts: CarbonServerOptions;
-  #server?: Deno.HttpServer<Deno.NetAddr>;
+  #server?: HttpListener;
   #requests: Record<Route, number> = {
     find: 0,
     render: 0,
@@ -84,7 +85,8 @@ export class CarbonServer implements StatSource {
     this.#server = listenOn(
       this.#opts.listen,
       "carbonserver.listen",
-      (where) => Deno.serve({ ...where, onListen: () => {} }, (req) => this.handler(req)),
+      (where) =>
+        new HttpListener("carbonserver.listen", where, { handler: (req) => this.handler(req) }),
     );
   }
 
@@ -291,6 +293,7 @@ export class CarbonServer implements StatSource {
   }
 
   stat(send: StatSend): void {
+    this.#server?.stat(send);
     for (const route of ROUTES) {
       send({
         name: "carbonado_carbonserver_requests_total",

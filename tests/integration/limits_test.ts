@@ -69,3 +69,48 @@ Deno.test("tcp.max-connections from the environment bounds the listener, counted
     await Deno.remove(dataDir, { recursive: true });
   }
 });
+
+Deno.test("under ulimit -n 256, 1,000 connections to an HTTP listener leave it serving again", async () => {
+  const dataDir = await Deno.makeTempDir();
+  try {
+    const daemon = await startDaemon({ dataDir, fdLimit: 256 });
+    const port = daemon.port("carbonserver");
+    const storm: Deno.TcpConn[] = [];
+    try {
+      for (let i = 0; i < STORM; i++) {
+        try {
+          storm.push(await Deno.connect({ hostname: "127.0.0.1", port }));
+        } catch (err) {
+          // refused or reset while the listener is served again after its accept failed
+          if (
+            !(err instanceof Deno.errors.ConnectionRefused ||
+              err instanceof Deno.errors.ConnectionReset)
+          ) throw err;
+        }
+      }
+    } finally {
+      for (const conn of storm) conn.close();
+    }
+    const find = `http://127.0.0.1:${port}/metrics/find/?query=*`;
+    await waitFor(
+      async () => {
+        try {
+          const res = await fetch(find);
+        await res.body?.cancel();
+        return res.status === 200;
+        } catch (err) {
+          if (!(err instanceof TypeError)) throw err; // fetch's connection errors
+          return false;
+        }
+      },
+      30_000,
+      "carbonserver answering again",
+    );
+    const page = await fetchText(`http://${daemon.listeners.prometheus}/metrics`);
+    const failed = 'carbonado_http_accept_errors_total{listener="carbonserver.listen"}';
+    assert.ok(promValue(page, failed)! > 0, "the failed accepts counted");
+    assertEquals((await daemon.stop()).code, 0);
+  } finally {
+    await Deno.remove(dataDir, { recursive: true });
+  }
+});
