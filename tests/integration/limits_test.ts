@@ -96,8 +96,8 @@ Deno.test("under ulimit -n 256, 1,000 connections to an HTTP listener leave it s
       async () => {
         try {
           const res = await fetch(find);
-        await res.body?.cancel();
-        return res.status === 200;
+          await res.body?.cancel();
+          return res.status === 200;
         } catch (err) {
           if (!(err instanceof TypeError)) throw err; // fetch's connection errors
           return false;
