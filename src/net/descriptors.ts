@@ -12,6 +12,8 @@ import type { StatSend, StatSource } from "../stats/sample.ts";
 export const MIN_RESERVED_FDS = 128;
 /** Of a larger limit, this fraction is kept out of the connections' share. */
 export const RESERVED_FDS_FRACTION = 0.25;
+/** Once descriptors ran out, the share is cut to this fraction of the connections open then. */
+export const SHARE_AFTER_EMFILE = 0.75;
 /** At least this many connections are allowed over all listeners, whatever the limit. */
 const MIN_SHARED_CONNECTIONS = 16;
 
@@ -111,7 +113,10 @@ export class ConnectionBudget implements StatSource {
    * spare to give up.
    */
   exhausted(): boolean {
-    this.#max = Math.min(this.#max, Math.max(MIN_SHARED_CONNECTIONS, Math.floor(this.open * 0.75)));
+    this.#max = Math.min(
+      this.#max,
+      Math.max(MIN_SHARED_CONNECTIONS, Math.floor(this.open * SHARE_AFTER_EMFILE)),
+    );
     if (!this.#spare) return false;
     this.#spare.close();
     this.#spare = undefined;
