@@ -35,6 +35,7 @@ import { TagDbSender } from "./tags/tagdb_sender.ts";
 import { tagFileName, taggedNameOfFile } from "./storage/metric_path.ts";
 import type { Scraper } from "./scrape/scraper.ts";
 import { VERSION } from "./cli.ts";
+import { ConnectionBudget } from "./net/descriptors.ts";
 
 const log = new Logger("app");
 
@@ -75,6 +76,8 @@ export class App {
   readonly tagdbSender?: TagDbSender;
   /** With a sender: new tagged series in the cache are taken in every second, not only at queries. */
   #tagSync?: ReturnType<typeof setInterval>;
+  /** The stream listeners' share of the process's descriptors (src/net/descriptors.ts). */
+  #budget = new ConnectionBudget();
   /** Every warning given at start (config keys ignored, ...), shown on the status page. */
   readonly warnings: string[];
   /** The status page and metric browser, on the carbonserver listener. */
@@ -169,15 +172,22 @@ export class App {
       tags,
     });
     this.stats.push(this.store);
-    if (config.tcp.enabled) this.#receiver("tcp", new TcpReceiver(ingest, config.tcp));
+    const budget = this.#budget;
+    this.stats.push(budget);
+    if (config.tcp.enabled) {
+      this.#receiver("tcp", new TcpReceiver(ingest, { ...config.tcp, budget }));
+    }
     if (config.udp.enabled) this.#receiver("udp", new UdpReceiver(ingest, config.udp));
-    if (config.pickle.enabled) this.#receiver("pickle", new PickleReceiver(ingest, config.pickle));
+    if (config.pickle.enabled) {
+      this.#receiver("pickle", new PickleReceiver(ingest, { ...config.pickle, budget }));
+    }
     this.#otherProtocols(config, ingest);
     if (config.carbonlink.enabled && !relayOnly) {
       this.#receiver(
         "carbonlink",
         new CarbonlinkServer(this.store, {
           ...config.carbonlink,
+          budget,
           dataDir: whisper ? config.whisper.dataDir : null,
           hashFilenames: config.whisper.hashFilenames,
         }),
@@ -278,6 +288,7 @@ export class App {
     if (config.influx.enabled) {
       const tcp = new TcpReceiver(ingest, {
         ...config.influx,
+        budget: this.#budget,
         section: "influx",
         format: new InfluxLines(influx),
       });
@@ -295,6 +306,7 @@ export class App {
         "opentsdb",
         new TcpReceiver(ingest, {
           ...config.opentsdb,
+          budget: this.#budget,
           section: "opentsdb",
           format: OPENTSDB_LINES,
         }),
@@ -377,6 +389,9 @@ export class App {
     if (this.prometheus) listeners.prometheus = formatAddr(this.prometheus.addr);
     log.info("started", {
       listeners,
+      // from /proc/self/limits when Deno allows it (--allow-all); else learned at EMFILE
+      openFileLimit: this.#budget.fdLimit ?? "unreadable",
+      maxConnections: this.#budget.fdLimit === undefined ? "until EMFILE" : this.#budget.max,
       dataDir: this.index ? this.config.whisper.dataDir : null,
       relay: this.relay ? this.relay.destinations.map((d) => d.address) : undefined,
     });

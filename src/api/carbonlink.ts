@@ -23,9 +23,11 @@ import {
 import { FrameReader } from "../receiver/frame_reader.ts";
 import { type Connection, StreamServer, writeAll } from "../net/stream_server.ts";
 import type { StatSend, StatSource } from "../stats/sample.ts";
+import { connectionStats } from "../receiver/receiver_stats.ts";
 import type { MetricStore } from "./metric_store.ts";
 import { setAggregationMethod } from "../whisper/whisper_file.ts";
 import { metricPath } from "../storage/metric_path.ts";
+import type { ConnectionBudget } from "../net/descriptors.ts";
 
 const log = new Logger("carbonlink");
 
@@ -36,6 +38,10 @@ const MAX_REQUEST_BYTES = 1 << 20;
 export interface CarbonlinkOptions {
   listen: string;
   readTimeout: number;
+  /** Connections open at once; 0 or absent: the process's share (StreamServer). */
+  maxConnections?: number;
+  /** The process's share of connections, shared by every stream listener. */
+  budget?: ConnectionBudget;
   /** The data directory for set-metadata; null when whisper is disabled. */
   dataDir: string | null;
   /** `[whisper] hash-filenames` (default true). */
@@ -76,11 +82,12 @@ export class CarbonlinkServer implements StatSource {
   }
 
   async #serve(c: Connection): Promise<void> {
-    const frames = new FrameReader(c.conn, MAX_REQUEST_BYTES, c.touch);
+    const frames = new FrameReader(c, MAX_REQUEST_BYTES);
     while (true) {
       const frame = await frames.next();
       if (frame === null) return;
       if (!("payload" in frame)) return this.#refuse(c.peer, `request ${frame.error}`);
+      c.progress();
       let request: CarbonlinkRequest;
       let reply: Uint8Array;
       try {
@@ -163,12 +170,7 @@ export class CarbonlinkServer implements StatSource {
       value: this.#errors,
       carbon: "carbonlink.errors",
     });
-    send({
-      name: "carbonado_carbonlink_connections",
-      help: "Open carbonlink connections.",
-      type: "gauge",
-      value: this.#server.connections,
-    });
+    connectionStats(send, "carbonlink", this.#server);
   }
 }
 

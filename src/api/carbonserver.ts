@@ -39,6 +39,7 @@ import {
   pbFormat,
 } from "./carbonapi_pb.ts";
 import { parseGraphiteTime } from "./graphite_time.ts";
+import { HttpListener } from "../net/http_listener.ts";
 
 const log = new Logger("carbonserver");
 
@@ -85,7 +86,7 @@ class BadRequest extends Error {
 export class CarbonServer implements StatSource {
   #store: MetricStore;
   #opts: CarbonServerOptions;
-  #server?: Deno.HttpServer<Deno.NetAddr>;
+  #server?: HttpListener;
   #requests: Record<Route, number> = {
     find: 0,
     render: 0,
@@ -107,11 +108,13 @@ export class CarbonServer implements StatSource {
       this.#opts.listen,
       "carbonserver.listen",
       (where) =>
-        Deno.serve({ ...where, onListen: () => {} }, (req) => {
-          const timeouts = this.#opts.timeouts;
-          return timeouts
-            ? serveWithTimeouts(req, (r) => this.handler(r), timeouts)
-            : this.handler(req);
+        new HttpListener("carbonserver.listen", where, {
+          handler: (req) => {
+            const timeouts = this.#opts.timeouts;
+            return timeouts
+              ? serveWithTimeouts(req, (r) => this.handler(r), timeouts)
+              : this.handler(req);
+          },
         }),
     );
   }
@@ -384,6 +387,7 @@ export class CarbonServer implements StatSource {
   }
 
   stat(send: StatSend): void {
+    this.#server?.stat(send);
     for (const route of ROUTES) {
       send({
         name: "carbonado_carbonserver_requests_total",

@@ -46,23 +46,37 @@ export interface Config {
     writeStrategy: "max" | "sorted" | "noop";
   };
   udp: { listen: string; enabled: boolean };
-  tcp: { listen: string; enabled: boolean; readTimeout: number; maxLineSize: number };
+  tcp: {
+    listen: string;
+    enabled: boolean;
+    readTimeout: number;
+    maxLineSize: number;
+    maxConnections: number;
+  };
   pickle: {
     listen: string;
     enabled: boolean;
     maxMessageSize: number;
     maxBufferedSize: number;
     readTimeout: number;
+    maxConnections: number;
   };
   influx: {
     listen: string;
     enabled: boolean;
     readTimeout: number;
     maxLineSize: number;
+    maxConnections: number;
     measurementFieldSeparator: string;
     dbTag: string;
   };
-  opentsdb: { listen: string; enabled: boolean; readTimeout: number; maxLineSize: number };
+  opentsdb: {
+    listen: string;
+    enabled: boolean;
+    readTimeout: number;
+    maxLineSize: number;
+    maxConnections: number;
+  };
   "http-ingest": {
     listen: string;
     enabled: boolean;
@@ -70,7 +84,7 @@ export interface Config {
     maxInflightSize: number;
     readTimeout: number;
   };
-  carbonlink: { listen: string; enabled: boolean; readTimeout: number };
+  carbonlink: { listen: string; enabled: boolean; readTimeout: number; maxConnections: number };
   carbonserver: {
     listen: string;
     enabled: boolean;

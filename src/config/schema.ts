@@ -111,6 +111,12 @@ export function envName(section: string, key: string): string {
   return "CARBONADO_" + name.toUpperCase().replace(/[-.]/g, "_");
 }
 
+/** The doc of every listener's `max-connections`. */
+const MAX_CONNECTIONS_DOC =
+  "Connections open at once (Python carbon's MAX_RECEIVER_CONNECTIONS); " +
+  "more are accepted and closed at once, counted and logged. 0: the process's share, its " +
+  "open-file limit less a reserve for Whisper files, the WAL and HTTP (docs/ARCHITECTURE.md)";
+
 /** A key with a field in `Config`; its default is typed by that field. */
 function field<S extends keyof Sections, F extends keyof Sections[S] & string>(
   name: `${S}.${string}`,
@@ -378,7 +384,16 @@ export const SCHEMA: readonly KeySpec[] = [
     default: 120_000,
     min: 0,
     carbonadoOnly: true,
-    doc: "Close a connection idle this long (go-carbon has a fixed 2m0s)",
+    doc: "Close a connection that completed no line or frame this long, idle or trickling " +
+      "bytes (go-carbon has a fixed 2m0s idle timeout)",
+  }),
+  field("tcp.max-connections", {
+    field: "maxConnections",
+    kind: "int",
+    default: 0,
+    min: 0,
+    carbonadoOnly: true,
+    doc: MAX_CONNECTIONS_DOC,
   }),
   field("tcp.max-line-size", {
     field: "maxLineSize",
@@ -434,7 +449,16 @@ export const SCHEMA: readonly KeySpec[] = [
     default: 120_000,
     min: 0,
     carbonadoOnly: true,
-    doc: "Close a connection idle this long (go-carbon has a fixed 2m0s)",
+    doc: "Close a connection that completed no line or frame this long, idle or trickling " +
+      "bytes (go-carbon has a fixed 2m0s idle timeout)",
+  }),
+  field("pickle.max-connections", {
+    field: "maxConnections",
+    kind: "int",
+    default: 0,
+    min: 0,
+    carbonadoOnly: true,
+    doc: MAX_CONNECTIONS_DOC,
   }),
   other("pickle.buffer-size", {
     kind: "int",
@@ -467,7 +491,15 @@ export const SCHEMA: readonly KeySpec[] = [
     kind: "duration",
     default: 30_000,
     min: 0,
-    doc: "Close a carbonlink connection idle this long",
+    doc: "Close a carbonlink connection that completed no request this long",
+  }),
+  field("carbonlink.max-connections", {
+    field: "maxConnections",
+    kind: "int",
+    default: 0,
+    min: 0,
+    carbonadoOnly: true,
+    doc: MAX_CONNECTIONS_DOC,
   }),
 
   // [grpc]
@@ -937,7 +969,15 @@ export const SCHEMA: readonly KeySpec[] = [
     default: 120_000,
     min: 0,
     carbonadoOnly: true,
-    doc: "Close a TCP connection idle this long",
+    doc: "Close a TCP connection that completed no line this long, idle or trickling bytes",
+  }),
+  field("influx.max-connections", {
+    field: "maxConnections",
+    kind: "int",
+    default: 0,
+    min: 0,
+    carbonadoOnly: true,
+    doc: MAX_CONNECTIONS_DOC,
   }),
   field("influx.max-line-size", {
     field: "maxLineSize",
@@ -989,7 +1029,15 @@ export const SCHEMA: readonly KeySpec[] = [
     default: 120_000,
     min: 0,
     carbonadoOnly: true,
-    doc: "Close a connection idle this long",
+    doc: "Close a connection that completed no line this long, idle or trickling bytes",
+  }),
+  field("opentsdb.max-connections", {
+    field: "maxConnections",
+    kind: "int",
+    default: 0,
+    min: 0,
+    carbonadoOnly: true,
+    doc: MAX_CONNECTIONS_DOC,
   }),
   field("opentsdb.max-line-size", {
     field: "maxLineSize",

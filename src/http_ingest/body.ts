@@ -7,9 +7,12 @@
 /** A request refused: the status and the message to answer with. */
 export class HttpError extends Error {
   readonly status: number;
-  constructor(status: number, message: string) {
+  /** The refusal's lines were logged already (by the protocol's RejectedLog). */
+  readonly logged: boolean;
+  constructor(status: number, message: string, opts: { logged?: boolean } = {}) {
     super(message);
     this.status = status;
+    this.logged = opts.logged ?? false;
   }
 }
 

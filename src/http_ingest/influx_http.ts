@@ -13,6 +13,7 @@ import type { Appendable } from "../appender/appender.ts";
 import { INFLUX_PRECISIONS } from "../protocol/influx.ts";
 import type { StreamCounts } from "../receiver/plain_stream.ts";
 import { RejectedLog } from "../receiver/rejected_log.ts";
+import { influxRejections } from "../receiver/line_format.ts";
 import { stringsSkippedStat } from "../receiver/line_format.ts";
 import type { StatSend, StatSource } from "../stats/sample.ts";
 import { type BodyLimits, decodeContent, HttpError, readBody } from "./body.ts";
@@ -75,16 +76,36 @@ export class InfluxHttp implements StatSource {
       });
     const v2 = (status: number, message: string) =>
       jsonResponse(status, { code: V2_CODES[status] ?? "invalid", message }, VERSION_HEADERS);
+    const rejected = this.#rejected;
     return [
-      { path: "/write", methods: ["POST"], handle: (r, p) => this.#write(r, p), error: v1 },
+      {
+        path: "/write",
+        methods: ["POST"],
+        handle: (r, p) => this.#write(r, p),
+        error: v1,
+        rejected,
+      },
       {
         path: "/api/v2/write",
         methods: ["POST"],
         handle: (r, p) => this.#write(r, p),
         error: v2,
+        rejected,
       },
-      { path: "/ping", methods: ["GET", "HEAD"], handle: (r) => this.#ping(r), error: v1 },
-      { path: "/query", methods: ["GET", "POST"], handle: (r) => this.#query(r), error: v1 },
+      {
+        path: "/ping",
+        methods: ["GET", "HEAD"],
+        handle: (r) => this.#ping(r),
+        error: v1,
+        rejected,
+      },
+      {
+        path: "/query",
+        methods: ["GET", "POST"],
+        handle: (r) => this.#query(r),
+        error: v1,
+        rejected,
+      },
     ];
   }
 
@@ -117,11 +138,20 @@ export class InfluxHttp implements StatSource {
         throw err;
       }
       this.#stringsSkipped += skipped;
-      const result = commitWhole(app, this.#counts, this.#rejected, peer);
+      const result = commitWhole(app, this.#counts, this.#rejected, {
+        peer,
+        find: (max) =>
+          influxRejections(
+            bytes,
+            { separator: this.#opts.separator, dbTag: this.#opts.dbTag, precision, db },
+            { final: true, maxLineLen: this.#opts.maxLineLen },
+            max,
+          ),
+      });
       if (result.rejected > 0) {
         const message = `partial write: ${describeRejected(result)} lines or fields refused ` +
           `dropped=${result.rejected}`;
-        throw new HttpError(400, message);
+        throw new HttpError(400, message, { logged: true });
       }
     } finally {
       body.release();

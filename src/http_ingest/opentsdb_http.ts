@@ -31,6 +31,7 @@ export class OpenTsdbHttp implements StatSource {
       methods: ["POST"],
       handle: (req, peer) => this.#put(req, peer),
       error: (status, message) => jsonResponse(status, { error: { code: status, message } }),
+      rejected: this.#rejected,
     }];
   }
 
@@ -48,6 +49,7 @@ export class OpenTsdbHttp implements StatSource {
       const timestamps: number[] = [];
       const values: number[] = [];
       const app = this.#head.appender();
+      const reasons: string[] = [];
       try {
         errors = parseTsdbJson(text, Math.floor(Date.now() / 1000), {
           point: (p) => {
@@ -55,7 +57,10 @@ export class OpenTsdbHttp implements StatSource {
             timestamps.push(p.timestamp);
             values.push(p.value);
           },
-          reject: (reason) => app.reject(reason),
+          reject: (reason) => {
+            reasons.push(reason);
+            app.reject(reason);
+          },
         });
       } catch (err) {
         app.rollback();
@@ -63,7 +68,14 @@ export class OpenTsdbHttp implements StatSource {
         throw new HttpError(400, `Unable to parse the given JSON: ${err.message}`);
       }
       app.appendPoints(names, timestamps, values);
-      const result = commitWhole(app, this.#counts, this.#rejected, peer);
+      const result = commitWhole(app, this.#counts, this.#rejected, {
+        peer,
+        find: (max) =>
+          errors.slice(0, max).map((e, i) => ({
+            reason: reasons[i] ?? "fields",
+            detail: `${e.error}: ${JSON.stringify(e.datapoint).slice(0, 200)}`,
+          })),
+      });
       stored = result.accepted;
       failed = result.rejected;
     } finally {

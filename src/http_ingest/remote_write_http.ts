@@ -37,6 +37,7 @@ export class RemoteWriteHttp implements StatSource {
     return [{
       path: "/api/v1/write",
       methods: ["POST"],
+      rejected: this.#rejected,
       handle: (req, peer) => this.#write(req, peer),
       error: (status, message) =>
         new Response(message + "\n", {
@@ -80,10 +81,12 @@ export class RemoteWriteHttp implements StatSource {
       this.#skipped.nan += skips.nan;
       this.#skipped.histograms += skips.histograms;
       this.#skipped.unnamed += skips.unnamed;
-      const result = commitWhole(app, this.#counts, this.#rejected, peer);
+      const result = commitWhole(app, this.#counts, this.#rejected, { peer });
       if (result.rejected > 0) {
         const unnamed = skips.unnamed > 0 ? ` (${skips.unnamed} series without __name__)` : "";
-        throw new HttpError(400, `${describeRejected(result)} samples refused${unnamed}`);
+        throw new HttpError(400, `${describeRejected(result)} samples refused${unnamed}`, {
+          logged: true,
+        });
       }
     } finally {
       body.release();

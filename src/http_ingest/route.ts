@@ -5,7 +5,7 @@
 import type { Appender, CommitResult } from "../appender/appender.ts";
 import type { StreamCounts } from "../receiver/plain_stream.ts";
 import { receiverStats } from "../receiver/receiver_stats.ts";
-import type { RejectedLog } from "../receiver/rejected_log.ts";
+import type { FindRejections, RejectedLog } from "../receiver/rejected_log.ts";
 import type { StatSend } from "../stats/sample.ts";
 import { HttpError } from "./body.ts";
 
@@ -17,6 +17,8 @@ export interface IngestRoute {
   handle(req: Request, peer: string): Promise<Response> | Response;
   /** A refusal in the protocol's own format. */
   error(status: number, message: string): Response;
+  /** The protocol's log of rejected input (whole requests refused are logged there too). */
+  readonly rejected: RejectedLog;
 }
 
 /** A JSON response. */
@@ -35,13 +37,14 @@ export function jsonResponse(
  * Commits the open batch of `app`, or rolls it back whole and throws HttpError 503 when the
  * cache could not take all of it, and throws it too when the write-ahead log could not (the
  * sender retries the request: nothing of it is kept).
- * Adds the result to `counts` and logs refusals with the peer (rate-limited).
+ * Adds the result to `counts` and logs refusals with the peer (rate-limited), each with what
+ * `find` locates in the request.
  */
 export function commitWhole(
   app: Appender,
   counts: StreamCounts & { full: number },
   log: RejectedLog,
-  peer: string,
+  opts: { peer: string; find?: FindRejections },
 ): CommitResult {
   const staged = app.staged();
   if (staged.overflow > 0) {
@@ -55,7 +58,7 @@ export function commitWhole(
   const result = app.commit();
   counts.accepted += result.accepted;
   counts.rejected += result.rejected;
-  if (result.rejected > 0) log.note(result, peer);
+  if (result.rejected > 0) log.note(result, opts.peer, opts.find);
   if (result.rejectedBy?.wal_write) {
     // the write-ahead log could not take the batch: nothing of it was kept
     throw new HttpError(503, "Cannot write the write-ahead log: retry later");

@@ -8,6 +8,7 @@
 // without an await in between, so a batch never waits on the network.
 
 import { listenOn } from "../net/listen.ts";
+import { HttpListener } from "../net/http_listener.ts";
 import { Logger } from "../log/logger.ts";
 import type { Appendable } from "../appender/appender.ts";
 import type { StatSend, StatSource } from "../stats/sample.ts";
@@ -35,7 +36,7 @@ export interface HttpIngestOptions {
 /** Serves the ingest routes. */
 export class HttpIngestServer implements StatSource {
   #opts: HttpIngestOptions;
-  #server?: Deno.HttpServer<Deno.NetAddr>;
+  #server?: HttpListener;
   #routes = new Map<string, IngestRoute>();
   #sources: StatSource[];
   /** Responses by route and status code. */
@@ -62,15 +63,18 @@ export class HttpIngestServer implements StatSource {
   }
 
   start(): void {
-    this.#server = listenOn(this.#opts.listen, "http-ingest.listen", (where) =>
-      Deno.serve({
-        ...where,
-        onListen: () => {},
-        onError: (err) => {
-          log.error("request failed", { err });
-          return new Response("internal error\n", { status: 500 });
-        },
-      }, (req, info) => this.handler(req, info.remoteAddr)));
+    this.#server = listenOn(
+      this.#opts.listen,
+      "http-ingest.listen",
+      (where) =>
+        new HttpListener("http-ingest.listen", where, {
+          onError: (err) => {
+            log.error("request failed", { err });
+            return new Response("internal error\n", { status: 500 });
+          },
+          handler: (req, info) => this.handler(req, info.remoteAddr),
+        }),
+    );
   }
 
   /** The bound address (after start()). */
@@ -102,6 +106,9 @@ export class HttpIngestServer implements StatSource {
           log.error("request failed", { path, peer, err });
           res = route.error(500, `Internal error: ${(err as Error).message}`);
         } else {
+          if (err.status >= 400 && err.status < 500 && !err.logged) {
+            route.rejected.noteOne({ reason: `http_${err.status}`, detail: err.message }, peer);
+          }
           res = route.error(err.status, err.message);
           if (err.status === 503) res.headers.set("retry-after", "1");
         }
@@ -117,6 +124,7 @@ export class HttpIngestServer implements StatSource {
   }
 
   stat(send: StatSend): void {
+    this.#server?.stat(send);
     for (const [key, n] of this.#responses) {
       const [route, code] = key.split(" ");
       send({

@@ -6,6 +6,15 @@
 
 import type { ByteBudget } from "./byte_budget.ts";
 
+/**
+ * Where frames are read from: a connection (StreamServer's, which notes the bytes read), and
+ * how to tell it that a wait was the reader's own, not the peer's (the read timeout restarts).
+ */
+export interface FrameSource {
+  read(p: Uint8Array): Promise<number | null>;
+  progress(): void;
+}
+
 const HEADER_BYTES = 4;
 const FIRST_BUFFER_BYTES = 65_536;
 
@@ -17,9 +26,8 @@ export type Frame =
 
 /** Reads frames from one connection. */
 export class FrameReader {
-  #conn: Deno.Conn;
+  #conn: FrameSource;
   #maxSize: number;
-  #touch: () => void;
   #buf = new Uint8Array(FIRST_BUFFER_BYTES);
   #have = 0;
   #consumed = 0;
@@ -27,14 +35,10 @@ export class FrameReader {
   /** Bytes of the budget this reader holds (the current frame's). */
   #held = 0;
 
-  /**
-   * `touch` is called after every read that brought data (the idle timer); `budget`, if given,
-   * bounds the frame bytes buffered by every reader sharing it.
-   */
-  constructor(conn: Deno.Conn, maxSize: number, touch: () => void, budget?: ByteBudget) {
+  /** `budget`, if given, bounds the frame bytes buffered by every reader sharing it. */
+  constructor(conn: FrameSource, maxSize: number, budget?: ByteBudget) {
     this.#conn = conn;
     this.#maxSize = maxSize;
-    this.#touch = touch;
     this.#budget = budget;
   }
 
@@ -67,7 +71,7 @@ export class FrameReader {
     if (this.#budget) {
       await this.#budget.acquire(length);
       this.#held = length;
-      this.#touch(); // the wait was ours, not the peer's
+      this.#conn.progress(); // the wait was ours, not the peer's
     }
     const end = HEADER_BYTES + length;
     if (end > this.#buf.length) {
@@ -102,7 +106,6 @@ export class FrameReader {
     while (this.#have < need) {
       const n = await this.#conn.read(this.#buf.subarray(this.#have));
       if (n === null) return false;
-      this.#touch();
       this.#have += n;
     }
     return true;

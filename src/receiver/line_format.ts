@@ -5,6 +5,10 @@
 import type { Appender, CommitResult } from "../appender/appender.ts";
 import type { StatSend } from "../stats/sample.ts";
 import type { InfluxParseOptions } from "../wasm/structured.ts";
+import { parsePlainLine } from "../protocol/plaintext.ts";
+import { parseInfluxLine } from "../protocol/influx.ts";
+import { parseTsdbLine } from "../protocol/opentsdb.ts";
+import { findRejectedLines, type Rejection } from "./rejected_log.ts";
 
 /** How a chunk is read: whether it ends the input, and the longest line. */
 export interface ChunkOptions {
@@ -28,6 +32,11 @@ export interface LineFormat {
    * OpenTSDB, as VictoriaMetrics reads them) or is truncated (Graphite, as go-carbon counts it).
    */
   readonly lastLineComplete: boolean;
+  /**
+   * Up to `max` lines of `bytes` that commit() refused, found again with the TS reference
+   * parser (to log them; off the hot path).
+   */
+  rejections(bytes: Uint8Array, opts: ChunkOptions, max: number): Rejection[];
   /** Counters of the format itself, labelled with the receiver's protocol. */
   stat?(send: StatSend, protocol: string): void;
 }
@@ -36,6 +45,11 @@ export interface LineFormat {
 export const PLAINTEXT_LINES: LineFormat = {
   commit: (app, bytes) => app.commitPlain(bytes), // the module's limit: tcp.max-line-size
   lastLineComplete: false,
+  rejections: (bytes, opts, max) =>
+    findRejectedLines(bytes, opts, max, (line) => {
+      const parsed = parsePlainLine(line, Infinity);
+      return parsed !== null && "reason" in parsed ? parsed.reason : undefined;
+    }),
 };
 
 /** OpenTSDB telnet: `put metric timestamp value k=v...`. */
@@ -45,6 +59,15 @@ export const OPENTSDB_LINES: LineFormat = {
     return { ...app.commit(), consumed };
   },
   lastLineComplete: true,
+  rejections: (bytes, opts, max) =>
+    findRejectedLines(bytes, opts, max, (line) => {
+      let reason: string | undefined;
+      parseTsdbLine(line, Math.floor(Date.now() / 1000), {
+        point: () => {},
+        reject: (r) => reason ??= r,
+      });
+      return reason;
+    }),
 };
 
 /** Influx line protocol with fixed options; counts the string fields it skipped. */
@@ -64,6 +87,10 @@ export class InfluxLines implements LineFormat {
     return { ...app.commit(), consumed };
   }
 
+  rejections(bytes: Uint8Array, opts: ChunkOptions, max: number): Rejection[] {
+    return influxRejections(bytes, this.#opts, opts, max);
+  }
+
   stat(send: StatSend, protocol: string): void {
     stringsSkippedStat(send, protocol, this.stringsSkipped);
   }
@@ -78,5 +105,20 @@ export function stringsSkippedStat(send: StatSend, protocol: string, value: numb
     value,
     labels: { protocol },
     carbon: `${protocol}.stringsSkipped`,
+  });
+}
+
+/** Up to `max` Influx lines of `bytes` the reference parser refuses (to log them). */
+export function influxRejections(
+  bytes: Uint8Array,
+  influx: InfluxParseOptions,
+  opts: ChunkOptions,
+  max: number,
+): Rejection[] {
+  const now = Math.floor(Date.now() / 1000);
+  return findRejectedLines(bytes, opts, max, (line) => {
+    let reason: string | undefined;
+    parseInfluxLine(line, { ...influx, now }, { point: () => {}, reject: (r) => reason ??= r });
+    return reason;
   });
 }

@@ -10,7 +10,8 @@
 // all connections share `max-buffered-size` bytes (over it, connections wait with reads
 // paused); decoding runs in slices of a few milliseconds that yield to the event loop.
 
-import { Logger, RateLimiter } from "../log/logger.ts";
+import { Logger } from "../log/logger.ts";
+import { RejectedLog } from "./rejected_log.ts";
 import { decodePickleFrame, type PointRejectReason } from "../protocol/pickle_metrics.ts";
 import { type PickleBudget, PickleBudgetError } from "../protocol/pickle_decode.ts";
 import { BudgetClosedError, ByteBudget } from "./byte_budget.ts";
@@ -21,6 +22,7 @@ import type { StreamCounts } from "./plain_stream.ts";
 import { receiverStats } from "./receiver_stats.ts";
 import { FrameReader } from "./frame_reader.ts";
 import { type Connection, StreamServer } from "../net/stream_server.ts";
+import type { ConnectionBudget } from "../net/descriptors.ts";
 
 const log = new Logger("pickle");
 
@@ -28,6 +30,10 @@ const log = new Logger("pickle");
 export interface PickleReceiverOptions {
   listen: string;
   readTimeout: number;
+  /** Connections open at once; 0 or absent: the process's share (StreamServer). */
+  maxConnections?: number;
+  /** The process's share of connections, shared by every stream listener. */
+  budget?: ConnectionBudget;
   /** Largest frame body in bytes (go-carbon: 64 MiB, Python carbon: 1 MiB). */
   maxMessageSize: number;
   /** Most frame bytes buffered across all connections; over it, connections wait. */
@@ -68,7 +74,7 @@ export class PickleReceiver implements StatSource {
     FrameReason,
     number
   >;
-  #logLimit = new RateLimiter(10, 10_000);
+  #rejected = new RejectedLog("pickle");
   #budget: ByteBudget;
   /** Frames being decoded now (their slices interleave with everything else). */
   #decoding = 0;
@@ -104,13 +110,15 @@ export class PickleReceiver implements StatSource {
   }
 
   async #serve(c: Connection): Promise<void> {
-    const frames = new FrameReader(c.conn, this.#opts.maxMessageSize, c.touch, this.#budget);
+    const frames = new FrameReader(c, this.#opts.maxMessageSize, this.#budget);
     try {
       while (true) {
         const frame = await frames.next();
         if (frame === null) return;
         if ("payload" in frame) {
+          c.progress();
           await this.#frame(frame.payload, c.peer);
+          c.progress(); // decoding in slices took our time, not the peer's
           continue;
         }
         const detail = frame.error === "too_large"
@@ -146,7 +154,8 @@ export class PickleReceiver implements StatSource {
         : err instanceof RangeError
         ? "points"
         : "decode";
-      this.#rejectFrame(reason, peer, err instanceof Error ? err.message : String(err));
+      const detail = err instanceof Error ? err.message : String(err);
+      this.#rejectFrame(reason, peer, detail, payload);
       return;
     } finally {
       this.#decoding--;
@@ -156,23 +165,21 @@ export class PickleReceiver implements StatSource {
     for (const [reason, n] of Object.entries(stats.rejectedBy) as [PointRejectReason, number][]) {
       if (n > 0) app.reject(POINT_REASONS[reason], n);
     }
-    const { accepted, rejected } = app.commit();
-    this.#counts.accepted += accepted;
-    this.#counts.rejected += rejected;
-    if (stats.rejected > 0 && this.#logLimit.allow() >= 0) {
-      log.debug("bad points in a pickle frame", {
-        peer,
-        rejected: stats.rejected,
-        first: stats.firstRejection,
-      });
-    }
+    const result = app.commit();
+    this.#counts.accepted += result.accepted;
+    this.#counts.rejected += result.rejected;
+    this.#rejected.note(result, peer, () => {
+      const first = (Object.keys(stats.rejectedBy) as PointRejectReason[])
+        .find((r) => stats.rejectedBy[r] > 0);
+      if (first === undefined || stats.firstRejection === null) return [];
+      return [{ reason: POINT_REASONS[first], detail: stats.firstRejection }];
+    });
   }
 
-  #rejectFrame(reason: FrameReason, peer: string, detail: string): void {
+  #rejectFrame(reason: FrameReason, peer: string, detail: string, bytes?: Uint8Array): void {
     this.#framesRejected[reason]++;
     this.#counts.rejected++;
-    const suppressed = this.#logLimit.allow();
-    if (suppressed >= 0) log.warn("pickle frame rejected", { peer, reason, detail, suppressed });
+    this.#rejected.noteOne({ reason: `frame_${reason}`, detail, bytes }, peer);
   }
 
   stat(send: StatSend): void {

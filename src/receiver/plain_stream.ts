@@ -6,7 +6,7 @@
 
 import type { Appender, CommitResult } from "../appender/appender.ts";
 import { type LineFormat, PLAINTEXT_LINES } from "./line_format.ts";
-import type { RejectedLog } from "./rejected_log.ts";
+import type { FindRejections, RejectedLog } from "./rejected_log.ts";
 
 /** Bytes asked of each read (go-carbon and VictoriaMetrics read 64 KiB at a time). */
 export const READ_BYTES = 65_536;
@@ -54,36 +54,40 @@ export class PlainStream {
     return this.#buf.subarray(this.#carry);
   }
 
-  /** Takes `n` bytes just read into readTarget(), and commits the complete lines. */
-  push(n: number): void {
+  /**
+   * Takes `n` bytes just read into readTarget(), and commits the complete lines; true when a
+   * line was completed (the read timeout counts from the last one).
+   */
+  push(n: number): boolean {
     const len = this.#carry + n;
     let start = 0;
     if (this.#discarding) {
       const lf = this.#buf.subarray(0, len).indexOf(0x0a);
       if (lf < 0) {
         this.#carry = 0;
-        return;
+        return false;
       }
       start = lf + 1;
       this.#discarding = false;
     }
-    const result = this.#format.commit(this.#app, this.#buf.subarray(start, len), {
-      final: false,
-      maxLineLen: this.#maxLineLen,
-    });
-    this.#count(result);
+    const chunk = this.#buf.subarray(start, len);
+    const opts = { final: false, maxLineLen: this.#maxLineLen };
+    const result = this.#format.commit(this.#app, chunk, opts);
+    this.#count(result, (max) => this.#format.rejections(chunk, opts, max));
     const consumed = result.consumed;
     const rest = len - start - consumed;
     if (rest > this.#maxLineLen) {
       this.#app.reject("line_too_long");
-      this.#commit();
+      const line = chunk.subarray(consumed);
+      this.#count(this.#app.commit(), () => [{ reason: "line_too_long", bytes: line }]);
       this.#discarding = true;
       this.#carry = 0;
-      return;
+      return start + consumed > 0;
     }
     if (rest > 0 && start + consumed > 0) this.#buf.copyWithin(0, start + consumed, len);
     this.#carry = rest;
     if (rest + READ_BYTES > this.#buf.length) this.#grow(rest + READ_BYTES);
+    return start + consumed > 0;
   }
 
   /**
@@ -92,27 +96,25 @@ export class PlainStream {
    */
   end(): void {
     if (this.#carry > 0 && !this.#discarding) {
+      const last = this.#buf.subarray(0, this.#carry);
       if (this.#format.lastLineComplete) {
-        const last = this.#buf.subarray(0, this.#carry);
+        const opts = { final: true, maxLineLen: this.#maxLineLen };
         this.#count(
-          this.#format.commit(this.#app, last, { final: true, maxLineLen: this.#maxLineLen }),
+          this.#format.commit(this.#app, last, opts),
+          (max) => this.#format.rejections(last, opts, max),
         );
       } else {
         this.#app.reject("truncated");
-        this.#commit();
+        this.#count(this.#app.commit(), () => [{ reason: "truncated", bytes: last }]);
       }
     }
     this.#carry = 0;
   }
 
-  #commit(): void {
-    this.#count(this.#app.commit());
-  }
-
-  #count(result: CommitResult): void {
+  #count(result: CommitResult, find: FindRejections): void {
     this.counts.accepted += result.accepted;
     this.counts.rejected += result.rejected;
-    if (result.rejected > 0) this.#rejectedLog?.log.note(result, this.#rejectedLog.peer);
+    if (result.rejected > 0) this.#rejectedLog?.log.note(result, this.#rejectedLog.peer, find);
   }
 
   #grow(need: number): void {

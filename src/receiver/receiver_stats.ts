@@ -8,6 +8,9 @@ export interface ConnectionCounts {
   readonly connections: number;
   readonly connectionsTotal: number;
   readonly idleClosed: number;
+  readonly slowClosed: number;
+  readonly refused: number;
+  readonly acceptErrors: number;
 }
 
 /** Sends a receiver's counters labelled with its protocol (`tcp`, `udp`, `pickle`). */
@@ -34,7 +37,12 @@ export function receiverStats(
     labels,
     carbon: `${protocol}.errors`,
   });
-  if (!conns) return;
+  if (conns) connectionStats(send, protocol, conns);
+}
+
+/** Sends a stream listener's connection counters labelled with its protocol. */
+export function connectionStats(send: StatSend, protocol: string, conns: ConnectionCounts): void {
+  const labels = { protocol };
   send({
     name: "carbonado_receiver_connections",
     help: "Open connections, by protocol.",
@@ -52,9 +60,36 @@ export function receiverStats(
   });
   send({
     name: "carbonado_receiver_idle_closed_total",
-    help: "Connections closed after the read timeout, by protocol.",
+    help: "Connections closed after the read timeout with nothing received, by protocol.",
     type: "counter",
     value: conns.idleClosed,
     labels,
+    carbon: `${protocol}.idleClosed`,
+  });
+  send({
+    name: "carbonado_receiver_slow_closed_total",
+    help: "Connections closed for completing no line or frame in the read timeout while " +
+      "bytes kept coming (slow senders), by protocol.",
+    type: "counter",
+    value: conns.slowClosed,
+    labels,
+    carbon: `${protocol}.slowClosed`,
+  });
+  send({
+    name: "carbonado_receiver_connections_refused_total",
+    help: "Connections closed at once: the listener's max-connections or the process's " +
+      "share of descriptors was reached, by protocol.",
+    type: "counter",
+    value: conns.refused,
+    labels,
+    carbon: `${protocol}.connectionsRefused`,
+  });
+  send({
+    name: "carbonado_receiver_accept_errors_total",
+    help: "Accepts that failed (EMFILE, ENFILE, ...) and were retried after a pause, by protocol.",
+    type: "counter",
+    value: conns.acceptErrors,
+    labels,
+    carbon: `${protocol}.acceptErrors`,
   });
 }

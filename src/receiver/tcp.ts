@@ -12,13 +12,18 @@ import { type Connection, StreamServer } from "../net/stream_server.ts";
 import { receiverStats } from "./receiver_stats.ts";
 import type { LineFormat } from "./line_format.ts";
 import { RejectedLog } from "./rejected_log.ts";
+import type { ConnectionBudget } from "../net/descriptors.ts";
 
 /** Options of {@linkcode TcpReceiver}. */
 export interface TcpReceiverOptions {
   /** `host:port`; `:2003` listens on every interface. */
   listen: string;
-  /** Close a connection after this many milliseconds without data. */
+  /** Close a connection after this many milliseconds without a complete line. */
   readTimeout: number;
+  /** Connections open at once; 0 or absent: the process's share (StreamServer). */
+  maxConnections?: number;
+  /** The process's share of connections, shared by every stream listener. */
+  budget?: ConnectionBudget;
   /** Longest line in bytes (`[tcp] max-line-size`); longer ones are skipped and counted. */
   maxLineSize: number;
   /** Config section (`tcp`, `influx`, `opentsdb`): names the listen key, counters and logs. */
@@ -68,10 +73,9 @@ export class TcpReceiver implements StatSource {
     });
     try {
       while (true) {
-        const n = await c.conn.read(stream.readTarget());
+        const n = await c.read(stream.readTarget());
         if (n === null) break;
-        c.touch();
-        stream.push(n);
+        if (stream.push(n)) c.progress();
       }
     } finally {
       stream.end();

@@ -1,9 +1,9 @@
 // A line-protocol UDP receiver: Graphite plaintext (`[udp] listen`, default `:2003`), and with
 // another LineFormat Influx line protocol (`[influx] listen`). Each datagram is appended and
-// committed as one batch, parsed as a block of lines by the same parser as TCP. As in
-// go-carbon, a plaintext last line without its `\n` is incomplete: it is dropped and counted
-// as truncated; an Influx one is a line, as VictoriaMetrics reads it. (Deno.listenDatagram
-// needs the "net" unstable feature, enabled in deno.json.)
+// committed as one batch, parsed as a block of lines by the same parser as TCP. A datagram
+// holds whole lines: its last line needs no `\n` (go-carbon 0.14+, VictoriaMetrics' Influx),
+// one is added in the receive buffer's spare byte. (Deno.listenDatagram needs the "net"
+// unstable feature, enabled in deno.json.)
 
 import { listenOn } from "../net/listen.ts";
 import { MAX_LINE_BYTES } from "../protocol/plaintext.ts";
@@ -18,8 +18,9 @@ import { isClosedError } from "../net/stream_server.ts";
 
 const log = new Logger("udp");
 
-/** Largest datagram accepted whole: above UDP's 65,507-byte payload limit. */
+/** Largest datagram accepted whole: above UDP's 65,507-byte payload limit, so that a `\n` fits. */
 const DATAGRAM_BYTES = 65_536;
+const LF = 0x0a;
 
 /** Options of {@linkcode UdpReceiver}. */
 export interface UdpReceiverOptions {
@@ -78,16 +79,21 @@ export class UdpReceiver implements StatSource {
     const buf = new Uint8Array(DATAGRAM_BYTES);
     try {
       while (true) {
-        const [data, from] = await conn.receive(buf);
+        const [received, from] = await conn.receive(buf);
         this.#datagrams++;
-        const result = this.#format.commit(app, data, {
-          final: this.#format.lastLineComplete,
-          maxLineLen: this.#maxLineLen,
-        });
+        const data = terminated(buf, received.length);
+        const opts = { final: true, maxLineLen: this.#maxLineLen };
+        const result = this.#format.commit(app, data, opts);
         this.#counts.accepted += result.accepted;
         this.#counts.rejected += result.rejected;
-        const peer = from as Deno.NetAddr;
-        if (result.rejected > 0) this.#rejected.note(result, `${peer.hostname}:${peer.port}`);
+        if (result.rejected > 0) {
+          const peer = from as Deno.NetAddr;
+          this.#rejected.note(
+            result,
+            `${peer.hostname}:${peer.port}`,
+            (max) => this.#format.rejections(data, opts, max),
+          );
+        }
         if (result.consumed < data.length) {
           app.reject("truncated");
           this.#counts.rejected += app.commit().rejected;
@@ -120,4 +126,11 @@ export class UdpReceiver implements StatSource {
       carbon: `${this.#protocol}.datagrams`,
     });
   }
+}
+
+/** The `len` bytes of a datagram in `buf`, ending with a `\n` (added in the spare byte). */
+function terminated(buf: Uint8Array, len: number): Uint8Array {
+  if (len === 0 || buf[len - 1] === LF) return buf.subarray(0, len);
+  buf[len] = LF;
+  return buf.subarray(0, len + 1);
 }

@@ -4,6 +4,7 @@
 import { listenOn } from "../net/listen.ts";
 import { Logger } from "../log/logger.ts";
 import { collect, type Sample, type StatSource } from "./sample.ts";
+import { HttpListener } from "../net/http_listener.ts";
 
 const log = new Logger("prometheus");
 
@@ -47,7 +48,7 @@ export interface PrometheusOptions {
 export class PrometheusServer {
   #opts: PrometheusOptions;
   #sources: Iterable<StatSource>;
-  #server?: Deno.HttpServer<Deno.NetAddr>;
+  #server?: HttpListener;
 
   constructor(opts: PrometheusOptions, sources: Iterable<StatSource>) {
     this.#opts = opts;
@@ -70,15 +71,18 @@ export class PrometheusServer {
   }
 
   start(): void {
-    this.#server = listenOn(this.#opts.listen, "prometheus.listen", (where) =>
-      Deno.serve({
-        ...where,
-        onListen: () => {},
-        onError: (err) => {
-          log.error("request failed", { err });
-          return new Response("internal error\n", { status: 500 });
-        },
-      }, (req) => this.handler(req)));
+    this.#server = listenOn(
+      this.#opts.listen,
+      "prometheus.listen",
+      (where) =>
+        new HttpListener("prometheus.listen", where, {
+          onError: (err) => {
+            log.error("request failed", { err });
+            return new Response("internal error\n", { status: 500 });
+          },
+          handler: (req) => this.handler(req),
+        }),
+    );
   }
 
   /** The bound address (after start()). */

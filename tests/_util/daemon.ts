@@ -4,6 +4,19 @@
 
 const MAIN = new URL("../../src/main.ts", import.meta.url).pathname;
 
+/** Every listener on a free loopback port. */
+export const LISTEN_ON_FREE_PORTS: Record<string, string> = {
+  CARBONADO_TCP_LISTEN: "127.0.0.1:0",
+  CARBONADO_UDP_LISTEN: "127.0.0.1:0",
+  CARBONADO_PICKLE_LISTEN: "127.0.0.1:0",
+  CARBONADO_CARBONLINK_LISTEN: "127.0.0.1:0",
+  CARBONADO_CARBONSERVER_LISTEN: "127.0.0.1:0",
+  CARBONADO_PROMETHEUS_LISTEN: "127.0.0.1:0",
+  CARBONADO_HTTP_INGEST_LISTEN: "127.0.0.1:0",
+  CARBONADO_INFLUX_LISTEN: "127.0.0.1:0",
+  CARBONADO_OPENTSDB_LISTEN: "127.0.0.1:0",
+};
+
 /** A running daemon. */
 export interface Daemon {
   child: Deno.ChildProcess;
@@ -22,40 +35,43 @@ export interface Daemon {
  * `env` names a CARBONADO_WAL_DIR, the log goes to a temporary directory removed at stop().
  */
 export async function startDaemon(
-  opts: { env?: Record<string, string>; args?: string[]; dataDir: string },
+  opts: {
+    env?: Record<string, string>;
+    args?: string[];
+    dataDir: string;
+    /** Run under `ulimit -n fdLimit`. */
+    fdLimit?: number;
+  },
 ): Promise<Daemon> {
   const ownWal = opts.env?.CARBONADO_WAL_DIR === undefined
     ? await Deno.makeTempDir({ prefix: "carbonado-wal-" })
     : undefined;
   const env: Record<string, string> = {
     ...(ownWal ? { CARBONADO_WAL_DIR: ownWal } : {}),
-    CARBONADO_TCP_LISTEN: "127.0.0.1:0",
-    CARBONADO_UDP_LISTEN: "127.0.0.1:0",
-    CARBONADO_PICKLE_LISTEN: "127.0.0.1:0",
-    CARBONADO_CARBONLINK_LISTEN: "127.0.0.1:0",
-    CARBONADO_CARBONSERVER_LISTEN: "127.0.0.1:0",
-    CARBONADO_PROMETHEUS_LISTEN: "127.0.0.1:0",
-    CARBONADO_HTTP_INGEST_LISTEN: "127.0.0.1:0",
-    CARBONADO_INFLUX_LISTEN: "127.0.0.1:0",
-    CARBONADO_OPENTSDB_LISTEN: "127.0.0.1:0",
+    ...LISTEN_ON_FREE_PORTS,
     CARBONADO_WHISPER_DATA_DIR: opts.dataDir,
     ...opts.env,
   };
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--allow-net",
-      "--allow-read",
-      "--allow-write",
-      "--allow-env",
-      "--allow-sys",
-      MAIN,
-      ...(opts.args ?? []),
-    ],
-    env,
-    stdout: "piped",
-    stderr: "inherit",
-  }).spawn();
+  const args = [
+    "run",
+    "--allow-net",
+    "--allow-read",
+    "--allow-write",
+    "--allow-env",
+    "--allow-sys",
+    MAIN,
+    ...(opts.args ?? []),
+  ];
+  // under an open-file limit, through the shell's ulimit (Deno keeps a hard limit as it is)
+  const command = opts.fdLimit === undefined
+    ? new Deno.Command(Deno.execPath(), { args, env, stdout: "piped", stderr: "inherit" })
+    : new Deno.Command("bash", {
+      args: ["-c", `ulimit -n ${opts.fdLimit} && exec "$0" "$@"`, Deno.execPath(), ...args],
+      env,
+      stdout: "piped",
+      stderr: "inherit",
+    });
+  const child = command.spawn();
   const logs: Record<string, unknown>[] = [];
   const lines = child.stdout.pipeThrough(new TextDecoderStream()).pipeThrough(splitLines());
   const reader = lines.getReader();

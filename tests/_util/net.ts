@@ -76,3 +76,39 @@ export async function sendUntilGone(
   }
   return n;
 }
+
+/**
+ * A slow sender: connects, writes `prefix`, then one byte of `trickle` (cycled) every
+ * `pauseMs` until the server closes the connection; returns the bytes trickled. Throws when
+ * the server has not closed it after `max` bytes.
+ */
+export async function trickleUntilClosed(
+  port: number,
+  prefix: Uint8Array,
+  trickle: Uint8Array,
+  pauseMs: number,
+  max = 500,
+): Promise<number> {
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+  let closed = false;
+  const reading = readToEnd(conn).catch(() => new Uint8Array(0)).finally(() => closed = true);
+  let sent = 0;
+  try {
+    await writeAll(conn, prefix);
+    while (!closed) {
+      if (sent === max) throw new Error(`the server kept a slow sender after ${max} bytes`);
+      await writeAll(conn, trickle.subarray(sent % trickle.length, sent % trickle.length + 1));
+      sent++;
+      await new Promise((r) => setTimeout(r, pauseMs));
+    }
+  } catch (err) {
+    // the server closed between two bytes
+    if (!(err instanceof Deno.errors.BrokenPipe || err instanceof Deno.errors.ConnectionReset)) {
+      throw err;
+    }
+  } finally {
+    await reading;
+    conn.close();
+  }
+  return sent;
+}

@@ -46,9 +46,9 @@ Deno.test("daemon stores tagged series under _tagged/, serves the TagDB API and 
         ...new TextEncoder().encode(` 1 ${t}\n`),
       ]),
     );
-    await waitFor(() => daemon.logs.some((l) => l.msg === "lines rejected"), 5000, "the log line");
-    const rejected = daemon.logs.find((l) => l.msg === "lines rejected")!;
-    assertEquals(rejected.reasons, { bad_utf8: 1 });
+    await waitFor(() => daemon.logs.some((l) => l.msg === "rejected"), 5000, "the log line");
+    const rejected = daemon.logs.find((l) => l.msg === "rejected")!;
+    assertEquals([rejected.reason, rejected.line], ["bad_utf8", `bad\\xff 1 ${t}`]);
     assert.match(String(rejected.peer), /^127\.0\.0\.1:\d+$/);
     const files = ["cpu.load;dc=east;host=a", "cpu.load;dc=east;host=b", "cpu.load;dc=west;host=c"]
       .map((n) => metricPath(dataDir, n));

@@ -3,7 +3,7 @@
 import { assert, assertEquals } from "../_util/assert.ts";
 import { concat } from "../_util/bytes.ts";
 import { dumpCache } from "../_util/cache_dump.ts";
-import { readToEnd, waitFor } from "../_util/net.ts";
+import { readToEnd, trickleUntilClosed, waitFor } from "../_util/net.ts";
 import { writeAll } from "../../src/net/stream_server.ts";
 import { configureLogging } from "../../src/log/logger.ts";
 import { PickleReceiver } from "../../src/receiver/pickle.ts";
@@ -32,11 +32,12 @@ async function withReceiver(
   fn: (port: number, rx: PickleReceiver) => Promise<void>,
   maxMessageSize = 1 << 20,
   maxBufferedSize = maxMessageSize,
+  readTimeout = 60_000,
 ) {
   head.reset(100_000);
   const rx = new PickleReceiver(head, {
     listen: "127.0.0.1:0",
-    readTimeout: 60_000,
+    readTimeout,
     maxMessageSize,
     maxBufferedSize,
   });
@@ -213,5 +214,26 @@ frame(pickle.dumps([('second.frame', (1700000000 + i, 2)) for i in range(20)], p
     },
     1 << 20,
     limit,
+  );
+});
+
+Deno.test("PickleReceiver closes a slow sender whose bytes never complete a frame, and counts it", async () => {
+  await withReceiver(
+    async (port, rx) => {
+      // a 1,000-byte frame announced, its body a byte every 10 ms: never done in 150 ms
+      const header = new Uint8Array(4);
+      new DataView(header.buffer).setUint32(0, 1000);
+      const sent = await trickleUntilClosed(port, header, new Uint8Array([0x80]), 10);
+      assert.ok(sent > 0 && sent < 1000);
+      const samples = new Map<string, number>();
+      await waitFor(() => {
+        rx.stat((s) => samples.set(s.carbon ?? s.name, s.value));
+        return samples.get("pickle.slowClosed") === 1;
+      });
+      assertEquals(samples.get("pickle.idleClosed"), 0);
+    },
+    1 << 20,
+    1 << 20,
+    150,
   );
 });

@@ -2,7 +2,7 @@
 
 import { assert, assertEquals } from "../_util/assert.ts";
 import { dumpCache, readPairs } from "../_util/cache_dump.ts";
-import { readToEnd, sendTcp, waitFor } from "../_util/net.ts";
+import { readToEnd, sendTcp, trickleUntilClosed, waitFor } from "../_util/net.ts";
 import { writeAll } from "../../src/net/stream_server.ts";
 import { TcpReceiver } from "../../src/receiver/tcp.ts";
 import { Head } from "../../src/appender/head.ts";
@@ -156,4 +156,22 @@ Deno.test("TcpReceiver: a partial line carried across reads survives wasm memory
   } finally {
     await rx.stop();
   }
+});
+
+Deno.test("TcpReceiver closes a slow sender whose bytes never complete a line, and counts it", async () => {
+  await withReceiver(async (rx, port) => {
+    // a byte every 10 ms, well inside the 150 ms read timeout, never a `\n`
+    const sent = await trickleUntilClosed(
+      port,
+      enc.encode("slow.a 1 10\n"),
+      enc.encode("slow.b 2 20"),
+      10,
+    );
+    assert.ok(sent > 0);
+    await waitFor(() => cache.counters().rejected.truncated === 1);
+    assertEquals(cache.counters().accepted, 1);
+    const samples = new Map<string, number>();
+    rx.stat((s) => samples.set(s.carbon ?? s.name, s.value));
+    assertEquals([samples.get("tcp.slowClosed"), samples.get("tcp.idleClosed")], [1, 0]);
+  }, 150);
 });
