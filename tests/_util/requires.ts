@@ -1,7 +1,7 @@
 // Optional Debian tools the tests use as oracles and peers, and the one way a test that needs
 // one skips where it is missing: `Deno.test(requires("prometheus", { name, fn }))`. A skipped test
-// is reported with its reason: logged to $CARBONADO_TEST_SKIP_LOG (run_all.ts lists them at the
-// end of the run) or printed when a file is run alone. CARBONADO_TEST_HIDE=whisper,graphite-web
+// is reported with its reason: logged to $TESTS_SKIP_LOG (run_all.ts lists them at the
+// end of the run) or printed when a file is run alone. TESTS_HIDE=whisper,graphite-web
 // (or `all`) makes tools count as missing, to check what a machine without them runs.
 
 /** A tool some tests need, with the Debian package that provides it. */
@@ -48,7 +48,7 @@ const PYTHON_MODULES: Partial<Record<Tool, string>> = {
   "graphite-web": "graphite.settings",
 };
 
-const hidden = new Set((Deno.env.get("CARBONADO_TEST_HIDE") ?? "").split(",").map((s) => s.trim()));
+const hidden = new Set((Deno.env.get("TESTS_HIDE") ?? "").split(",").map((s) => s.trim()));
 const known = new Map<Tool, string | null>();
 
 /** Why `tool` cannot be used here (null when it can). Checked once per process. */
@@ -59,7 +59,7 @@ export function missing(tool: Tool): string | null {
 
 function check(tool: Tool): string | null {
   const { path, apt } = TOOLS[tool];
-  if (hidden.has(tool) || hidden.has("all")) return `${tool} hidden by CARBONADO_TEST_HIDE`;
+  if (hidden.has(tool) || hidden.has("all")) return `${tool} hidden by TESTS_HIDE`;
   if (tool !== "python3" && PYTHON_MODULES[tool] !== undefined) {
     const python = missing("python3");
     if (python !== null) return python;
@@ -94,7 +94,7 @@ export function requires(
 /** The test, ignored when `reason` is not null (a condition that is not a Debian package). */
 export function skipUnless(reason: string | null, test: Deno.TestDefinition): Deno.TestDefinition {
   if (reason === null || test.ignore) return test;
-  const log = Deno.env.get("CARBONADO_TEST_SKIP_LOG");
+  const log = Deno.env.get("TESTS_SKIP_LOG");
   if (log) {
     Deno.writeTextFileSync(log, JSON.stringify({ name: test.name, reason }) + "\n", {
       append: true,

@@ -21,7 +21,7 @@ import {
 export const RECORDINGS_DIR = new URL("../fixtures/whisper/", import.meta.url);
 
 /** Set to 1 to write the recordings (the tests then run against whisper.py and record it). */
-export const RECORD_ENV = "CARBONADO_WHISPER_RECORD";
+export const RECORD_ENV = "WHISPER_RECORD";
 
 /** Operations that read the file at `path`, and those that write it. */
 const READS = new Set(["update_many", "fetch", "info", "copy"]);
@@ -77,7 +77,10 @@ function fromHex(hex: string): Uint8Array {
 }
 
 /** The runs of `after` that differ from `before` (runs less than 16 bytes apart are merged). */
-async function diff(before: Uint8Array | null, after: Uint8Array<ArrayBuffer>): Promise<FileChange> {
+async function diff(
+  before: Uint8Array | null,
+  after: Uint8Array<ArrayBuffer>,
+): Promise<FileChange> {
   const base = before?.length === after.length ? before : new Uint8Array(after.length);
   const runs: [number, string][] = [];
   let i = 0;

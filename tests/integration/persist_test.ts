@@ -4,11 +4,12 @@
 import { assert, assertEquals } from "../_util/assert.ts";
 import { fetchText, promValue, startDaemon } from "../_util/daemon.ts";
 import { sendTcp, waitFor } from "../_util/net.ts";
-import { hexToF64, WhisperOracle } from "../_util/whisper_oracle.ts";
+import { hexToF64 } from "../_util/whisper_oracle.ts";
+import { openWhisperReader, type WhisperReader } from "../_util/whisper_reader.ts";
 
 const NOW = Math.floor(Date.now() / 1000);
 
-async function fileValues(oracle: WhisperOracle, path: string, from: number) {
+async function fileValues(oracle: WhisperReader, path: string, from: number) {
   const r = await oracle.fetch(path, from, undefined, Math.floor(Date.now() / 1000));
   const out: [number, number][] = [];
   r?.values.forEach((v, i) => v !== null && out.push([r.fromTime + i * r.step, hexToF64(v)]));
@@ -23,7 +24,7 @@ Deno.test("daemon persists points sent over TCP into whisper files with the conf
     "[app]\npattern = ^app\\.\nretentions = 10s:1h,1m:1d\n[rest]\npattern = .\nretentions = 1m:7d\n",
   );
   const daemon = await startDaemon({ dataDir, env: { CARBONADO_WHISPER_SCHEMAS_FILE: schemas } });
-  const oracle = new WhisperOracle();
+  const oracle = openWhisperReader();
   try {
     const t0 = NOW - (NOW % 60) - 600;
     let text = "";
@@ -63,7 +64,7 @@ Deno.test("daemon writes every point accepted before SIGTERM to whisper files be
     // a slow writer, so that the cache still holds most points when the signal comes
     env: { CARBONADO_WHISPER_MAX_UPDATES_PER_SECOND: "50", CARBONADO_WHISPER_WORKERS: "1" },
   });
-  const oracle = new WhisperOracle();
+  const oracle = openWhisperReader();
   try {
     const t = NOW - (NOW % 60) - 120;
     let text = "";

@@ -2,7 +2,8 @@
 
 import { assert, assertEquals } from "../_util/assert.ts";
 import { feed, readPairs } from "../_util/cache_dump.ts";
-import { hexToF64, WhisperOracle } from "../_util/whisper_oracle.ts";
+import { hexToF64 } from "../_util/whisper_oracle.ts";
+import { openWhisperReader, type WhisperReader } from "../_util/whisper_reader.ts";
 import { configureLogging } from "../../src/log/logger.ts";
 import { Persister, type PersisterOptions, readRuleFiles } from "../../src/persister/persister.ts";
 import { PlainStream } from "../../src/receiver/plain_stream.ts";
@@ -40,11 +41,11 @@ function samples(p: Persister): Map<string, number> {
 
 async function withPersister(
   extra: Partial<PersisterOptions>,
-  fn: (p: Persister, dir: string, oracle: WhisperOracle) => Promise<void>,
+  fn: (p: Persister, dir: string, oracle: WhisperReader) => Promise<void>,
 ): Promise<void> {
   head.reset(1_000_000);
   const dir = await Deno.makeTempDir();
-  const oracle = new WhisperOracle();
+  const oracle = openWhisperReader();
   const persister = new Persister(cache, options(dir, extra));
   persister.start();
   try {
@@ -56,7 +57,7 @@ async function withPersister(
   }
 }
 
-async function values(oracle: WhisperOracle, path: string): Promise<[number, number][]> {
+async function values(oracle: WhisperReader, path: string): Promise<[number, number][]> {
   const r = await oracle.fetch(path, NOW - 7200, NOW, NOW);
   const out: [number, number][] = [];
   r?.values.forEach((v, i) => v !== null && out.push([r.fromTime + i * r.step, hexToF64(v)]));

@@ -1,7 +1,8 @@
 // The worker's write path on real files, checked with Graphite's whisper module.
 
 import { assert, assertEquals } from "../_util/assert.ts";
-import { hexToF64, WhisperOracle } from "../_util/whisper_oracle.ts";
+import { hexToF64 } from "../_util/whisper_oracle.ts";
+import { openWhisperReader, type WhisperReader } from "../_util/whisper_reader.ts";
 import { parseRules, writeBatch, type WriterSettings } from "../../src/persister/whisper_writer.ts";
 import {
   STATUS_CREATED,
@@ -61,9 +62,9 @@ function batch(series: [string, [number, number][]][]): WriteBatch {
   };
 }
 
-async function withDir(fn: (dir: string, oracle: WhisperOracle) => Promise<void>): Promise<void> {
+async function withDir(fn: (dir: string, oracle: WhisperReader) => Promise<void>): Promise<void> {
   const dir = await Deno.makeTempDir();
-  const oracle = new WhisperOracle();
+  const oracle = openWhisperReader();
   try {
     await fn(dir, oracle);
   } finally {
@@ -72,7 +73,7 @@ async function withDir(fn: (dir: string, oracle: WhisperOracle) => Promise<void>
   }
 }
 
-async function fetchValues(oracle: WhisperOracle, path: string, from: number) {
+async function fetchValues(oracle: WhisperReader, path: string, from: number) {
   const r = await oracle.fetch(path, from, NOW, NOW);
   assert.ok(r !== null);
   const points: [number, number][] = [];
@@ -119,7 +120,11 @@ Deno.test("writeBatch() updates files whisper.py created", async () => {
   await withDir(async (dir, oracle) => {
     const path = `${dir}/made/by/python.wsp`;
     await Deno.mkdir(`${dir}/made/by`, { recursive: true });
-    await oracle.create(path, [{ secondsPerPoint: 60, points: 60 }], { aggregationMethod: "sum" });
+    // whisper.create(path, [(60, 60)], aggregationMethod="sum"), by make_fixtures.ts.
+    await Deno.copyFile(
+      new URL("../fixtures/whisper/made_by_whisper_py.wsp", import.meta.url),
+      path,
+    );
     const t = NOW - (NOW % 60) - 60;
     const result = writeBatch(settings(dir), batch([["made.by.python", [[t, 42]]]]));
     assertEquals([...result.status], [STATUS_UPDATED]);

@@ -6,7 +6,8 @@ import { create } from "../../src/whisper/create.ts";
 import { AGGREGATION_METHODS } from "../../src/whisper/format.ts";
 import { fetch, updateMany } from "../../src/whisper/whisper_file.ts";
 import { oracleTest } from "../_util/whisper_recording.ts";
-import { assertSameBytes, fetchAsHex, sameNaN } from "./test_support.ts";
+import { fetchAsHex } from "../_util/whisper_reader.ts";
+import { assertSameBytes, sameNaN } from "./test_support.ts";
 
 const PATTERNS: number[][] = [
   [1, 2, 3],

@@ -6,7 +6,8 @@ import { create } from "../../src/whisper/create.ts";
 import { fetch, updateMany } from "../../src/whisper/whisper_file.ts";
 import { OracleError } from "../_util/whisper_oracle.ts";
 import { oracleTest } from "../_util/whisper_recording.ts";
-import { fetchAsHex, RETENTIONS } from "./test_support.ts";
+import { fetchAsHex } from "../_util/whisper_reader.ts";
+import { RETENTIONS } from "./test_support.ts";
 
 const ARCHIVES = RETENTIONS["5s:1m,15s:3m,1m:10m,5m:1h"];
 const NOW = 1_700_000_003;

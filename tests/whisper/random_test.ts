@@ -6,9 +6,9 @@ import { create } from "../../src/whisper/create.ts";
 import { AGGREGATION_METHODS } from "../../src/whisper/format.ts";
 import { fetch, WhisperFile } from "../../src/whisper/whisper_file.ts";
 import { oracleTest } from "../_util/whisper_recording.ts";
+import { fetchAsHex } from "../_util/whisper_reader.ts";
 import {
   assertSameBytes,
-  fetchAsHex,
   fetchRanges,
   generateBatch,
   prng,
