@@ -3,10 +3,9 @@
 
 import { freePort } from "./net.ts";
 import { waitFor } from "./net.ts";
+import { TOOLS } from "./requires.ts";
 
-const CARBON_CACHE = "/usr/bin/carbon-cache";
-/** True where Debian's graphite-carbon is installed (.ci/run installs it). */
-export const carbonInstalled = await Deno.stat(CARBON_CACHE).then(() => true, () => false);
+const CARBON_CACHE = TOOLS.carbon.path;
 
 /** Runs carbon-cache with its data under `root/data` until `fn` is done. */
 export async function withCarbonCache(

@@ -16,17 +16,14 @@
 import { parseArgs } from "node:util";
 import { fetchText, startDaemon } from "../_util/daemon.ts";
 import { waitFor } from "../_util/net.ts";
-import {
-  CARBON_C_RELAY,
-  carbonCRelayInstalled,
-  startCarbonCRelay,
-} from "../_util/carbon_c_relay.ts";
+import { CARBON_C_RELAY, startCarbonCRelay } from "../_util/carbon_c_relay.ts";
 import { writeAll } from "../../src/net/stream_server.ts";
 import { parseDestinations, routingTables } from "../../src/relay/destinations.ts";
 import { WasmInstance } from "../../src/wasm/instance.ts";
 import { WasmRouter } from "../../src/wasm/router.ts";
 import { cpuSeconds, peakRssMiB, report, sendSlices, splitLines, tmpfsRoot } from "./e2e_util.ts";
 import { plaintextDataset } from "./plaintext_datasets.ts";
+import { missing } from "../_util/requires.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -173,7 +170,7 @@ function dirBytes(dir: string): number {
 }
 
 const kinds = values.relay === "both" ? ["carbon-c-relay", "carbonado"] : [values.relay!];
-const haveCcr = carbonCRelayInstalled;
+const haveCcr = missing("carbon-c-relay") === null;
 const disk = values.tmpfs ? await tmpfsRoot("4g") : {
   root: await Deno.makeTempDir({ prefix: "carbonado-bench-" }),
   mounted: false,

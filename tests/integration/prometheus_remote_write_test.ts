@@ -8,14 +8,12 @@ import { fetchText, startDaemon } from "../_util/daemon.ts";
 import { freePort, waitFor } from "../_util/net.ts";
 import { metricPath } from "../../src/storage/metric_path.ts";
 import { fetch as fetchWhisper } from "../../src/whisper/whisper_file.ts";
+import { requires, TOOLS } from "../_util/requires.ts";
 
-const PROMETHEUS = "/usr/bin/prometheus";
-const installed = await Deno.stat(PROMETHEUS).then(() => true, () => false);
-if (!installed) console.error("skipping the Prometheus remote_write test: prometheus is missing");
+const PROMETHEUS = TOOLS.prometheus.path;
 
-Deno.test({
+Deno.test(requires("prometheus", {
   name: "Prometheus 2.42 remote_write: its own metrics land in Whisper as tagged series",
-  ignore: !installed,
   async fn() {
     const root = await Deno.makeTempDir();
     const dataDir = `${root}/whisper`;
@@ -92,4 +90,4 @@ Deno.test({
       await Deno.remove(root, { recursive: true });
     }
   },
-});
+}));

@@ -6,10 +6,11 @@
 
 import { assert, assertEquals } from "../_util/assert.ts";
 import { fetchText, startDaemon } from "../_util/daemon.ts";
-import { graphiteWebInstalled, withGraphiteWeb } from "../_util/graphite_web.ts";
+import { withGraphiteWeb } from "../_util/graphite_web.ts";
 import { sendTcp, waitFor } from "../_util/net.ts";
 import { metricPath } from "../../src/storage/metric_path.ts";
 import { pyJson } from "../../src/tags/tagdb_api.ts";
+import { requires } from "../_util/requires.ts";
 
 const exists = (path: string) => Deno.stat(path).then(() => true, () => false);
 
@@ -91,9 +92,8 @@ Deno.test("daemon stores tagged series under _tagged/, serves the TagDB API and 
   }
 });
 
-Deno.test({
+Deno.test(requires("graphite-web", {
   name: "graphite-web with carbonado as TagDB and cluster server renders seriesByTag",
-  ignore: !graphiteWebInstalled,
   async fn() {
     const { root, dataDir, schemas, t } = await setup();
     const daemon = await startWithTags(dataDir, schemas);
@@ -148,12 +148,11 @@ Deno.test({
       await daemon.stop();
     }
   },
-});
+}));
 
-Deno.test({
+Deno.test(requires("graphite-web", {
   name:
     "[tags] posts new tagged series to graphite-web's own TagDB, which then agrees with carbonado",
-  ignore: !graphiteWebInstalled,
   async fn() {
     const { root, dataDir, schemas, now } = await setup();
     const names = [
@@ -210,4 +209,4 @@ Deno.test({
       }
     }, true);
   },
-});
+}));

@@ -9,11 +9,8 @@
 import { assertEquals } from "../_util/assert.ts";
 import { startDaemon } from "../_util/daemon.ts";
 import { sendTcp, waitFor } from "../_util/net.ts";
-import { startVictoria, victoriaInstalled } from "../_util/victoria.ts";
-
-if (!victoriaInstalled) {
-  console.error("skipping the VictoriaMetrics comparison: /usr/bin/victoria-metrics is missing");
-}
+import { startVictoria } from "../_util/victoria.ts";
+import { requires } from "../_util/requires.ts";
 
 const enc = new TextEncoder();
 
@@ -49,9 +46,8 @@ async function carbonadoSeries(base: string, from: number, until: number) {
 const sorted = (m: Map<string, [number, number][]>) =>
   new Map([...m].sort((a, b) => (a[0] < b[0] ? -1 : 1)));
 
-Deno.test({
+Deno.test(requires("victoria-metrics", {
   name: "Influx and OpenTSDB lines give the series VictoriaMetrics 1.79 gives",
-  ignore: !victoriaInstalled,
   async fn() {
     const root = await Deno.makeTempDir();
     await Deno.writeTextFile(`${root}/schemas.conf`, "[all]\npattern = .*\nretentions = 1s:1d\n");
@@ -152,4 +148,4 @@ Deno.test({
       await Deno.remove(root, { recursive: true });
     }
   },
-});
+}));

@@ -11,20 +11,10 @@ import type { RouteMethod } from "../../src/wasm/router.ts";
 import { LineSink } from "../_util/line_sink.ts";
 import { sendTcp, waitFor } from "../_util/net.ts";
 import { startRelay } from "./_relay.ts";
-import {
-  CARBON_C_RELAY,
-  carbonCRelayInstalled,
-  startCarbonCRelay,
-} from "../_util/carbon_c_relay.ts";
+import { startCarbonCRelay } from "../_util/carbon_c_relay.ts";
+import { requires } from "../_util/requires.ts";
 
 configureLogging({ level: "error", sink: () => {} });
-
-const installed = carbonCRelayInstalled;
-if (!installed) {
-  console.error(
-    `carbon_c_relay_test: ${CARBON_C_RELAY} is missing, tests skipped (apt-get install carbon-c-relay)`,
-  );
-}
 
 /** Test lines: names of every kind carbon-c-relay rewrites, each line valid for carbonado. */
 function inputLines(): string[] {
@@ -109,30 +99,26 @@ async function compare(c: Case): Promise<void> {
 const MIXED = [null, "10", "b", "9", null, "a", "2"];
 
 for (const replication of [1, 2, 3, 4]) {
-  Deno.test({
+  Deno.test(requires("carbon-c-relay", {
     name: `carbon-c-relay live: jump_fnv1a_ch replication ${replication}, numeric and string ` +
       "instances, UTF-8, tags, odd whitespace and dots",
-    ignore: !installed,
     fn: () => compare({ method: "jump_fnv1a_ch", replication, instances: MIXED }),
-  });
+  }));
 }
 
-Deno.test({
+Deno.test(requires("carbon-c-relay", {
   name: "carbon-c-relay live: jump_fnv1a_ch replication 2 without instances",
-  ignore: !installed,
   fn: () =>
     compare({ method: "jump_fnv1a_ch", replication: 2, instances: [null, null, null, null] }),
-});
+}));
 
-Deno.test({
+Deno.test(requires("carbon-c-relay", {
   name: "carbon-c-relay live: fnv1a_ch replication 2, instances override host:port",
-  ignore: !installed,
   fn: () =>
     compare({ method: "fnv1a_ch", replication: 2, instances: [null, "x1", null, "7", null] }),
-});
+}));
 
-Deno.test({
+Deno.test(requires("carbon-c-relay", {
   name: "carbon-c-relay live: carbon_ch replication 2 (same host, distinct instances)",
-  ignore: !installed,
   fn: () => compare({ method: "carbon_ch", replication: 2, instances: ["a", "b", "c", "d"] }),
-});
+}));

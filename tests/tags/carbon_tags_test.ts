@@ -3,18 +3,16 @@
 // tagged names, the plain path for the rest). Skipped where graphite-carbon is not installed.
 
 import { assertEquals } from "../_util/assert.ts";
-import { carbonInstalled, listFiles, withCarbonCache } from "../_util/carbon_cache.ts";
+import { listFiles, withCarbonCache } from "../_util/carbon_cache.ts";
 import { startDaemon } from "../_util/daemon.ts";
 import { sendTcp, waitFor } from "../_util/net.ts";
 import { TAG_CASES, tagCaseBytes } from "./tagged_name_cases.ts";
-
-if (!carbonInstalled) console.error("SKIP carbon_tags_test: /usr/bin/carbon-cache is missing");
+import { requires } from "../_util/requires.ts";
 
 const enc = new TextEncoder();
 
-Deno.test({
+Deno.test(requires("carbon", {
   name: "carbon 1.1.7 and carbonado store the tagged-name table under the same file paths",
-  ignore: !carbonInstalled,
   async fn() {
     const root = await Deno.makeTempDir();
     const now = Math.floor(Date.now() / 1000);
@@ -54,4 +52,4 @@ Deno.test({
       await daemon.stop();
     }
   },
-});
+}));
