@@ -55,7 +55,6 @@ export async function startCarbonCRelay(opts: {
           return false;
         }
       },
-      10_000,
       "carbon-c-relay to listen",
     );
   } catch (err) {

@@ -45,7 +45,6 @@ export async function withCarbonCache(
           return false;
         }
       },
-      30_000,
       "carbon-cache to listen",
     );
     await fn(linePort, `${root}/data`);

@@ -57,7 +57,6 @@ export async function withGraphiteWeb(
           return false;
         }
       },
-      30_000,
       "graphite-web to start",
     );
     await fn(base);

@@ -39,7 +39,6 @@ async function ready(url: string, what: string): Promise<void> {
         return false;
       }
     },
-    30_000,
     what,
   );
 }

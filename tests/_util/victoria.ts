@@ -74,7 +74,6 @@ export async function startVictoria(extra: string[] = []): Promise<Victoria> {
         return false;
       }
     },
-    20_000,
     "victoria-metrics /health",
   );
   return {

@@ -214,7 +214,7 @@ async function throughput(): Promise<void> {
       await sendSlices(relay.port, slices);
       const read = (performance.now() - t0) / 1000;
       try {
-        await waitFor(() => total() >= data.lines * REPLICATION, 120_000, "every copy");
+        await waitFor(() => total() >= data.lines * REPLICATION, "every copy");
       } catch (err) {
         await report(`${kind}: ${total()} of ${data.lines * REPLICATION} copies arrived`);
         throw err;
@@ -331,7 +331,6 @@ async function outage(): Promise<void> {
           for (let i = 0; i < total; i++) if (ownsName[i % metrics] && seen[i] > 0) got++;
           return got >= expected;
         },
-        120_000,
         "every line at the destination that was down",
       );
     } catch { /* reported below */ }

@@ -36,7 +36,6 @@ Deno.test("daemon persists points sent over TCP into whisper files with the conf
     const url = `http://${daemon.listeners.prometheus}/metrics`;
     await waitFor(
       async () => promValue(await fetchText(url), "carbonado_persisted_points_total") === 1500,
-      20_000,
     );
     const app = await oracle.info(`${dataDir}/app/host1/load.wsp`);
     assertEquals((app!.archives as { secondsPerPoint: number }[]).map((a) => a.secondsPerPoint), [

@@ -52,7 +52,6 @@ Deno.test(requires("prometheus", {
           names = await findSeries("name=prometheus_build_info");
           return names.length === 1;
         },
-        60_000,
         "prometheus_build_info in carbonado's tag index",
       );
       const name = names[0];
@@ -73,7 +72,6 @@ Deno.test(requires("prometheus", {
             values = fetchWhisper(file, now - 300, { now })?.values.filter((v) => v !== null) ?? [];
             return values.length >= 2;
           },
-          60_000,
           `${series} in ${file}`,
         );
         assert(values.every((v) => v === 1), `${series}: ${values}`);

@@ -55,7 +55,6 @@ Deno.test(requires("prometheus", {
           return targets.length === EXPOSITION_CASES.length &&
             targets.every((t) => t.health !== "unknown");
         },
-        60_000,
         "Prometheus to scrape every case",
       );
       const got = Object.fromEntries(

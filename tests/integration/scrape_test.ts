@@ -26,7 +26,6 @@ async function up(url: string, what: string): Promise<void> {
         return false;
       }
     },
-    30_000,
     what,
   );
 }
@@ -75,7 +74,6 @@ async function scrapedTwice(base: string, jobs: number, since: number): Promise<
       return targets.length === jobs &&
         targets.every((t) => Date.parse(t.lastScrape) > since + 1500);
     },
-    60_000,
     `${base} to scrape every target twice`,
   );
   return targets;
@@ -163,7 +161,6 @@ Deno.test(requires(["node_exporter", "prometheus", "victoria-metrics"], {
             };
             return diff.lacking.length === 0 && diff.extra.length === 0;
           },
-          30_000,
           `${job}: the same series (last difference ${JSON.stringify(diff)})`,
         );
       }
@@ -179,7 +176,6 @@ Deno.test(requires(["node_exporter", "prometheus", "victoria-metrics"], {
           );
           return lackingNames.length === 0;
         },
-        30_000,
         `carbonado to hold Prometheus' metric names (lacking ${lackingNames})`,
       );
       // up through /render, as graphite-web reads it
@@ -292,7 +288,6 @@ Deno.test(requires(["graphite-web", "node_exporter"], {
         async () =>
           (await json<string[]>(`http://${carbonserver}/tags/findSeries?expr=name=node_load1`))
             .length === 1,
-        30_000,
         "node_load1 to be scraped",
       );
       await withGraphiteWeb(
@@ -340,7 +335,7 @@ Deno.test("SIGHUP reloads the scrape configuration", async () => {
     assertEquals(await pools(), "first");
     await Deno.writeTextFile(config, jobs("first", "second"));
     daemon.child.kill("SIGHUP");
-    await waitFor(async () => (await pools()) === "first,second", 10_000, "the reload");
+    await waitFor(async () => (await pools()) === "first,second", "the reload");
   } finally {
     assertEquals((await daemon.stop()).code, 0);
     await server.shutdown();

@@ -47,7 +47,7 @@ Deno.test("daemon stores tagged series under _tagged/, serves the TagDB API and 
         ...new TextEncoder().encode(` 1 ${t}\n`),
       ]),
     );
-    await waitFor(() => daemon.logs.some((l) => l.msg === "lines rejected"), 5000, "the log line");
+    await waitFor(() => daemon.logs.some((l) => l.msg === "lines rejected"), "the log line");
     const rejected = daemon.logs.find((l) => l.msg === "lines rejected")!;
     assertEquals(rejected.reasons, { bad_utf8: 1 });
     assert.match(String(rejected.peer), /^127\.0\.0\.1:\d+$/);
@@ -55,7 +55,6 @@ Deno.test("daemon stores tagged series under _tagged/, serves the TagDB API and 
       .map((n) => metricPath(dataDir, n));
     await waitFor(
       async () => (await Promise.all(files.map(exists))).every(Boolean),
-      10_000,
       "the three tagged files",
     );
     const base = `http://${daemon.listeners.carbonserver}`;
@@ -176,7 +175,7 @@ Deno.test(requires("graphite-web", {
           await (await fetch(
             `${base}/tags/findSeries?${expr.map((e) => `expr=${encodeURIComponent(e)}`).join("&")}`,
           )).json();
-        await waitFor(async () => (await find(graphite, ["name=~."])).length === 5, 30_000);
+        await waitFor(async () => (await find(graphite, ["name=~."])).length === 5);
         const carbonserver = `http://${daemon.listeners.carbonserver}`;
         for (
           const q of [

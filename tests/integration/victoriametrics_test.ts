@@ -126,12 +126,11 @@ Deno.test(requires("victoria-metrics", {
         [...m.values()].reduce((n, p) => n + p.length, 0);
       const expectedPoints = 28;
       let fromVm = new Map<string, [number, number][]>();
-      await waitFor(async () => points(fromVm = await vm.series()) === expectedPoints, 20_000);
+      await waitFor(async () => points(fromVm = await vm.series()) === expectedPoints);
       const base = `http://${daemon.listeners.carbonserver}`;
       let fromUs = new Map<string, [number, number][]>();
       await waitFor(
         async () => points(fromUs = await carbonadoSeries(base, t - 60, t + 60)) === expectedPoints,
-        20_000,
       );
       assertEquals(sorted(fromUs), sorted(fromVm));
       // a few by name, as a reader of the README would look for them

@@ -66,10 +66,10 @@ async function compare(c: Case): Promise<void> {
     const total = () => sinks.reduce((n, s) => n + s.lines.length, 0);
     // carbon-c-relay first, then carbonado, to the same sinks
     await sendTcp(theirs.port, text);
-    await waitFor(() => total() >= expected, 20_000, "carbon-c-relay's copies");
+    await waitFor(() => total() >= expected, "carbon-c-relay's copies");
     const fromTheirs = sinks.map((s) => s.lines.splice(0));
     await sendTcp(receiver.addr.port, text);
-    await waitFor(() => total() >= expected, 20_000, "carbonado's copies");
+    await waitFor(() => total() >= expected, "carbonado's copies");
     const ours = sinks.map((s) => s.lines.splice(0));
     const names = (lines: string[]) => new Set(lines.map((l) => l.split(" ")[0]));
     for (let i = 0; i < sinks.length; i++) {

@@ -124,7 +124,6 @@ async function scenario(launch: () => Promise<Browser>): Promise<void> {
     conn.close();
     await waitFor(
       async () => (await fetchText(`${base}/metrics/find/?query=${name}`)).includes(name),
-      10_000,
       "the daemon to know the new metric",
     );
     await page.goto(`${base}/?interval=500#metrics`);
@@ -160,7 +159,6 @@ async function scenario(launch: () => Promise<Browser>): Promise<void> {
     );
     await waitFor(
       async () => (await fetchText(`${base}/tags/findSeries?expr=ui=${id}`)).includes(tagged),
-      10_000,
       "the daemon to index the tagged series",
     );
     // another query string: a new document, so the tree is loaded afresh
