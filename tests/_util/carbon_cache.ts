@@ -3,7 +3,7 @@
 
 import { freePort } from "./net.ts";
 import { waitFor } from "./net.ts";
-import { TOOLS } from "./requires.ts";
+import { PYTHON, TOOLS } from "./requires.ts";
 
 const CARBON_CACHE = TOOLS.carbon.path;
 
@@ -29,7 +29,7 @@ export async function withCarbonCache(
       `CACHE_QUERY_PORT = ${freePort()}\nENABLE_TAGS = False\nTAG_HASH_FILENAMES = True\n`,
   );
   await Deno.writeTextFile(`${root}/conf/storage-schemas.conf`, schemas);
-  const child = new Deno.Command("/usr/bin/python3", {
+  const child = new Deno.Command(PYTHON, {
     args: [CARBON_CACHE, `--config=${root}/conf/carbon.conf`, "--debug", "start"],
     cwd: root,
     stdout: "null",

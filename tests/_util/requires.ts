@@ -1,7 +1,7 @@
 // Optional Debian tools the tests use as oracles and peers, and the one way a test that needs
 // one skips where it is missing: `Deno.test(requires("prometheus", { name, fn }))`. A skipped test
-// is reported with its reason: logged to $TESTS_SKIP_LOG (run_all.ts lists them at the
-// end of the run) or printed when a file is run alone. TESTS_HIDE=whisper,graphite-web
+// prints `SKIPPED "name" (reason)`, which run_all.ts lists again at the end of the run.
+// TESTS_HIDE=whisper,graphite-web
 // (or `all`) makes tools count as missing, to check what a machine without them runs.
 
 /** A tool some tests need, with the Debian package that provides it. */
@@ -42,6 +42,13 @@ export const TOOLS: Record<Tool, { path: string; apt: string }> = {
   "protoc": { path: "/usr/bin/protoc", apt: "protobuf-compiler" },
 };
 
+/** Tools a tool cannot work without (Debian's package dependencies). */
+const NEEDS: Partial<Record<Tool, Tool[]>> = {
+  "whisper": ["python3"],
+  "graphite-web": ["whisper"],
+  "carbon": ["whisper"],
+};
+
 /** Python modules whose import is the real check (a file can be there and still not import). */
 const PYTHON_MODULES: Partial<Record<Tool, string>> = {
   "whisper": "whisper",
@@ -60,9 +67,9 @@ export function missing(tool: Tool): string | null {
 function check(tool: Tool): string | null {
   const { path, apt } = TOOLS[tool];
   if (hidden.has(tool) || hidden.has("all")) return `${tool} hidden by TESTS_HIDE`;
-  if (tool !== "python3" && PYTHON_MODULES[tool] !== undefined) {
-    const python = missing("python3");
-    if (python !== null) return python;
+  for (const need of NEEDS[tool] ?? []) {
+    const reason = missing(need);
+    if (reason !== null) return reason;
   }
   try {
     Deno.statSync(path);
@@ -94,13 +101,6 @@ export function requires(
 /** The test, ignored when `reason` is not null (a condition that is not a Debian package). */
 export function skipUnless(reason: string | null, test: Deno.TestDefinition): Deno.TestDefinition {
   if (reason === null || test.ignore) return test;
-  const log = Deno.env.get("TESTS_SKIP_LOG");
-  if (log) {
-    Deno.writeTextFileSync(log, JSON.stringify({ name: test.name, reason }) + "\n", {
-      append: true,
-    });
-  } else {
-    console.error(`SKIPPED "${test.name}": ${reason}`);
-  }
+  console.error(`SKIPPED ${JSON.stringify(test.name)} (${reason})`);
   return { ...test, ignore: true };
 }

@@ -18,12 +18,8 @@ const DENO_TEST_ARGS = [
 type Tally = { passed: number; failed: number; skipped: number };
 
 /** Runs a command, echoing its output, and returns what it printed (ANSI colours removed). */
-async function run(
-  cmd: string,
-  args: string[],
-  env: Record<string, string> = {},
-): Promise<{ code: number; text: string }> {
-  const child = new Deno.Command(cmd, { args, env, stdout: "piped", stderr: "piped" }).spawn();
+async function run(cmd: string, args: string[]): Promise<{ code: number; text: string }> {
+  const child = new Deno.Command(cmd, { args, stdout: "piped", stderr: "piped" }).spawn();
   const decoder = new TextDecoder();
   let text = "";
   const pump = async (stream: ReadableStream<Uint8Array>, out: typeof Deno.stdout) => {
@@ -60,13 +56,11 @@ export function parseAspectSummary(text: string, code: number): Tally {
   return tally;
 }
 
-/** The skip log's lines (`{name, reason}` JSON) as one line per reason, its tests under it. */
-export function listSkipped(log: string): string[] {
+/** The `SKIPPED "name" (reason)` lines requires.ts printed, one line per reason, tests under it. */
+export function listSkipped(text: string): string[] {
   const byReason = new Map<string, string[]>();
-  for (const line of log.split("\n")) {
-    if (line.trim() === "") continue;
-    const { name, reason } = JSON.parse(line) as { name: string; reason: string };
-    byReason.set(reason, [...(byReason.get(reason) ?? []), name]);
+  for (const [, name, reason] of text.matchAll(/^SKIPPED ("(?:[^"\\]|\\.)*") \((.*)\)$/gm)) {
+    byReason.set(reason, [...(byReason.get(reason) ?? []), JSON.parse(name)]);
   }
   return [...byReason].flatMap(([reason, names]) => [reason, ...names.map((n) => `    ${n}`)]);
 }
@@ -74,11 +68,9 @@ export function listSkipped(log: string): string[] {
 if (import.meta.main) {
   const deno = Deno.execPath();
   const paths = Deno.args.length > 0 ? Deno.args : ["tests/"];
-  const skipLog = await Deno.makeTempFile({ prefix: "carbonado-skipped-" });
-  const unit = await run(deno, [...DENO_TEST_ARGS, ...paths], { TESTS_SKIP_LOG: skipLog });
+  const unit = await run(deno, [...DENO_TEST_ARGS, ...paths]);
   const denoTally = parseDenoSummary(unit.text, unit.code);
-  const skipped = listSkipped(await Deno.readTextFile(skipLog));
-  await Deno.remove(skipLog);
+  const skipped = listSkipped(unit.text);
   const spec = await run(deno, [
     "run",
     "-A",

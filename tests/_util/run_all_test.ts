@@ -1,5 +1,5 @@
 // The summary run_all.ts prints: Deno's and as-pect's counts, ignored tests as skipped, and the
-// skipped tests grouped under their reason.
+// skipped tests grouped under their reason as requires.ts printed them.
 
 import { assertEquals } from "./assert.ts";
 import { listSkipped, parseAspectSummary, parseDenoSummary } from "./run_all.ts";
@@ -28,15 +28,16 @@ Deno.test("parseAspectSummary() reads [Tests]: passed / total", () => {
 
 Deno.test("listSkipped() groups the skipped tests under their reason", () => {
   const log = [
-    { name: "a", reason: "/usr/bin/prometheus not found (apt-get install prometheus)" },
-    { name: "b", reason: "whisper hidden by TESTS_HIDE" },
-    { name: "c", reason: "/usr/bin/prometheus not found (apt-get install prometheus)" },
-  ].map((e) => JSON.stringify(e) + "\n").join("");
+    "running 2 tests from ./tests/a_test.ts",
+    'SKIPPED "a" (/usr/bin/prometheus not found (apt-get install prometheus))',
+    'SKIPPED "b \\"quoted\\"" (whisper hidden by TESTS_HIDE)',
+    'SKIPPED "c" (/usr/bin/prometheus not found (apt-get install prometheus))',
+  ].join("\n");
   assertEquals(listSkipped(log), [
     "/usr/bin/prometheus not found (apt-get install prometheus)",
     "    a",
     "    c",
     "whisper hidden by TESTS_HIDE",
-    "    b",
+    '    b "quoted"',
   ]);
 });
