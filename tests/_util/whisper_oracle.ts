@@ -113,9 +113,11 @@ export class PythonWhisper implements OracleBackend {
   #encoder = new TextEncoder();
   #decoder = new TextDecoder();
 
-  constructor() {
+  /** `env` is added to python's environment (a test points PYTHONPATH at a broken whisper). */
+  constructor(env: Record<string, string> = {}) {
     this.#child = new Deno.Command(PYTHON, {
       args: ["-c", SCRIPT],
+      env,
       stdin: "piped",
       stdout: "piped",
       stderr: "piped",
