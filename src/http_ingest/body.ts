@@ -4,8 +4,6 @@
 // is undone into at most the limit (a gzip bomb stops there). Refusals are HttpError with the
 // status to answer.
 
-import { gunzipSync } from "node:zlib";
-
 /** A request refused: the status and the message to answer with. */
 export class HttpError extends Error {
   readonly status: number;
@@ -112,12 +110,18 @@ export async function readBody(req: Request, limits: BodyLimits): Promise<Body> 
  * Undoes the body's Content-Encoding: gzip (into at most `maxSize` bytes), or none. Throws
  * HttpError 415 for another encoding, 413 past the limit, 400 for corrupt gzip.
  */
-export function decodeContent(req: Request, bytes: Uint8Array, maxSize: number): Uint8Array {
+export async function decodeContent(
+  req: Request,
+  bytes: Uint8Array,
+  maxSize: number,
+): Promise<Uint8Array> {
   const encoding = (req.headers.get("content-encoding") ?? "").trim().toLowerCase();
   if (encoding === "" || encoding === "identity") return bytes;
   if (encoding !== "gzip" && encoding !== "x-gzip") {
     throw new HttpError(415, `Unsupported Content-Encoding "${encoding}": use gzip or none`);
   }
+  // loaded on the first gzip body: Node's compatibility layer costs about 10 MB resident
+  const { gunzipSync } = await import("node:zlib");
   try {
     return gunzipSync(bytes, { maxOutputLength: maxSize });
   } catch (err) {

@@ -99,7 +99,7 @@ export class InfluxHttp implements StatSource {
     if (db !== undefined) this.#noteDatabase(db);
     const body = await readBody(req, this.#limits);
     try {
-      const bytes = decodeContent(req, body.bytes, this.#limits.maxSize);
+      const bytes = await decodeContent(req, body.bytes, this.#limits.maxSize);
       const app = this.#head.appender();
       let skipped;
       try {

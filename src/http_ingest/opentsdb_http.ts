@@ -41,7 +41,9 @@ export class OpenTsdbHttp implements StatSource {
     let stored: number;
     let failed: number;
     try {
-      const text = new TextDecoder().decode(decodeContent(req, body.bytes, this.#limits.maxSize));
+      const text = new TextDecoder().decode(
+        await decodeContent(req, body.bytes, this.#limits.maxSize),
+      );
       const names: string[] = [];
       const timestamps: number[] = [];
       const values: number[] = [];

@@ -7,7 +7,7 @@
 // Segments wholly before the acked position are deleted; past `max-size` the oldest segment is
 // deleted unsent, and its lines counted and logged as dropped.
 
-import { join } from "node:path";
+import { joinPath } from "../storage/path.ts";
 import { Logger, RateLimiter } from "../log/logger.ts";
 import { readRawRecords } from "../wal/reader.ts";
 import { listSegments, segmentName, syncDir } from "../wal/segments.ts";
@@ -116,7 +116,7 @@ export class DestinationQueue {
   }
 
   #path(index: number): string {
-    return join(this.dir, segmentName(index));
+    return joinPath(this.dir, segmentName(index));
   }
 
   #load(): void {
@@ -167,7 +167,7 @@ export class DestinationQueue {
   #readPosition(): QueuePosition | null {
     let text: string;
     try {
-      text = Deno.readTextFileSync(join(this.dir, POSITION_FILE));
+      text = Deno.readTextFileSync(joinPath(this.dir, POSITION_FILE));
     } catch (err) {
       if (err instanceof Deno.errors.NotFound) return null;
       throw err;
@@ -400,7 +400,7 @@ export class DestinationQueue {
     const p = this.#acked;
     const old = this.#persisted;
     if (old && old.segment === p.segment && old.offset === p.offset && old.seq === p.seq) return;
-    const file = join(this.dir, POSITION_FILE);
+    const file = joinPath(this.dir, POSITION_FILE);
     Deno.writeTextFileSync(`${file}.tmp`, JSON.stringify(p));
     Deno.renameSync(`${file}.tmp`, file);
     this.#persisted = p;

@@ -6,7 +6,7 @@
 // `on-down = "reroute"` the lines of a destination that cannot be reached go to the next member
 // that holds no replica of them, and its queue is moved over the same way.
 
-import { join } from "node:path";
+import { joinPath } from "../storage/path.ts";
 import type { Appendable, Appender, CommitResult } from "../appender/appender.ts";
 import type { Config } from "../config/config.ts";
 import { Logger, RateLimiter } from "../log/logger.ts";
@@ -146,7 +146,7 @@ export class Relay implements Appendable, StatSource {
     }
     const queues = dests.map((d) =>
       DestinationQueue.open({
-        dir: join(opts.dir, queueDirName(d)),
+        dir: joinPath(opts.dir, queueDirName(d)),
         segmentSize: opts.segmentSize,
         maxSize: opts.maxSize,
         memoryBytes: opts.bufferSize,

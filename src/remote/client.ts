@@ -27,7 +27,7 @@ export interface ClientOptions {
   url: string;
   timeoutMs: number;
   retryOn429: boolean;
-  /** Extra headers, authentication included (see authHeaders()). */
+  /** Extra headers, authentication included (see auth_headers.ts). */
   headers: Record<string, string>;
   tls?: TlsOptions;
 }
@@ -37,20 +37,6 @@ export type SendResult =
   | { kind: "ok"; status: number }
   | { kind: "retry"; status?: number; retryAfterMs?: number; error?: string }
   | { kind: "drop"; status: number; body: string };
-
-/** The Authorization header for basic authentication or a bearer token, if any. */
-export function authHeaders(
-  auth: { username?: string; password?: string; bearerToken?: string },
-): Record<string, string> {
-  if (auth.bearerToken) return { Authorization: `Bearer ${auth.bearerToken}` };
-  if (auth.username || auth.password) {
-    const token = btoa(String.fromCharCode(
-      ...new TextEncoder().encode(`${auth.username ?? ""}:${auth.password ?? ""}`),
-    ));
-    return { Authorization: `Basic ${token}` };
-  }
-  return {};
-}
 
 /** A response as the client reads it: status, one header, a bounded body. */
 interface Answer {

@@ -12,7 +12,7 @@
 // requests, then go on. Memory is bounded by capacity; a slow or dead remote only makes its
 // reader wait, and past max-backlog its oldest data is dropped for it alone.
 
-import { join } from "node:path";
+import { joinPath } from "../storage/path.ts";
 import type { RemoteWriteConfig } from "../config/remote_write.ts";
 import { Logger } from "../log/logger.ts";
 import { type RecordVisitor, visitRecord } from "../wal/reader.ts";
@@ -150,7 +150,7 @@ export class RemoteWriter {
     this.name = opts.config.name;
     this.#counters = opts.counters;
     this.#store = new StateStore(
-      join(opts.walDir, "remote-write", opts.config.name),
+      joinPath(opts.walDir, "remote-write", opts.config.name),
       (bytes) => opts.codec.crc32c(bytes),
     );
     this.#table = new SeriesTable(new NameMapper(opts.config));

@@ -11,7 +11,7 @@
 //   reads the log from there to the acknowledged position without sending, which brings the
 //   table to exactly the state the in-flight requests were built with.
 
-import { join } from "node:path";
+import { joinPath } from "../storage/path.ts";
 import { syncDirAsync } from "../wal/segments.ts";
 import type { WalPosition } from "./position.ts";
 
@@ -70,7 +70,7 @@ export class StateStore {
   open(): void {
     Deno.mkdirSync(this.dir, { recursive: true });
     for (const e of Deno.readDirSync(this.dir)) {
-      if (e.name.endsWith(".tmp")) Deno.removeSync(join(this.dir, e.name));
+      if (e.name.endsWith(".tmp")) Deno.removeSync(joinPath(this.dir, e.name));
     }
   }
 
@@ -80,7 +80,7 @@ export class StateStore {
    * @throws {SyntaxError} naming the file when it cannot be read as this version wrote it
    */
   readPosition(): PositionState | null {
-    const path = join(this.dir, POSITION_FILE);
+    const path = joinPath(this.dir, POSITION_FILE);
     let text: string;
     try {
       text = Deno.readTextFileSync(path);
@@ -112,7 +112,7 @@ export class StateStore {
    * @throws {SyntaxError} naming the file when its checksum or layout is wrong
    */
   readSnapshot(): Snapshot | null {
-    const path = join(this.dir, SNAPSHOT_FILE);
+    const path = joinPath(this.dir, SNAPSHOT_FILE);
     let bytes: Uint8Array;
     try {
       bytes = Deno.readFileSync(path);
@@ -183,7 +183,7 @@ export class StateStore {
   }
 
   async #replace(name: string, bytes: Uint8Array): Promise<void> {
-    const path = join(this.dir, name);
+    const path = joinPath(this.dir, name);
     const tmp = `${path}.tmp`;
     const file = await Deno.open(tmp, { write: true, create: true, truncate: true });
     try {

@@ -14,7 +14,7 @@ import {
   segmentName,
 } from "../wal/segments.ts";
 import type { WalCodec } from "../wasm/wal_codec.ts";
-import { join } from "node:path";
+import { joinPath } from "../storage/path.ts";
 import { comparePositions, segmentStart, type WalPosition } from "./position.ts";
 
 /** The log's committed end: the live segment and the offset after its last complete write. */
@@ -180,8 +180,8 @@ export class WalWatcher {
   /** The file a position is in, or null when it is gone. */
   #file(p: WalPosition): SegmentFile | null {
     const path = p.checkpoint
-      ? join(this.dir, checkpointName(p.segment), segmentName(0))
-      : join(this.dir, segmentName(p.segment));
+      ? joinPath(this.dir, checkpointName(p.segment), segmentName(0))
+      : joinPath(this.dir, segmentName(p.segment));
     try {
       return { index: p.segment, path, size: Deno.statSync(path).size };
     } catch (err) {

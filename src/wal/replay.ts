@@ -5,7 +5,7 @@
 // that starts a record. A damaged file is copied to `corrupt/` before it is cut: bad bytes are
 // set aside, never silently deleted, and the daemon always starts.
 
-import { basename, join } from "node:path";
+import { baseName, joinPath } from "../storage/path.ts";
 import { Logger } from "../log/logger.ts";
 import type { StatSend, StatSource } from "../stats/sample.ts";
 import type { WalCodec } from "../wasm/wal_codec.ts";
@@ -60,16 +60,16 @@ export class Replay implements StatSource {
     const files: { file: SegmentFile; label: string }[] = [];
     if (cp) {
       for (const file of listSegments(cp.path)) {
-        files.push({ file, label: `${basename(cp.path)}/${basename(file.path)}` });
+        files.push({ file, label: `${baseName(cp.path)}/${baseName(file.path)}` });
       }
     }
     for (const file of listSegments(this.#dir)) {
-      if (!cp || file.index > cp.index) files.push({ file, label: basename(file.path) });
+      if (!cp || file.index > cp.index) files.push({ file, label: baseName(file.path) });
     }
     const total = files.reduce((sum, f) => sum + f.file.size, 0);
     if (files.length === 0) return this.result;
     log.info("replaying WAL", {
-      checkpoint: cp ? basename(cp.path) : null,
+      checkpoint: cp ? baseName(cp.path) : null,
       segments: files.length,
       bytes: total,
     });
@@ -161,9 +161,9 @@ export class Replay implements StatSource {
 
   /** Copies a damaged file to `corrupt/` under the log directory; returns where. */
   #setAside(file: SegmentFile, label: string): string {
-    const dir = join(this.#dir, "corrupt");
+    const dir = joinPath(this.#dir, "corrupt");
     Deno.mkdirSync(dir, { recursive: true });
-    const to = join(dir, `${label.replaceAll("/", "-")}.${Date.now()}`);
+    const to = joinPath(dir, `${label.replaceAll("/", "-")}.${Date.now()}`);
     Deno.copyFileSync(file.path, to);
     return to;
   }

@@ -4,7 +4,7 @@
 // copied before they are repaired. The same listing and chunked reading serve the replay and
 // any later reader of the log (a remote_write sender, relay queues).
 
-import { join } from "node:path";
+import { joinPath } from "../storage/path.ts";
 
 /** Bytes read per chunk when a segment is read back (a whole number of 32 KiB pages). */
 export const READ_CHUNK_BYTES = 4 * 2 ** 20;
@@ -34,7 +34,7 @@ export function listSegments(dir: string): SegmentFile[] {
   const out: SegmentFile[] = [];
   for (const entry of Deno.readDirSync(dir)) {
     if (!entry.isFile || !SEGMENT_NAME.test(entry.name)) continue;
-    const path = join(dir, entry.name);
+    const path = joinPath(dir, entry.name);
     out.push({ index: Number(entry.name), path, size: Deno.statSync(path).size });
   }
   return out.sort((a, b) => a.index - b.index);
@@ -47,7 +47,7 @@ export function lastCheckpoint(dir: string): { index: number; path: string } | n
     const m = CHECKPOINT_NAME.exec(entry.name);
     if (!m || !entry.isDirectory) continue;
     const index = Number(m[1]);
-    if (!best || index > best.index) best = { index, path: join(dir, entry.name) };
+    if (!best || index > best.index) best = { index, path: joinPath(dir, entry.name) };
   }
   return best;
 }
@@ -58,7 +58,7 @@ export function staleCheckpoints(dir: string, index: number): string[] {
   for (const entry of Deno.readDirSync(dir)) {
     const m = CHECKPOINT_NAME.exec(entry.name);
     if ((m && Number(m[1]) < index) || /^checkpoint\.\d{8}\.tmp$/.test(entry.name)) {
-      out.push(join(dir, entry.name));
+      out.push(joinPath(dir, entry.name));
     }
   }
   return out;

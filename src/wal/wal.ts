@@ -3,7 +3,7 @@
 // checkpoints (the cache as records, tagged with the segment they cover) and truncation at the
 // slowest reader, under a cap on the directory's size. The bytes come from src/wasm/.
 
-import { join } from "node:path";
+import { joinPath } from "../storage/path.ts";
 import { Logger, RateLimiter } from "../log/logger.ts";
 import type { StatSend, StatSource } from "../stats/sample.ts";
 import {
@@ -118,7 +118,7 @@ export class Wal implements StatSource {
   }
 
   #openSegment(index: number): void {
-    const path = join(this.dir, segmentName(index));
+    const path = joinPath(this.dir, segmentName(index));
     this.#file = Deno.openSync(path, { write: true, create: true, truncate: true });
     this.#index = index;
     this.#offset = 0;
@@ -248,7 +248,7 @@ export class Wal implements StatSource {
     if (this.#closed) return false;
     const t0 = performance.now();
     const covered = this.#index;
-    const final = join(this.dir, checkpointName(covered));
+    const final = joinPath(this.dir, checkpointName(covered));
     const tmp = `${final}.tmp`;
     try {
       this.cut();
@@ -262,7 +262,7 @@ export class Wal implements StatSource {
     }
     try {
       Deno.mkdirSync(tmp);
-      const file = Deno.openSync(join(tmp, segmentName(0)), { write: true, createNew: true });
+      const file = Deno.openSync(joinPath(tmp, segmentName(0)), { write: true, createNew: true });
       let size = 0;
       try {
         for (let part = next(); part !== null; part = next()) {
@@ -435,7 +435,7 @@ export class Wal implements StatSource {
 function dirBytes(dir: string): number {
   let total = 0;
   for (const e of Deno.readDirSync(dir)) {
-    if (e.isFile) total += Deno.statSync(join(dir, e.name)).size;
+    if (e.isFile) total += Deno.statSync(joinPath(dir, e.name)).size;
   }
   return total;
 }

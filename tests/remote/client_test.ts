@@ -4,8 +4,8 @@
 // it (refused), and with verification skipped.
 
 import { assert, assertEquals } from "../_util/assert.ts";
+import { authHeaders } from "../../src/remote/auth_headers.ts";
 import {
-  authHeaders,
   MAX_ERROR_BODY_BYTES,
   MAX_RETRY_AFTER_MS,
   parseRetryAfter,
