@@ -7,16 +7,17 @@
 //   deno task screenshots            (needs Debian's chromium)
 
 import { type BrowserPage, waitInPage } from "../tests/_util/browser_page.ts";
-import { CHROMIUM, Chromium, hasChromium } from "../tests/_util/cdp.ts";
+import { Chromium } from "../tests/_util/cdp.ts";
 import { startDaemon } from "../tests/_util/daemon.ts";
 import { writeAll } from "../src/net/stream_server.ts";
+import { missing } from "../tests/_util/requires.ts";
 
 const OUT = new URL("../docs/ui/", import.meta.url);
 const RECORD_SECONDS = 40;
 const HOSTS = ["web-01", "web-02", "web-03"];
 
-if (!hasChromium()) {
-  console.error(`${CHROMIUM} is not installed (apt-get install chromium)`);
+if (missing("chromium") !== null) {
+  console.error(missing("chromium"));
   Deno.exit(1);
 }
 

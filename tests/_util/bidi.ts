@@ -12,21 +12,11 @@ import {
   fromBase64,
   type Viewport,
 } from "./browser_page.ts";
-import {
-  type BrowserProcess,
-  closeBrowser,
-  isInstalled,
-  type Json,
-  RpcConnection,
-} from "./browser_process.ts";
+import { type BrowserProcess, closeBrowser, type Json, RpcConnection } from "./browser_process.ts";
+import { TOOLS } from "./requires.ts";
 
 /** Where Debian's firefox-esr package installs the browser. */
-export const FIREFOX = "/usr/bin/firefox-esr";
-
-/** True when Firefox is installed; the tests that need it are skipped otherwise. */
-export function hasFirefox(): boolean {
-  return isInstalled(FIREFOX);
-}
+export const FIREFOX = TOOLS["firefox-esr"].path;
 
 /** Profile preferences: no traffic but loopback, no updates, telemetry or first-run pages. */
 const PREFS: Record<string, string | number | boolean> = {

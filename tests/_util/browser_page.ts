@@ -2,6 +2,8 @@
 // protocol drives it (the DevTools protocol for Chromium, cdp.ts; WebDriver BiDi for Firefox,
 // bidi.ts), and the helpers built on it.
 
+import { WAIT_LIMIT_MS } from "./net.ts";
+
 /** A viewport size, and the emulation that goes with it. */
 export interface Viewport {
   width: number;
@@ -49,15 +51,15 @@ export function centreOf(selector: string): string {
 
 /**
  * Evaluates `expression` until it gives a truthy value, and returns that value. After
- * `timeoutMs` it throws, with the value of `explain` (an expression showing the state) if given.
+ * WAIT_LIMIT_MS it throws, with the value of `explain` (an expression showing the state) if given.
  */
 export async function waitInPage<T>(
   page: BrowserPage,
   expression: string,
   what: string,
-  opts: { timeoutMs?: number; explain?: string } = {},
+  opts: { explain?: string } = {},
 ): Promise<T> {
-  const deadline = Date.now() + (opts.timeoutMs ?? 20_000);
+  const deadline = Date.now() + WAIT_LIMIT_MS;
   let last: T;
   while (!(last = await page.evaluate<T>(expression))) {
     if (Date.now() > deadline) {

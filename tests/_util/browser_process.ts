@@ -60,15 +60,6 @@ export class RpcConnection {
   }
 }
 
-/** True when `path` is an installed program. */
-export function isInstalled(path: string): boolean {
-  try {
-    return Deno.statSync(path).isFile;
-  } catch {
-    return false;
-  }
-}
-
 /** A started browser: its process, its stderr being drained, its profile directory. */
 export interface BrowserProcess {
   child: Deno.ChildProcess;

@@ -3,12 +3,10 @@
 // test mode hashes differently from the running relay).
 
 import { freePort, waitFor } from "./net.ts";
+import { TOOLS } from "./requires.ts";
 
 /** Where Debian installs it. */
-export const CARBON_C_RELAY = "/usr/bin/carbon-c-relay";
-
-/** Whether carbon-c-relay is installed here. */
-export const carbonCRelayInstalled = await Deno.stat(CARBON_C_RELAY).then(() => true, () => false);
+export const CARBON_C_RELAY = TOOLS["carbon-c-relay"].path;
 
 /** A running carbon-c-relay. */
 export interface CarbonCRelay {
@@ -57,7 +55,6 @@ export async function startCarbonCRelay(opts: {
           return false;
         }
       },
-      10_000,
       "carbon-c-relay to listen",
     );
   } catch (err) {

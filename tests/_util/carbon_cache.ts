@@ -3,10 +3,9 @@
 
 import { freePort } from "./net.ts";
 import { waitFor } from "./net.ts";
+import { PYTHON, TOOLS } from "./requires.ts";
 
-const CARBON_CACHE = "/usr/bin/carbon-cache";
-/** True where Debian's graphite-carbon is installed (.ci/run installs it). */
-export const carbonInstalled = await Deno.stat(CARBON_CACHE).then(() => true, () => false);
+const CARBON_CACHE = TOOLS.carbon.path;
 
 /** Runs carbon-cache with its data under `root/data` until `fn` is done. */
 export async function withCarbonCache(
@@ -30,7 +29,7 @@ export async function withCarbonCache(
       `CACHE_QUERY_PORT = ${freePort()}\nENABLE_TAGS = False\nTAG_HASH_FILENAMES = True\n`,
   );
   await Deno.writeTextFile(`${root}/conf/storage-schemas.conf`, schemas);
-  const child = new Deno.Command("/usr/bin/python3", {
+  const child = new Deno.Command(PYTHON, {
     args: [CARBON_CACHE, `--config=${root}/conf/carbon.conf`, "--debug", "start"],
     cwd: root,
     stdout: "null",
@@ -46,7 +45,6 @@ export async function withCarbonCache(
           return false;
         }
       },
-      30_000,
       "carbon-cache to listen",
     );
     await fn(linePort, `${root}/data`);

@@ -12,21 +12,11 @@ import {
   fromBase64,
   type Viewport,
 } from "./browser_page.ts";
-import {
-  type BrowserProcess,
-  closeBrowser,
-  isInstalled,
-  type Json,
-  RpcConnection,
-} from "./browser_process.ts";
+import { type BrowserProcess, closeBrowser, type Json, RpcConnection } from "./browser_process.ts";
+import { TOOLS } from "./requires.ts";
 
 /** Where Debian's chromium package installs the browser. */
-export const CHROMIUM = "/usr/bin/chromium";
-
-/** True when Chromium is installed; the tests that need it are skipped otherwise. */
-export function hasChromium(): boolean {
-  return isInstalled(CHROMIUM);
-}
+export const CHROMIUM = TOOLS.chromium.path;
 
 const FLAGS = [
   "--headless",

@@ -3,10 +3,6 @@
 
 import { freePort, waitFor } from "./net.ts";
 
-const GRAPHITE_WEB = "/usr/lib/python3/dist-packages/graphite/settings.py";
-/** True where Debian's graphite-web is installed (.ci/run installs it). */
-export const graphiteWebInstalled = await Deno.stat(GRAPHITE_WEB).then(() => true, () => false);
-
 /**
  * Runs graphite-web's development server with the given settings until `fn` is done; with
  * `migrate`, creates its database first (its default local TagDB keeps tags there).
@@ -61,7 +57,6 @@ export async function withGraphiteWeb(
           return false;
         }
       },
-      30_000,
       "graphite-web to start",
     );
     await fn(base);

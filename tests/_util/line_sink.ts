@@ -86,12 +86,8 @@ export class LineSink {
   }
 
   /** Waits until at least `n` lines arrived. */
-  async waitForLines(n: number, timeoutMs = 20_000): Promise<void> {
-    await waitFor(
-      () => this.lines.length >= n,
-      timeoutMs,
-      `${n} lines (have ${this.lines.length})`,
-    );
+  async waitForLines(n: number): Promise<void> {
+    await waitFor(() => this.lines.length >= n, `${n} lines (have ${this.lines.length})`);
   }
 
   /**

@@ -15,13 +15,18 @@ export async function sendTcp(port: number, data: string | Uint8Array): Promise<
   }
 }
 
-/** Polls `check` every 5 ms until it returns true; throws after `timeoutMs`. */
+/**
+ * How long any test wait goes on before it gives up: a backstop for a condition that will never
+ * come, far beyond what a busy machine needs, never a measure of speed (tests wait on conditions).
+ */
+export const WAIT_LIMIT_MS = 120_000;
+
+/** Polls `check` every 5 ms until it returns true; throws after {@linkcode WAIT_LIMIT_MS}. */
 export async function waitFor(
   check: () => boolean | Promise<boolean>,
-  timeoutMs = 5000,
   what = "condition",
 ): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
+  const deadline = Date.now() + WAIT_LIMIT_MS;
   while (!(await check())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 5));

@@ -5,14 +5,10 @@
 // returns the raw samples.
 
 import { freePort, waitFor } from "./net.ts";
+import { TOOLS } from "./requires.ts";
 
-export const VICTORIA_METRICS = "/usr/bin/victoria-metrics";
-export const PROMETHEUS = "/usr/bin/prometheus";
-
-/** True when the binary is installed (tests that need it skip loudly otherwise). */
-export async function installed(path: string): Promise<boolean> {
-  return await Deno.stat(path).then(() => true, () => false);
-}
+export const VICTORIA_METRICS = TOOLS["victoria-metrics"].path;
+export const PROMETHEUS = TOOLS.prometheus.path;
 
 /** A sample read back. */
 export interface PeerSample {
@@ -43,7 +39,6 @@ async function ready(url: string, what: string): Promise<void> {
         return false;
       }
     },
-    30_000,
     what,
   );
 }

@@ -1,20 +1,13 @@
 // Google's protoc (Debian's protobuf-compiler) as the oracle of protobuf messages: text format to
 // bytes (--encode) and back (--decode) against the .proto files under tests/fixtures/. Tests that
-// need it skip loudly when it is missing.
+// need it skip loudly when it is missing: `requires("protoc", ...)`.
+
+import { TOOLS } from "./requires.ts";
 
 const FIXTURES = new URL("../fixtures/", import.meta.url).pathname;
 
-/** True when protoc runs; when not, says so on stderr once. */
-export const protocInstalled = await new Deno.Command("protoc", {
-  args: ["--version"],
-  stdout: "null",
-}).output().then((o) => o.success, () => false);
-if (!protocInstalled) {
-  console.error("skipping the protoc tests: protoc (Debian's protobuf-compiler) is missing");
-}
-
 async function protoc(args: string[], input: Uint8Array): Promise<Uint8Array<ArrayBuffer>> {
-  const child = new Deno.Command("protoc", {
+  const child = new Deno.Command(TOOLS.protoc.path, {
     args: [`--proto_path=${FIXTURES}`, ...args],
     stdin: "piped",
     stdout: "piped",

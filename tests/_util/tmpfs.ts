@@ -43,9 +43,9 @@ export async function mountTmpfs(
   };
 }
 
-/** True when this process may mount a tmpfs (root). */
-export const CAN_MOUNT = await (async () => {
+/** Why the tests that mount a tmpfs are skipped here, or null when this process may (root). */
+export const MOUNT_SKIP = await (async () => {
   const probe = await mountTmpfs("4k");
   await probe?.close();
-  return probe !== null;
+  return probe === null ? "cannot mount a small tmpfs here (needs root)" : null;
 })();

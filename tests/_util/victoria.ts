@@ -4,10 +4,9 @@
 
 import { waitFor } from "./net.ts";
 import { canonicalName } from "../../src/tags/tagged_name.ts";
+import { TOOLS } from "./requires.ts";
 
-export const VICTORIA = "/usr/bin/victoria-metrics";
-/** True where Debian's victoria-metrics is installed. */
-export const victoriaInstalled = await Deno.stat(VICTORIA).then(() => true, () => false);
+export const VICTORIA = TOOLS["victoria-metrics"].path;
 
 /** A port free for both TCP and UDP on 127.0.0.1. */
 export function freeTcpUdpPort(): number {
@@ -75,7 +74,6 @@ export async function startVictoria(extra: string[] = []): Promise<Victoria> {
         return false;
       }
     },
-    20_000,
     "victoria-metrics /health",
   );
   return {

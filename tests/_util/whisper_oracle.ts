@@ -1,9 +1,9 @@
 // Graphite's whisper.py as a test oracle: one /usr/bin/python3 process per test case, driven by
 // JSON lines on stdin/stdout. Floats cross as the hex of their 8 big-endian bytes, so values
-// (NaN, -0, infinities included) are compared bit for bit.
+// (NaN, -0, infinities included) are compared bit for bit. Where whisper.py is not installed,
+// the oracle answers from a recording of it (tests/_util/whisper_recording.ts).
 
-/** Debian's python, the only one here that can import whisper 1.1.4. */
-const PYTHON = "/usr/bin/python3";
+import { PYTHON } from "./requires.ts";
 
 const SCRIPT = `
 import json, shutil, struct, sys
@@ -94,8 +94,17 @@ export interface OracleFetch {
   values: (string | null)[];
 }
 
-/** A running whisper.py process. Always `await close()` it (the test sanitizers check). */
-export class WhisperOracle {
+/** One answer of whisper.py: its result, or the exception it raised. */
+export type OracleAnswer = { ok: unknown } | { error: string; message: string };
+
+/** Where an oracle's answers come from: whisper.py itself or a recording of it. */
+export interface OracleBackend {
+  request(request: Record<string, unknown>): Promise<OracleAnswer>;
+  close(): Promise<void>;
+}
+
+/** A running whisper.py process; its death is reported with what python printed. */
+export class PythonWhisper implements OracleBackend {
   #child: Deno.ChildProcess;
   #writer: WritableStreamDefaultWriter<Uint8Array>;
   #reader: ReadableStreamDefaultReader<Uint8Array>;
@@ -104,9 +113,11 @@ export class WhisperOracle {
   #encoder = new TextEncoder();
   #decoder = new TextDecoder();
 
-  constructor() {
+  /** `env` is added to python's environment (a test points PYTHONPATH at a broken whisper). */
+  constructor(env: Record<string, string> = {}) {
     this.#child = new Deno.Command(PYTHON, {
       args: ["-c", SCRIPT],
+      env,
       stdin: "piped",
       stdout: "piped",
       stderr: "piped",
@@ -116,19 +127,57 @@ export class WhisperOracle {
     this.#stderr = new Response(this.#child.stderr).text();
   }
 
-  /** Sends one request and returns whisper.py's answer; throws {@linkcode OracleError} on its errors. */
-  async call<T>(request: Record<string, unknown>): Promise<T> {
-    await this.#writer.write(this.#encoder.encode(JSON.stringify(request) + "\n"));
+  /** The error to throw once python has gone: its exit code and stderr (an ImportError...). */
+  async #died(): Promise<Error> {
+    for (;;) if ((await this.#reader.read()).done) break;
+    const { code } = await this.#child.status;
+    const stderr = (await this.#stderr).trim();
+    return new Error(`whisper.py (${PYTHON}) exited with code ${code}: ${stderr}`);
+  }
+
+  async request(request: Record<string, unknown>): Promise<OracleAnswer> {
+    try {
+      await this.#writer.write(this.#encoder.encode(JSON.stringify(request) + "\n"));
+    } catch {
+      throw await this.#died();
+    }
     let newline = this.#buffered.indexOf("\n");
     while (newline < 0) {
       const { value, done } = await this.#reader.read();
-      if (done) throw new Error(`whisper.py exited: ${await this.#stderr}`);
+      if (done) throw await this.#died();
       this.#buffered += this.#decoder.decode(value, { stream: true });
       newline = this.#buffered.indexOf("\n");
     }
     const line = this.#buffered.slice(0, newline);
     this.#buffered = this.#buffered.slice(newline + 1);
-    const response = JSON.parse(line);
+    return JSON.parse(line);
+  }
+
+  /** Ends the process and waits for it. */
+  async close(): Promise<void> {
+    try {
+      await this.#writer.close();
+    } catch {
+      throw await this.#died();
+    }
+    for (;;) if ((await this.#reader.read()).done) break;
+    const stderr = await this.#stderr;
+    const status = await this.#child.status;
+    if (!status.success) throw new Error(`whisper.py failed: ${stderr}`);
+  }
+}
+
+/** whisper.py's API over a backend. Always `await close()` it (the test sanitizers check). */
+export class WhisperOracle {
+  #backend: OracleBackend;
+
+  constructor(backend: OracleBackend = new PythonWhisper()) {
+    this.#backend = backend;
+  }
+
+  /** Sends one request and returns whisper.py's answer; throws {@linkcode OracleError} on its errors. */
+  async call<T>(request: Record<string, unknown>): Promise<T> {
+    const response = await this.#backend.request(request);
     if ("error" in response) throw new OracleError(response.error, response.message);
     return response.ok as T;
   }
@@ -165,8 +214,7 @@ export class WhisperOracle {
   /** whisper.info(path), with xFilesFactor decoded. */
   async info(path: string): Promise<Record<string, unknown> | null> {
     const result = await this.call<Record<string, unknown> | null>({ op: "info", path });
-    if (result !== null) result.xFilesFactor = hexToF64(result.xFilesFactor as string);
-    return result;
+    return result && { ...result, xFilesFactor: hexToF64(result.xFilesFactor as string) };
   }
 
   /** list(set(values)) in CPython's iteration order. */
@@ -200,15 +248,8 @@ export class WhisperOracle {
     return this.call({ op: "copy", path, to });
   }
 
-  /** Ends the process and waits for it. */
-  async close(): Promise<void> {
-    await this.#writer.close();
-    for (;;) {
-      const { done } = await this.#reader.read();
-      if (done) break;
-    }
-    const stderr = await this.#stderr;
-    const status = await this.#child.status;
-    if (!status.success) throw new Error(`whisper.py failed: ${stderr}`);
+  /** Ends the backend (the python process, or checks the recording was used up). */
+  close(): Promise<void> {
+    return this.#backend.close();
   }
 }

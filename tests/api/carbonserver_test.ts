@@ -14,7 +14,8 @@ import { parseRetentionDefs } from "../../src/whisper/archive_list.ts";
 import { create } from "../../src/whisper/create.ts";
 import { updateMany } from "../../src/whisper/whisper_file.ts";
 import { Head } from "../../src/appender/head.ts";
-import { protocDecode, protocEncode, protocInstalled } from "../_util/protoc.ts";
+import { protocDecode, protocEncode } from "../_util/protoc.ts";
+import { PYTHON, requires } from "../_util/requires.ts";
 
 configureLogging({ level: "error", sink: () => {} });
 const NOW = 1_800_000_000 - (1_800_000_000 % 60);
@@ -71,7 +72,7 @@ class Safe(pickle.Unpickler):
     def find_class(self, module, name):
         raise pickle.UnpicklingError('global %s.%s' % (module, name))
 print(json.dumps(Safe(io.BytesIO(sys.stdin.buffer.read())).load()))`;
-  const child = new Deno.Command("/usr/bin/python3", {
+  const child = new Deno.Command(PYTHON, {
     args: ["-c", script],
     stdin: "piped",
     stdout: "piped",
@@ -85,79 +86,92 @@ print(json.dumps(Safe(io.BytesIO(sys.stdin.buffer.read())).load()))`;
   return JSON.parse(new TextDecoder().decode(out.stdout));
 }
 
-Deno.test("/metrics/find/ answers json, pickle and completer for names on disk and in the cache", async () => {
-  await withApi(async (api) => {
-    ingest(`srv.cache 5 ${NOW - 60}\nsrv.sub.x 1 ${NOW}\n`);
-    assertEquals(await (await get(api, "/metrics/find/?query=srv.*")).json(), {
-      metrics: [{
-        name: "srv.*",
-        matches: [
-          { path: "srv.cache", isLeaf: true },
-          { path: "srv.disk", isLeaf: true },
-          { path: "srv.sub" },
-        ],
-      }],
-    });
-    const res = await get(api, "/metrics/find/?query=srv.*&format=pickle&local=1");
-    assertEquals(res.headers.get("content-type"), "application/pickle");
-    assertEquals(await unpickle(new Uint8Array(await res.arrayBuffer())), [
-      { metric_path: "srv.cache", isLeaf: true },
-      { metric_path: "srv.disk", isLeaf: true },
-      { metric_path: "srv.sub", isLeaf: false },
-    ]);
-    assertEquals(await (await get(api, "/metrics/find/?query=srv.s*&format=completer")).json(), {
-      metrics: [{ path: "srv.sub.", name: "sub", is_leaf: "0" }],
-    });
-    assertEquals(await (await get(api, "/metrics/find/?query=nothing.*")).json(), {
-      metrics: [{ name: "nothing.*" }],
-    });
-  });
-});
+Deno.test(
+  requires("python3", {
+    name: "/metrics/find/ answers json, pickle and completer for names on disk and in the cache",
+    fn: async () => {
+      await withApi(async (api) => {
+        ingest(`srv.cache 5 ${NOW - 60}\nsrv.sub.x 1 ${NOW}\n`);
+        assertEquals(await (await get(api, "/metrics/find/?query=srv.*")).json(), {
+          metrics: [{
+            name: "srv.*",
+            matches: [
+              { path: "srv.cache", isLeaf: true },
+              { path: "srv.disk", isLeaf: true },
+              { path: "srv.sub" },
+            ],
+          }],
+        });
+        const res = await get(api, "/metrics/find/?query=srv.*&format=pickle&local=1");
+        assertEquals(res.headers.get("content-type"), "application/pickle");
+        assertEquals(await unpickle(new Uint8Array(await res.arrayBuffer())), [
+          { metric_path: "srv.cache", isLeaf: true },
+          { metric_path: "srv.disk", isLeaf: true },
+          { metric_path: "srv.sub", isLeaf: false },
+        ]);
+        assertEquals(
+          await (await get(api, "/metrics/find/?query=srv.s*&format=completer")).json(),
+          {
+            metrics: [{ path: "srv.sub.", name: "sub", is_leaf: "0" }],
+          },
+        );
+        assertEquals(await (await get(api, "/metrics/find/?query=nothing.*")).json(), {
+          metrics: [{ name: "nothing.*" }],
+        });
+      });
+    },
+  }),
+);
 
-Deno.test("/render/ merges the file and the cache and tags each series with its target", async () => {
-  await withApi(async (api) => {
-    ingest(`srv.disk 20 ${NOW - 540}\nsrv.disk 30 ${NOW - 480}\nsrv.cache 7 ${NOW - 60}\n`);
-    const q = `from=${NOW - 660}&until=${NOW - 420}`;
-    const body = await (await get(api, `/render/?target=srv.disk&target=srv.c*&${q}`)).json();
-    assertEquals(body, {
-      metrics: [
-        {
+Deno.test(
+  requires("python3", {
+    name: "/render/ merges the file and the cache and tags each series with its target",
+    fn: async () => {
+      await withApi(async (api) => {
+        ingest(`srv.disk 20 ${NOW - 540}\nsrv.disk 30 ${NOW - 480}\nsrv.cache 7 ${NOW - 60}\n`);
+        const q = `from=${NOW - 660}&until=${NOW - 420}`;
+        const body = await (await get(api, `/render/?target=srv.disk&target=srv.c*&${q}`)).json();
+        assertEquals(body, {
+          metrics: [
+            {
+              name: "srv.disk",
+              startTime: NOW - 600,
+              stopTime: NOW - 360,
+              stepTime: 60,
+              values: [1, 20, 30, 0],
+              isAbsent: [false, false, false, true],
+            },
+            {
+              name: "srv.cache",
+              startTime: NOW - 600,
+              stopTime: NOW - 360,
+              stepTime: 60,
+              values: [0, 0, 0, 0],
+              isAbsent: [true, true, true, true],
+            },
+          ],
+        });
+        const res = await get(api, `/render/?target=srv.d*&${q}&format=pickle&local=1&noCache=1`);
+        assertEquals(await unpickle(new Uint8Array(await res.arrayBuffer())), [{
+          start: NOW - 600,
+          step: 60,
+          end: NOW - 360,
           name: "srv.disk",
-          startTime: NOW - 600,
-          stopTime: NOW - 360,
-          stepTime: 60,
-          values: [1, 20, 30, 0],
-          isAbsent: [false, false, false, true],
-        },
-        {
-          name: "srv.cache",
-          startTime: NOW - 600,
-          stopTime: NOW - 360,
-          stepTime: 60,
-          values: [0, 0, 0, 0],
-          isAbsent: [true, true, true, true],
-        },
-      ],
-    });
-    const res = await get(api, `/render/?target=srv.d*&${q}&format=pickle&local=1&noCache=1`);
-    assertEquals(await unpickle(new Uint8Array(await res.arrayBuffer())), [{
-      start: NOW - 600,
-      step: 60,
-      end: NOW - 360,
-      name: "srv.disk",
-      pathExpression: "srv.d*",
-      xFilesFactor: 0.5,
-      consolidationFunc: "Sum",
-      values: [1, 20, 30, null],
-    }]);
-    assertEquals(await (await get(api, `/render/?target=nothing&${q}`)).json(), {});
-    const empty = await get(api, `/render/?target=nothing&${q}&format=pickle`);
-    assertEquals([empty.status, await unpickle(new Uint8Array(await empty.arrayBuffer()))], [
-      200,
-      [],
-    ]);
-  });
-});
+          pathExpression: "srv.d*",
+          xFilesFactor: 0.5,
+          consolidationFunc: "Sum",
+          values: [1, 20, 30, null],
+        }]);
+        assertEquals(await (await get(api, `/render/?target=nothing&${q}`)).json(), {});
+        const empty = await get(api, `/render/?target=nothing&${q}&format=pickle`);
+        assertEquals([empty.status, await unpickle(new Uint8Array(await empty.arrayBuffer()))], [
+          200,
+          [],
+        ]);
+      });
+    },
+  }),
+);
 
 Deno.test("/render/ answers a metric whose file is damaged with its cached points; /info/ reports the damage with the path, counted and logged once", async () => {
   await withApi(async (api, dir, store) => {
@@ -322,9 +336,8 @@ async function getPb(api: CarbonServer, path: string, proto: string, type: strin
   };
 }
 
-Deno.test({
+Deno.test(requires("protoc", {
   name: "carbonserver answers carbonapi_v3_pb find, render and info requests as protoc reads them",
-  ignore: !protocInstalled,
   fn: () =>
     withApi(async (api) => {
       ingest(`srv.cache 7 ${NOW - 60}\n`);
@@ -416,12 +429,11 @@ Deno.test({
       assertEquals(bad.status, 400);
       assert.ok((await bad.text()).includes("Cannot parse protobuf"));
     }),
-});
+}));
 
-Deno.test({
+Deno.test(requires("protoc", {
   name:
     "carbonserver answers format=protobuf (carbonapi_v2_pb) find, render and info as protoc reads them",
-  ignore: !protocInstalled,
   fn: () =>
     withApi(async (api) => {
       const find = await getPb(
@@ -468,7 +480,7 @@ Deno.test({
         }),
       );
     }),
-});
+}));
 
 Deno.test("carbonserver /render takes graphite-web's relative and absolute time forms", async () => {
   await withApi(async (api) => {

@@ -4,7 +4,7 @@
 import { assertEquals } from "../_util/assert.ts";
 import assert from "node:assert/strict";
 import { parseGraphiteTime } from "../../src/api/graphite_time.ts";
-import { graphiteWebInstalled } from "../_util/graphite_web.ts";
+import { requires } from "../_util/requires.ts";
 
 // Thursday 2027-01-14 08:00:00 UTC, read in the local zone as graphite-web reads its TIME_ZONE
 const NOW = 1_800_000_000 - (1_800_000_000 % 3600);
@@ -113,10 +113,9 @@ Deno.test("parseGraphiteTime() refuses what graphite-web refuses, naming the tex
   }
 });
 
-Deno.test({
+Deno.test(requires("graphite-web", {
   name:
     "parseGraphiteTime() agrees with graphite-web's parseATTime on every form, refusals included",
-  ignore: !graphiteWebInstalled,
   async fn() {
     const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
     const script = `
@@ -149,4 +148,4 @@ print(json.dumps(out))`;
       assertEquals(ours, theirs[text], text);
     }
   },
-});
+}));

@@ -12,7 +12,7 @@
 
 import { parseArgs } from "node:util";
 import { fetchText, promValue, startDaemon } from "../_util/daemon.ts";
-import { startVictoria, victoriaInstalled } from "../_util/victoria.ts";
+import { startVictoria } from "../_util/victoria.ts";
 import {
   cpuSeconds,
   ingestBenchEnv,
@@ -22,6 +22,7 @@ import {
   splitLines,
 } from "./e2e_util.ts";
 import { influxDataset } from "./protocol_datasets.ts";
+import { missing } from "../_util/requires.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -86,7 +87,7 @@ for (let run = 0; run < Number(values.runs); run++) {
   await daemon.stop();
   await Deno.remove(dataDir, { recursive: true });
   let theirs = "VictoriaMetrics 1.79: not installed";
-  if (victoriaInstalled) {
+  if (missing("victoria-metrics") === null) {
     const vm = await startVictoria();
     const m = await measure(vm.influx, vm.pid, async () =>
       promValue(

@@ -16,17 +16,14 @@
 import { parseArgs } from "node:util";
 import { fetchText, startDaemon } from "../_util/daemon.ts";
 import { waitFor } from "../_util/net.ts";
-import {
-  CARBON_C_RELAY,
-  carbonCRelayInstalled,
-  startCarbonCRelay,
-} from "../_util/carbon_c_relay.ts";
+import { CARBON_C_RELAY, startCarbonCRelay } from "../_util/carbon_c_relay.ts";
 import { writeAll } from "../../src/net/stream_server.ts";
 import { parseDestinations, routingTables } from "../../src/relay/destinations.ts";
 import { WasmInstance } from "../../src/wasm/instance.ts";
 import { WasmRouter } from "../../src/wasm/router.ts";
 import { cpuSeconds, peakRssMiB, report, sendSlices, splitLines, tmpfsRoot } from "./e2e_util.ts";
 import { plaintextDataset } from "./plaintext_datasets.ts";
+import { missing } from "../_util/requires.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -173,7 +170,7 @@ function dirBytes(dir: string): number {
 }
 
 const kinds = values.relay === "both" ? ["carbon-c-relay", "carbonado"] : [values.relay!];
-const haveCcr = carbonCRelayInstalled;
+const haveCcr = missing("carbon-c-relay") === null;
 const disk = values.tmpfs ? await tmpfsRoot("4g") : {
   root: await Deno.makeTempDir({ prefix: "carbonado-bench-" }),
   mounted: false,
@@ -217,7 +214,7 @@ async function throughput(): Promise<void> {
       await sendSlices(relay.port, slices);
       const read = (performance.now() - t0) / 1000;
       try {
-        await waitFor(() => total() >= data.lines * REPLICATION, 120_000, "every copy");
+        await waitFor(() => total() >= data.lines * REPLICATION, "every copy");
       } catch (err) {
         await report(`${kind}: ${total()} of ${data.lines * REPLICATION} copies arrived`);
         throw err;
@@ -334,7 +331,6 @@ async function outage(): Promise<void> {
           for (let i = 0; i < total; i++) if (ownsName[i % metrics] && seen[i] > 0) got++;
           return got >= expected;
         },
-        120_000,
         "every line at the destination that was down",
       );
     } catch { /* reported below */ }

@@ -14,10 +14,11 @@
 
 import { parseArgs } from "node:util";
 import { fetchText, promValue, startDaemon } from "../_util/daemon.ts";
-import { installed, startVictoriaMetrics, VICTORIA_METRICS } from "../_util/peers.ts";
+import { startVictoriaMetrics } from "../_util/peers.ts";
 import { writeAll } from "../../src/net/stream_server.ts";
 import { cpuSeconds, peakRssMiB, report, sendSlices, splitLines, tmpfsRoot } from "./e2e_util.ts";
 import { plaintextDataset } from "./plaintext_datasets.ts";
+import { missing } from "../_util/requires.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -30,8 +31,8 @@ const { values } = parseArgs({
     "min-shards": { type: "string", default: "1" },
   },
 });
-if (!(await installed(VICTORIA_METRICS))) {
-  await report(`${VICTORIA_METRICS} is missing: apt-get install victoria-metrics`);
+if (missing("victoria-metrics") !== null) {
+  await report(missing("victoria-metrics")!);
   Deno.exit(1);
 }
 const metrics = Number(values.metrics);

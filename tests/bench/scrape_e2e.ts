@@ -89,7 +89,6 @@ try {
         return false;
       }
     },
-    120_000,
     "two intervals of scrapes (warm-up)",
   );
   const start = {

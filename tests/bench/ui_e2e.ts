@@ -9,11 +9,12 @@
 
 import { parseArgs } from "node:util";
 import { waitInPage } from "../_util/browser_page.ts";
-import { CHROMIUM, Chromium, hasChromium } from "../_util/cdp.ts";
+import { Chromium } from "../_util/cdp.ts";
 import { fetchText, promValue, startDaemon } from "../_util/daemon.ts";
 import { writeAll } from "../../src/net/stream_server.ts";
 import { report, splitLines } from "./e2e_util.ts";
 import { plaintextDataset } from "./plaintext_datasets.ts";
+import { missing } from "../_util/requires.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -23,8 +24,8 @@ const { values } = parseArgs({
     idle: { type: "string", default: "10" },
   },
 });
-if (!hasChromium()) {
-  console.error(`${CHROMIUM} is not installed (apt-get install chromium)`);
+if (missing("chromium") !== null) {
+  console.error(missing("chromium"));
   Deno.exit(1);
 }
 const RATE = Number(values.rate);

@@ -99,9 +99,9 @@ Deno.test("carbonserver.scan-frequency: files other tools create and remove appe
     assertEquals(daemon.logs.filter((l) => l.level === "warn"), []);
     await Deno.mkdir(`${dataDir}/ext`);
     create(`${dataDir}/ext/made.wsp`, parseRetentionDefs("60s:1h"), {});
-    await waitFor(async () => (await find()).includes("ext.made"), 10_000, "the file in find");
+    await waitFor(async () => (await find()).includes("ext.made"), "the file in find");
     await Deno.remove(`${dataDir}/ext/made.wsp`);
-    await waitFor(async () => !(await find()).includes("ext.made"), 10_000, "the file gone");
+    await waitFor(async () => !(await find()).includes("ext.made"), "the file gone");
   } finally {
     assertEquals((await daemon.stop()).code, 0);
     await Deno.remove(dataDir, { recursive: true });

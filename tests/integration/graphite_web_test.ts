@@ -5,15 +5,15 @@
 
 import { assert, assertEquals } from "../_util/assert.ts";
 import { fetchText, promValue, startDaemon } from "../_util/daemon.ts";
-import { graphiteWebInstalled as installed, withGraphiteWeb } from "../_util/graphite_web.ts";
+import { withGraphiteWeb } from "../_util/graphite_web.ts";
 import { sendTcp, waitFor } from "../_util/net.ts";
 import { parseRetentionDefs } from "../../src/whisper/archive_list.ts";
 import { create } from "../../src/whisper/create.ts";
 import { updateMany } from "../../src/whisper/whisper_file.ts";
+import { requires } from "../_util/requires.ts";
 
-Deno.test({
+Deno.test(requires("graphite-web", {
   name: "graphite-web renders a series half on disk and half in carbonado's cache",
-  ignore: !installed,
   async fn() {
     const root = await Deno.makeTempDir();
     const dataDir = `${root}/whisper`;
@@ -85,4 +85,4 @@ Deno.test({
       await Deno.remove(root, { recursive: true });
     }
   },
-});
+}));

@@ -11,14 +11,12 @@ import { assertEquals } from "../_util/assert.ts";
 import { type Daemon, fetchText, promValue, startDaemon } from "../_util/daemon.ts";
 import { sendTcp, waitFor } from "../_util/net.ts";
 import {
-  installed,
   type Peer,
   type PeerSample,
-  PROMETHEUS,
   startPrometheus,
   startVictoriaMetrics,
-  VICTORIA_METRICS,
 } from "../_util/peers.ts";
+import { requires, type Tool } from "../_util/requires.ts";
 
 const SERIES = 20;
 const NOW = Math.floor(Date.now() / 1000);
@@ -28,7 +26,7 @@ const RECEIVED = 'carbonado_received_points_total{protocol="tcp"}';
 
 interface Receiver {
   name: string;
-  binary: string;
+  tool: Tool;
   start: () => Promise<Peer>;
   names: "raw" | "sanitized";
   acceptsOutOfOrder: boolean;
@@ -39,7 +37,7 @@ interface Receiver {
 const RECEIVERS: Receiver[] = [
   {
     name: "VictoriaMetrics 1.79",
-    binary: VICTORIA_METRICS,
+    tool: "victoria-metrics",
     start: startVictoriaMetrics,
     names: "raw",
     acceptsOutOfOrder: true,
@@ -47,7 +45,7 @@ const RECEIVERS: Receiver[] = [
   },
   {
     name: "Prometheus 2.42",
-    binary: PROMETHEUS,
+    tool: "prometheus",
     start: startPrometheus,
     names: "sanitized",
     acceptsOutOfOrder: false,
@@ -110,7 +108,6 @@ async function waitForRound(r: Receiver, peer: Peer, round: string, count: numbe
       for (const list of got.values()) n += list.length;
       return n >= count;
     },
-    60_000,
     `${count} points of round ${round} in ${r.name}`,
   ).catch((err) => console.error(err)); // the comparison below says what is missing
   assertEquals(new Map([...got].sort()), new Map([...want].sort()));
@@ -138,18 +135,14 @@ async function sendAndCount(d: Daemon, text: string, total: number): Promise<voi
   const metrics = `http://127.0.0.1:${d.port("prometheus")}/metrics`;
   await waitFor(
     async () => promValue(await fetchText(metrics), RECEIVED) === total,
-    10_000,
     `${total} points received`,
   );
 }
 
 for (const r of RECEIVERS) {
-  const present = await installed(r.binary);
-  if (!present) console.warn(`SKIP remote_write against ${r.name}: ${r.binary} is missing`);
-  Deno.test({
+  Deno.test(requires(r.tool, {
     name:
       `remote_write to ${r.name}: exact values, a receiver outage, SIGTERM and SIGKILL while it is down`,
-    ignore: !present,
     async fn(t) {
       const root = await Deno.makeTempDir({ prefix: "rw-it-" });
       const dirs = { data: `${root}/data`, wal: `${root}/wal` };
@@ -198,7 +191,6 @@ for (const r of RECEIVERS) {
               `carbonado_remote_storage_samples_total{remote_name="peer",url="${peer.url}"}`;
             await waitFor(
               async () => (promValue(await fetchText(metrics), sent) ?? 0) > 0,
-              10_000,
               "sending to start",
             );
             await daemon.stop("SIGKILL");
@@ -216,5 +208,5 @@ for (const r of RECEIVERS) {
         await Deno.remove(root, { recursive: true });
       }
     },
-  });
+  }));
 }

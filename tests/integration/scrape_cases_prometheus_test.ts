@@ -5,19 +5,17 @@
 import { assertEquals } from "../_util/assert.ts";
 import { freePort, waitFor } from "../_util/net.ts";
 import { EXPOSITION_CASES } from "../protocol/exposition_cases.ts";
+import { requires, TOOLS } from "../_util/requires.ts";
 
-const PROMETHEUS = "/usr/bin/prometheus";
-const installed = await Deno.stat(PROMETHEUS).then(() => true, () => false);
-if (!installed) console.error(`SKIPPED exposition cases against Prometheus: ${PROMETHEUS} missing`);
+const PROMETHEUS = TOOLS.prometheus.path;
 
 const CONTENT_TYPES = {
   text: "text/plain; version=0.0.4; charset=utf-8",
   openmetrics: "application/openmetrics-text; version=1.0.0; charset=utf-8",
 };
 
-Deno.test({
+Deno.test(requires("prometheus", {
   name: "Prometheus 2.42 fails exactly the case bodies the table marks as errors",
-  ignore: !installed,
   async fn() {
     const root = await Deno.makeTempDir({ prefix: "prom-cases-" });
     const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, (req) => {
@@ -57,7 +55,6 @@ Deno.test({
           return targets.length === EXPOSITION_CASES.length &&
             targets.every((t) => t.health !== "unknown");
         },
-        60_000,
         "Prometheus to scrape every case",
       );
       const got = Object.fromEntries(
@@ -74,4 +71,4 @@ Deno.test({
       await Deno.remove(root, { recursive: true });
     }
   },
-});
+}));

@@ -10,23 +10,10 @@ import { assert, assertEquals } from "../_util/assert.ts";
 import { startDaemon } from "../_util/daemon.ts";
 import { freePort, waitFor } from "../_util/net.ts";
 import { cacheQuery } from "../_util/carbonlink_client.ts";
-import { graphiteWebInstalled, withGraphiteWeb } from "../_util/graphite_web.ts";
+import { withGraphiteWeb } from "../_util/graphite_web.ts";
 import { canonicalName } from "../../src/tags/tagged_name.ts";
 import { graphiteName } from "../../src/scrape/series_name.ts";
-
-const NODE_EXPORTER = "/usr/bin/prometheus-node-exporter";
-const PROMETHEUS = "/usr/bin/prometheus";
-const VICTORIA_METRICS = "/usr/bin/victoria-metrics";
-
-const exists = (p: string) => Deno.stat(p).then(() => true, () => false);
-const missing = (
-  await Promise.all(
-    [NODE_EXPORTER, PROMETHEUS, VICTORIA_METRICS].map(async (p) => (await exists(p)) ? [] : [p]),
-  )
-).flat();
-if (missing.length > 0) {
-  console.error(`SKIPPED scrape integration tests: not installed: ${missing.join(", ")}`);
-}
+import { requires, TOOLS } from "../_util/requires.ts";
 
 async function up(url: string, what: string): Promise<void> {
   await waitFor(
@@ -39,7 +26,6 @@ async function up(url: string, what: string): Promise<void> {
         return false;
       }
     },
-    30_000,
     what,
   );
 }
@@ -88,15 +74,17 @@ async function scrapedTwice(base: string, jobs: number, since: number): Promise<
       return targets.length === jobs &&
         targets.every((t) => Date.parse(t.lastScrape) > since + 1500);
     },
-    60_000,
     `${base} to scrape every target twice`,
   );
   return targets;
 }
 
-Deno.test({
+const NODE_EXPORTER = TOOLS.node_exporter.path;
+const PROMETHEUS = TOOLS.prometheus.path;
+const VICTORIA_METRICS = TOOLS["victoria-metrics"].path;
+
+Deno.test(requires(["node_exporter", "prometheus", "victoria-metrics"], {
   name: "carbonado and Prometheus 2.42 scrape node_exporter, VictoriaMetrics and Prometheus alike",
-  ignore: missing.length > 0,
   async fn() {
     const root = await Deno.makeTempDir({ prefix: "scrape-it-" });
     const nodePort = freePort();
@@ -173,7 +161,6 @@ Deno.test({
             };
             return diff.lacking.length === 0 && diff.extra.length === 0;
           },
-          30_000,
           `${job}: the same series (last difference ${JSON.stringify(diff)})`,
         );
       }
@@ -189,7 +176,6 @@ Deno.test({
           );
           return lackingNames.length === 0;
         },
-        30_000,
         `carbonado to hold Prometheus' metric names (lacking ${lackingNames})`,
       );
       // up through /render, as graphite-web reads it
@@ -209,7 +195,7 @@ Deno.test({
       await Deno.remove(root, { recursive: true });
     }
   },
-});
+}));
 
 /** A node_exporter-like body of `n` series. */
 function body(n: number): string {
@@ -280,9 +266,8 @@ Deno.test("failing targets leave only their up = 0 report in /render and carbonl
   }
 });
 
-Deno.test({
+Deno.test(requires(["graphite-web", "node_exporter"], {
   name: "graphite-web renders scraped node_exporter series through seriesByTag",
-  ignore: !graphiteWebInstalled || !(await exists(NODE_EXPORTER)),
   async fn() {
     const root = await Deno.makeTempDir({ prefix: "scrape-gw-" });
     const nodePort = freePort();
@@ -303,7 +288,6 @@ Deno.test({
         async () =>
           (await json<string[]>(`http://${carbonserver}/tags/findSeries?expr=name=node_load1`))
             .length === 1,
-        30_000,
         "node_load1 to be scraped",
       );
       await withGraphiteWeb(
@@ -327,7 +311,7 @@ Deno.test({
       await Deno.remove(root, { recursive: true });
     }
   },
-});
+}));
 
 Deno.test("SIGHUP reloads the scrape configuration", async () => {
   const root = await Deno.makeTempDir({ prefix: "scrape-hup-" });
@@ -351,7 +335,7 @@ Deno.test("SIGHUP reloads the scrape configuration", async () => {
     assertEquals(await pools(), "first");
     await Deno.writeTextFile(config, jobs("first", "second"));
     daemon.child.kill("SIGHUP");
-    await waitFor(async () => (await pools()) === "first,second", 10_000, "the reload");
+    await waitFor(async () => (await pools()) === "first,second", "the reload");
   } finally {
     assertEquals((await daemon.stop()).code, 0);
     await server.shutdown();

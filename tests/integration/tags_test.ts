@@ -6,10 +6,11 @@
 
 import { assert, assertEquals } from "../_util/assert.ts";
 import { fetchText, startDaemon } from "../_util/daemon.ts";
-import { graphiteWebInstalled, withGraphiteWeb } from "../_util/graphite_web.ts";
+import { withGraphiteWeb } from "../_util/graphite_web.ts";
 import { sendTcp, waitFor } from "../_util/net.ts";
 import { metricPath } from "../../src/storage/metric_path.ts";
 import { pyJson } from "../../src/tags/tagdb_api.ts";
+import { requires } from "../_util/requires.ts";
 
 const exists = (path: string) => Deno.stat(path).then(() => true, () => false);
 
@@ -46,7 +47,7 @@ Deno.test("daemon stores tagged series under _tagged/, serves the TagDB API and 
         ...new TextEncoder().encode(` 1 ${t}\n`),
       ]),
     );
-    await waitFor(() => daemon.logs.some((l) => l.msg === "rejected"), 5000, "the log line");
+    await waitFor(() => daemon.logs.some((l) => l.msg === "rejected"), "the log line");
     const rejected = daemon.logs.find((l) => l.msg === "rejected")!;
     assertEquals([rejected.reason, rejected.line], ["bad_utf8", `bad\\xff 1 ${t}`]);
     assert.match(String(rejected.peer), /^127\.0\.0\.1:\d+$/);
@@ -54,7 +55,6 @@ Deno.test("daemon stores tagged series under _tagged/, serves the TagDB API and 
       .map((n) => metricPath(dataDir, n));
     await waitFor(
       async () => (await Promise.all(files.map(exists))).every(Boolean),
-      10_000,
       "the three tagged files",
     );
     const base = `http://${daemon.listeners.carbonserver}`;
@@ -91,9 +91,8 @@ Deno.test("daemon stores tagged series under _tagged/, serves the TagDB API and 
   }
 });
 
-Deno.test({
+Deno.test(requires("graphite-web", {
   name: "graphite-web with carbonado as TagDB and cluster server renders seriesByTag",
-  ignore: !graphiteWebInstalled,
   async fn() {
     const { root, dataDir, schemas, t } = await setup();
     const daemon = await startWithTags(dataDir, schemas);
@@ -148,12 +147,11 @@ Deno.test({
       await daemon.stop();
     }
   },
-});
+}));
 
-Deno.test({
+Deno.test(requires("graphite-web", {
   name:
     "[tags] posts new tagged series to graphite-web's own TagDB, which then agrees with carbonado",
-  ignore: !graphiteWebInstalled,
   async fn() {
     const { root, dataDir, schemas, now } = await setup();
     const names = [
@@ -177,7 +175,7 @@ Deno.test({
           await (await fetch(
             `${base}/tags/findSeries?${expr.map((e) => `expr=${encodeURIComponent(e)}`).join("&")}`,
           )).json();
-        await waitFor(async () => (await find(graphite, ["name=~."])).length === 5, 30_000);
+        await waitFor(async () => (await find(graphite, ["name=~."])).length === 5);
         const carbonserver = `http://${daemon.listeners.carbonserver}`;
         for (
           const q of [
@@ -210,4 +208,4 @@ Deno.test({
       }
     }, true);
   },
-});
+}));

@@ -49,7 +49,7 @@ Deno.test("flush-on-stop = false stops with a checkpoint, and the next start wri
       const page = await fetchText(url2);
       return promValue(page, "carbonado_cache_points") === 0 &&
         promValue(page, "carbonado_cache_not_confirmed_points") === 0;
-    }, 30_000);
+    });
     assertEquals((await second.stop()).code, 0);
     for (const s of [0, 77, SERIES - 1]) {
       const file = WhisperFile.open(`${dataDir}/stop/s${s}.wsp`);

@@ -77,7 +77,7 @@ Deno.test("StreamServer closes connections over max-connections at once and coun
     await refused(port);
     assertEquals([server.refused, server.connections], [2, 3]);
     open.pop()!.close();
-    await waitFor(() => server.connections === 2, 5000, "a slot freed");
+    await waitFor(() => server.connections === 2, "a slot freed");
     open.push(await served(port));
     assertEquals(server.refused, 2);
   } finally {
@@ -105,7 +105,7 @@ Deno.test("StreamServer listeners share the process's connections", async () => 
     await refused(servers[1].addr.port);
     assertEquals(servers.map((s) => s.refused), [1, 1]);
     open.pop()!.close();
-    await waitFor(() => budget.open === 15, 5000, "a slot given back");
+    await waitFor(() => budget.open === 15, "a slot given back");
     open.push(await served(servers[0].addr.port));
   } finally {
     for (const conn of open) conn.close();

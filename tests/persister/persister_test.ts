@@ -2,13 +2,15 @@
 
 import { assert, assertEquals } from "../_util/assert.ts";
 import { feed, readPairs } from "../_util/cache_dump.ts";
-import { hexToF64, WhisperOracle } from "../_util/whisper_oracle.ts";
+import { waitFor } from "../_util/net.ts";
+import { hexToF64 } from "../_util/whisper_oracle.ts";
+import { openWhisperReader, type WhisperReader } from "../_util/whisper_reader.ts";
 import { configureLogging } from "../../src/log/logger.ts";
 import { Persister, type PersisterOptions, readRuleFiles } from "../../src/persister/persister.ts";
 import { PlainStream } from "../../src/receiver/plain_stream.ts";
 import { Head } from "../../src/appender/head.ts";
-import { waitFor } from "../_util/net.ts";
-import { CAN_MOUNT, mountTmpfs } from "../_util/tmpfs.ts";
+import { MOUNT_SKIP, mountTmpfs } from "../_util/tmpfs.ts";
+import { skipUnless } from "../_util/requires.ts";
 
 configureLogging({ level: "error", sink: () => {} });
 const head = await Head.load({ maxPoints: 1_000_000, maxLineLen: 262_144 });
@@ -42,12 +44,12 @@ function samples(p: Persister): Map<string, number> {
 
 async function withPersister(
   extra: Partial<PersisterOptions>,
-  fn: (p: Persister, dir: string, oracle: WhisperOracle) => Promise<void>,
+  fn: (p: Persister, dir: string, oracle: WhisperReader) => Promise<void>,
   maxPoints = 1_000_000,
 ): Promise<void> {
   head.reset(maxPoints);
   const dir = await Deno.makeTempDir();
-  const oracle = new WhisperOracle();
+  const oracle = openWhisperReader();
   const persister = new Persister(cache, options(dir, extra));
   persister.start();
   try {
@@ -59,7 +61,7 @@ async function withPersister(
   }
 }
 
-async function values(oracle: WhisperOracle, path: string): Promise<[number, number][]> {
+async function values(oracle: WhisperReader, path: string): Promise<[number, number][]> {
   const r = await oracle.fetch(path, NOW - 7200, NOW, NOW);
   const out: [number, number][] = [];
   r?.values.forEach((v, i) => v !== null && out.push([r.fromTime + i * r.step, hexToF64(v)]));
@@ -89,10 +91,9 @@ Deno.test("Persister writes every cached point to whisper files and empties the 
   });
 });
 
-Deno.test({
+Deno.test(skipUnless(MOUNT_SKIP, {
   name:
     "Persister keeps a series' points readable while a full disk lasts, retries, and lets the others through",
-  ignore: !CAN_MOUNT,
   fn: async () => {
     await withPersister({}, async (p, dir, oracle) => {
       const disk = (await mountTmpfs("64k", { on: `${dir}/full` }))!;
@@ -103,7 +104,7 @@ Deno.test({
         const flushed = p.flush(60_000);
         const noSpace = 'carbonado_whisper_errors_total{"reason":"no_space"}';
         // more attempts than any permanent failure gets before it is dropped
-        await waitFor(() => samples(p).get(noSpace)! > 5, 30_000, "six failed attempts");
+        await waitFor(() => samples(p).get(noSpace)! > 5, "six failed attempts");
         assertEquals(readPairs(cache, "full.here"), [[t, 1]], "its points are still readable");
         assertEquals(cache.counters().notConfirmed, 1);
         assertEquals(await values(oracle, `${dir}/free/one.wsp`), [[t, 2]]);
@@ -122,7 +123,7 @@ Deno.test({
       }
     });
   },
-});
+}));
 
 const DROPPED = "carbonado_persist_dropped_points_total";
 
@@ -183,10 +184,9 @@ Deno.test("Persister gives up on series that can never be written: their points 
   }, 2000);
 });
 
-Deno.test({
+Deno.test(skipUnless(MOUNT_SKIP, {
   name:
     "Persister gives up on a read-only subtree after repeated permission errors, and takes it back once writable",
-  ignore: !CAN_MOUNT,
   fn: async () => {
     await withPersister({}, async (p, dir, oracle) => {
       const ro = (await mountTmpfs("1m", { on: `${dir}/ro`, options: "ro" }))!;
@@ -209,7 +209,7 @@ Deno.test({
       }
     });
   },
-});
+}));
 
 Deno.test("Persister uses the schemas and aggregation files, and takes new ones", async () => {
   const rules = await Deno.makeTempDir();

@@ -18,7 +18,8 @@ import {
 } from "../../src/protocol/pickle_encode.ts";
 import { pickleTuple } from "../../src/protocol/pickle_decode.ts";
 import type { PickleValue } from "../../src/protocol/pickle_decode.ts";
-import { bin, fromHex, loadCases, PYTHON } from "./pickle_oracle.ts";
+import { bin, fromHex, loadCases } from "./pickle_oracle.ts";
+import { PYTHON, requires } from "../_util/requires.ts";
 
 const cases = loadCases();
 
@@ -263,32 +264,37 @@ conn.close()
 print(json.dumps(out, sort_keys=True))
 `;
 
-Deno.test("a graphite-web style client gets its answers over a real socket", async () => {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  try {
-    const served = serveOne(listener);
-    const client = new Deno.Command(PYTHON, {
-      args: ["-c", GRAPHITE_WEB_CLIENT, String(listener.addr.port)],
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    const [seen, { code, stdout, stderr }] = await Promise.all([served, client]);
-    assert.equal(code, 0, new TextDecoder().decode(stderr));
-    assert.deepStrictEqual(seen, [
-      "cache-query",
-      "cache-query-bulk",
-      "get-metadata",
-      "set-metadata",
-      "error",
-    ]);
-    assert.deepStrictEqual(JSON.parse(new TextDecoder().decode(stdout)), {
-      query: [[1700000000, 1.5], [1700000060, 2]],
-      query_bulk: { a: [[1700000000, 0]], b: [[1700000001, 1]] },
-      get_metadata: "average",
-      set_metadata: { old_value: "average", new_value: "max" },
-      error: 'Invalid request type "cache-flush"',
-    });
-  } finally {
-    listener.close();
-  }
-});
+Deno.test(
+  requires("python3", {
+    name: "a graphite-web style client gets its answers over a real socket",
+    fn: async () => {
+      const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+      try {
+        const served = serveOne(listener);
+        const client = new Deno.Command(PYTHON, {
+          args: ["-c", GRAPHITE_WEB_CLIENT, String(listener.addr.port)],
+          stdout: "piped",
+          stderr: "piped",
+        }).output();
+        const [seen, { code, stdout, stderr }] = await Promise.all([served, client]);
+        assert.equal(code, 0, new TextDecoder().decode(stderr));
+        assert.deepStrictEqual(seen, [
+          "cache-query",
+          "cache-query-bulk",
+          "get-metadata",
+          "set-metadata",
+          "error",
+        ]);
+        assert.deepStrictEqual(JSON.parse(new TextDecoder().decode(stdout)), {
+          query: [[1700000000, 1.5], [1700000060, 2]],
+          query_bulk: { a: [[1700000000, 0]], b: [[1700000001, 1]] },
+          get_metadata: "average",
+          set_metadata: { old_value: "average", new_value: "max" },
+          error: 'Invalid request type "cache-flush"',
+        });
+      } finally {
+        listener.close();
+      }
+    },
+  }),
+);

@@ -16,9 +16,9 @@ import {
   FIXTURES_DIR,
   fromHex,
   loadCases,
-  PYTHON,
   python,
 } from "./pickle_oracle.ts";
+import { PYTHON, requires } from "../_util/requires.ts";
 
 const cases = loadCases();
 
@@ -33,21 +33,26 @@ function assertRefused(bytes: Uint8Array, parts: string[], label = ""): void {
   });
 }
 
-Deno.test("the fixtures are what make_fixtures.py writes with this Python", async () => {
-  const dir = await Deno.makeTempDir();
-  try {
-    const script = new URL("make_fixtures.py", FIXTURES_DIR).pathname;
-    const { code } = await new Deno.Command(PYTHON, { args: [script, dir] }).output();
-    assert.equal(code, 0);
-    for (const file of ["cases.json", "bench_1000_p2.pickle", "bench_1000_p4.pickle"]) {
-      const made = await Deno.readFile(`${dir}/${file}`);
-      const committed = await Deno.readFile(new URL(file, FIXTURES_DIR));
-      assert.deepEqual(made, committed, `${file} differs: re-run make_fixtures.py`);
-    }
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-});
+Deno.test(
+  requires("python3", {
+    name: "the fixtures are what make_fixtures.py writes with this Python",
+    fn: async () => {
+      const dir = await Deno.makeTempDir();
+      try {
+        const script = new URL("make_fixtures.py", FIXTURES_DIR).pathname;
+        const { code } = await new Deno.Command(PYTHON, { args: [script, dir] }).output();
+        assert.equal(code, 0);
+        for (const file of ["cases.json", "bench_1000_p2.pickle", "bench_1000_p4.pickle"]) {
+          const made = await Deno.readFile(`${dir}/${file}`);
+          const committed = await Deno.readFile(new URL(file, FIXTURES_DIR));
+          assert.deepEqual(made, committed, `${file} differs: re-run make_fixtures.py`);
+        }
+      } finally {
+        await Deno.remove(dir, { recursive: true });
+      }
+    },
+  }),
+);
 
 Deno.test("decodePickle() reads what CPython pickles with protocols 0 to 5", () => {
   let n = 0;
@@ -443,58 +448,65 @@ Deno.test("decodePickle() throws only SyntaxError on 20000 random mutations of r
   assert.ok(decoded > 0 && decoded < 20_000);
 });
 
-Deno.test("parsePythonFloat() agrees with Python's float() on every spelling tried", async () => {
-  const inputs = [
-    "1",
-    "-1",
-    "+1.5",
-    " 1e3 ",
-    "1E-3",
-    "1.",
-    ".5",
-    "1_000",
-    "1_0.5",
-    "1e1_0",
-    "inf",
-    "-Infinity",
-    "nAn",
-    "+inf",
-    "_1",
-    "1__0",
-    "1_",
-    "1._5",
-    "0x10",
-    "1e",
-    "",
-    " ",
-    ".",
-    "e5",
-    "1.5.2",
-    "--1",
-    "1722502800.0",
-    "1.5e3",
-    "12.5ms",
-    "١",
-    "\t7\n",
-    "infinit",
-    "nan1",
-    "1e400",
-    "-1e400",
-  ];
-  const out = await python(
-    "import json, sys\n" +
-      "def f(s):\n" +
-      "  try: v = float(s)\n" +
-      "  except ValueError: return None\n" +
-      "  return repr(v)\n" +
-      "print(json.dumps([f(s) for s in json.loads(sys.stdin.read())]))",
-    { input: new TextEncoder().encode(JSON.stringify(inputs)) },
-  );
-  const expected: (string | null)[] = JSON.parse(new TextDecoder().decode(out));
-  inputs.forEach((s, i) => {
-    const got = parsePythonFloat(s);
-    const want = expected[i] === null ? undefined : Number(expected[i]!.replace("inf", "Infinity"));
-    if (s === "١") return; // Python also reads non-ASCII digits; no client sends them
-    assert.deepStrictEqual(got, want, JSON.stringify(s));
-  });
-});
+Deno.test(
+  requires("python3", {
+    name: "parsePythonFloat() agrees with Python's float() on every spelling tried",
+    fn: async () => {
+      const inputs = [
+        "1",
+        "-1",
+        "+1.5",
+        " 1e3 ",
+        "1E-3",
+        "1.",
+        ".5",
+        "1_000",
+        "1_0.5",
+        "1e1_0",
+        "inf",
+        "-Infinity",
+        "nAn",
+        "+inf",
+        "_1",
+        "1__0",
+        "1_",
+        "1._5",
+        "0x10",
+        "1e",
+        "",
+        " ",
+        ".",
+        "e5",
+        "1.5.2",
+        "--1",
+        "1722502800.0",
+        "1.5e3",
+        "12.5ms",
+        "١",
+        "\t7\n",
+        "infinit",
+        "nan1",
+        "1e400",
+        "-1e400",
+      ];
+      const out = await python(
+        "import json, sys\n" +
+          "def f(s):\n" +
+          "  try: v = float(s)\n" +
+          "  except ValueError: return None\n" +
+          "  return repr(v)\n" +
+          "print(json.dumps([f(s) for s in json.loads(sys.stdin.read())]))",
+        { input: new TextEncoder().encode(JSON.stringify(inputs)) },
+      );
+      const expected: (string | null)[] = JSON.parse(new TextDecoder().decode(out));
+      inputs.forEach((s, i) => {
+        const got = parsePythonFloat(s);
+        const want = expected[i] === null
+          ? undefined
+          : Number(expected[i]!.replace("inf", "Infinity"));
+        if (s === "١") return; // Python also reads non-ASCII digits; no client sends them
+        assert.deepStrictEqual(got, want, JSON.stringify(s));
+      });
+    },
+  }),
+);

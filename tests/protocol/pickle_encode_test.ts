@@ -16,6 +16,7 @@ import {
 import type { PickleEncodable } from "../../src/protocol/pickle_encode.ts";
 import { bin, joinFrames, python, pythonLoads, splitFrames } from "./pickle_oracle.ts";
 import type { Tag } from "./pickle_oracle.ts";
+import { requires } from "../_util/requires.ts";
 
 // Tags as Python's side prints them (make_fixtures.py tag()).
 const int = (n: number | bigint): Tag => ["int", String(n)];
@@ -29,142 +30,152 @@ const list = (...items: Tag[]): Tag => ["list", items];
 const tup = (...items: Tag[]): Tag => ["tuple", items];
 const dict = (...pairs: [Tag, Tag][]): Tag => ["dict", pairs];
 
-Deno.test("encodePickle() output loads in Python with no globals allowed, as the value written", async () => {
-  const table: [PickleEncodable, Tag][] = [
-    [null, null],
-    [true, ["bool", true]],
-    [false, ["bool", false]],
-    [0, int(0)],
-    [255, int(255)],
-    [256, int(256)],
-    [65535, int(65535)],
-    [65536, int(65536)],
-    [-1, int(-1)],
-    [2 ** 31 - 1, int(2 ** 31 - 1)],
-    [-(2 ** 31), int(-(2 ** 31))],
-    [2 ** 31, int(2 ** 31)],
-    [-(2 ** 31) - 1, int(-(2 ** 31) - 1)],
-    [2n ** 53n, int(2n ** 53n)],
-    [2 ** 53, f64(2 ** 53)], // past the safe integers a number is a float
-    [1e300, f64(1e300)],
-    [-128, int(-128)],
-    [-129, int(-129)],
-    [-256, int(-256)],
-    [-32768, int(-32768)],
-    [2n ** 63n, int(2n ** 63n)],
-    [-(2n ** 63n), int(-(2n ** 63n))],
-    [2n ** 200n, int(2n ** 200n)],
-    [-(2n ** 2100n), int(-(2n ** 2100n))], // LONG4: more than 255 bytes
-    [1.5, f64(1.5)],
-    [0.1, f64(0.1)],
-    [-0.5, f64(-0.5)],
-    [NaN, f64(NaN)],
-    [Infinity, f64(Infinity)],
-    [5e-324, f64(5e-324)],
-    ["", str("")],
-    ["a.b.c", str("a.b.c")],
-    ["caf\xe9 \u2603 \u{1f600}", str("caf\xe9 \u2603 \u{1f600}")],
-    ["x".repeat(70_000), str("x".repeat(70_000))],
-    [[], list()],
-    [[1], list(int(1))],
-    [[1, "a", null], list(int(1), str("a"), null)],
-    [pickleTuple(), tup()],
-    [pickleTuple(1), tup(int(1))],
-    [pickleTuple(1, 2.5), tup(int(1), f64(2.5))],
-    [pickleTuple(1, 2, 3), tup(int(1), int(2), int(3))],
-    [pickleTuple(1, 2, 3, 4), tup(int(1), int(2), int(3), int(4))],
-    [{}, dict()],
-    [{ a: 1 }, dict([str("a"), int(1)])],
-    [
-      { old_value: "average", new_value: "max" },
-      dict([str("old_value"), str("average")], [
-        str("new_value"),
-        str("max"),
-      ]),
-    ],
-    [
-      new Map<PickleEncodable, PickleEncodable>([[7, [pickleTuple(1, 0.5)]], [
-        pickleTuple(1, 2),
-        null,
-      ]]),
-      dict([int(7), list(tup(int(1), f64(0.5)))], [tup(int(1), int(2)), null]),
-    ],
-    [
-      Array.from({ length: 2500 }, (_, i) => i),
-      list(...Array.from({ length: 2500 }, (_, i) => int(i))),
-    ],
-  ];
-  const tags = await pythonLoads(table.map(([v]) => encodePickle(v)));
-  table.forEach(([v, tag], i) =>
-    assert.deepStrictEqual(tags[i], tag, `value ${i}: ${String(v).slice(0, 30)}`)
-  );
-});
+Deno.test(
+  requires("python3", {
+    name: "encodePickle() output loads in Python with no globals allowed, as the value written",
+    fn: async () => {
+      const table: [PickleEncodable, Tag][] = [
+        [null, null],
+        [true, ["bool", true]],
+        [false, ["bool", false]],
+        [0, int(0)],
+        [255, int(255)],
+        [256, int(256)],
+        [65535, int(65535)],
+        [65536, int(65536)],
+        [-1, int(-1)],
+        [2 ** 31 - 1, int(2 ** 31 - 1)],
+        [-(2 ** 31), int(-(2 ** 31))],
+        [2 ** 31, int(2 ** 31)],
+        [-(2 ** 31) - 1, int(-(2 ** 31) - 1)],
+        [2n ** 53n, int(2n ** 53n)],
+        [2 ** 53, f64(2 ** 53)], // past the safe integers a number is a float
+        [1e300, f64(1e300)],
+        [-128, int(-128)],
+        [-129, int(-129)],
+        [-256, int(-256)],
+        [-32768, int(-32768)],
+        [2n ** 63n, int(2n ** 63n)],
+        [-(2n ** 63n), int(-(2n ** 63n))],
+        [2n ** 200n, int(2n ** 200n)],
+        [-(2n ** 2100n), int(-(2n ** 2100n))], // LONG4: more than 255 bytes
+        [1.5, f64(1.5)],
+        [0.1, f64(0.1)],
+        [-0.5, f64(-0.5)],
+        [NaN, f64(NaN)],
+        [Infinity, f64(Infinity)],
+        [5e-324, f64(5e-324)],
+        ["", str("")],
+        ["a.b.c", str("a.b.c")],
+        ["caf\xe9 \u2603 \u{1f600}", str("caf\xe9 \u2603 \u{1f600}")],
+        ["x".repeat(70_000), str("x".repeat(70_000))],
+        [[], list()],
+        [[1], list(int(1))],
+        [[1, "a", null], list(int(1), str("a"), null)],
+        [pickleTuple(), tup()],
+        [pickleTuple(1), tup(int(1))],
+        [pickleTuple(1, 2.5), tup(int(1), f64(2.5))],
+        [pickleTuple(1, 2, 3), tup(int(1), int(2), int(3))],
+        [pickleTuple(1, 2, 3, 4), tup(int(1), int(2), int(3), int(4))],
+        [{}, dict()],
+        [{ a: 1 }, dict([str("a"), int(1)])],
+        [
+          { old_value: "average", new_value: "max" },
+          dict([str("old_value"), str("average")], [
+            str("new_value"),
+            str("max"),
+          ]),
+        ],
+        [
+          new Map<PickleEncodable, PickleEncodable>([[7, [pickleTuple(1, 0.5)]], [
+            pickleTuple(1, 2),
+            null,
+          ]]),
+          dict([int(7), list(tup(int(1), f64(0.5)))], [tup(int(1), int(2)), null]),
+        ],
+        [
+          Array.from({ length: 2500 }, (_, i) => i),
+          list(...Array.from({ length: 2500 }, (_, i) => int(i))),
+        ],
+      ];
+      const tags = await pythonLoads(table.map(([v]) => encodePickle(v)));
+      table.forEach(([v, tag], i) =>
+        assert.deepStrictEqual(tags[i], tag, `value ${i}: ${String(v).slice(0, 30)}`)
+      );
+    },
+  }),
+);
 
-Deno.test("encodePickle() writes scalars byte for byte as Python's pickle.dumps(v, 2)", async () => {
-  const values = [
-    "None",
-    "True",
-    "False",
-    "0",
-    "255",
-    "256",
-    "65535",
-    "65536",
-    "-1",
-    "2**31-1",
-    "-2**31",
-    "2**31",
-    "-2**31-1",
-    "2**53",
-    "-128",
-    "-129",
-    "2**63",
-    "-2**63",
-    "2**64-1",
-    "2**200",
-    "1.5",
-    "-0.0",
-    "1e300",
-    "float('inf')",
-  ];
-  const jsValues: PickleEncodable[] = [
-    null,
-    true,
-    false,
-    0,
-    255,
-    256,
-    65535,
-    65536,
-    -1,
-    2 ** 31 - 1,
-    -(2 ** 31),
-    2 ** 31,
-    -(2 ** 31) - 1,
-    2n ** 53n,
-    -128,
-    -129,
-    2n ** 63n,
-    -(2n ** 63n),
-    2n ** 64n - 1n,
-    2n ** 200n,
-    1.5,
-    -0,
-    1e300,
-    Infinity,
-  ];
-  const out = await python(
-    "import pickle, struct, sys\n" +
-      `for v in [${values.join(", ")}]:\n` +
-      "  d = pickle.dumps(v, protocol=2)\n" +
-      "  sys.stdout.buffer.write(struct.pack('!L', len(d)) + d)\n",
-  );
-  const expected = splitFrames(out);
-  jsValues.forEach((v, i) => {
-    if (Object.is(v, -0)) return; // JS -0 is an integer: we write int 0, Python's -0.0 a float
-    assert.deepStrictEqual(encodePickle(v), expected[i], values[i]);
-  });
-});
+Deno.test(
+  requires("python3", {
+    name: "encodePickle() writes scalars byte for byte as Python's pickle.dumps(v, 2)",
+    fn: async () => {
+      const values = [
+        "None",
+        "True",
+        "False",
+        "0",
+        "255",
+        "256",
+        "65535",
+        "65536",
+        "-1",
+        "2**31-1",
+        "-2**31",
+        "2**31",
+        "-2**31-1",
+        "2**53",
+        "-128",
+        "-129",
+        "2**63",
+        "-2**63",
+        "2**64-1",
+        "2**200",
+        "1.5",
+        "-0.0",
+        "1e300",
+        "float('inf')",
+      ];
+      const jsValues: PickleEncodable[] = [
+        null,
+        true,
+        false,
+        0,
+        255,
+        256,
+        65535,
+        65536,
+        -1,
+        2 ** 31 - 1,
+        -(2 ** 31),
+        2 ** 31,
+        -(2 ** 31) - 1,
+        2n ** 53n,
+        -128,
+        -129,
+        2n ** 63n,
+        -(2n ** 63n),
+        2n ** 64n - 1n,
+        2n ** 200n,
+        1.5,
+        -0,
+        1e300,
+        Infinity,
+      ];
+      const out = await python(
+        "import pickle, struct, sys\n" +
+          `for v in [${values.join(", ")}]:\n` +
+          "  d = pickle.dumps(v, protocol=2)\n" +
+          "  sys.stdout.buffer.write(struct.pack('!L', len(d)) + d)\n",
+      );
+      const expected = splitFrames(out);
+      jsValues.forEach((v, i) => {
+        if (Object.is(v, -0)) return; // JS -0 is an integer: we write int 0, Python's -0.0 a float
+        assert.deepStrictEqual(encodePickle(v), expected[i], values[i]);
+      });
+    },
+  }),
+);
 
 Deno.test("encodePickle() refuses what protocol 2 cannot carry without globals, and cycles", () => {
   const refused: [unknown, RegExp][] = [
@@ -239,60 +250,74 @@ Deno.test("encodeDatapointsReply() writes Python carbon's cache-query answer byt
   }
 });
 
-Deno.test("encodeDatapointsReply() answers 10k points that graphite-web can merge", async () => {
-  const n = 10_000;
-  const timestamps = Array.from({ length: n }, (_, i) => 1700000000 + 10 * i);
-  const values = Float64Array.from({ length: n }, (_, i) => (i % 7) * 1.5);
-  const reply = encodeDatapointsReply({ timestamps, values }, { framed: true });
-  assert.equal(new DataView(reply.buffer, reply.byteOffset).getUint32(0, false), reply.length - 4);
-  // graphite-web's recv_response + mergeResults: ints for timestamps, floats for values.
-  const out = await python(
-    "import io, pickle, struct, sys\n" +
-      "class NoGlobals(pickle.Unpickler):\n" +
-      "  def find_class(self, m, n): raise pickle.UnpicklingError(m)\n" +
-      "data = sys.stdin.buffer.read()\n" +
-      "(size,) = struct.unpack('!L', data[:4])\n" +
-      "result = NoGlobals(io.BytesIO(data[4:4 + size])).load()\n" +
-      "pts = result['datapoints']\n" +
-      "assert all(type(t) is int and type(v) is float for t, v in pts)\n" +
-      "step = 60\n" +
-      "slots = {}\n" +
-      "for (timestamp, value) in pts:\n" +
-      "  slots[timestamp - (timestamp % step)] = value\n" +
-      "print(len(pts), len(slots), sum(v for t, v in pts), pts[0], pts[-1])\n",
-    { input: reply },
-  );
-  const sum = values.reduce((a, b) => a + b, 0).toFixed(1);
-  const slots = new Set(timestamps.map((t) => t - (t % 60))).size;
-  const last = `(${timestamps[n - 1]}, ${values[n - 1].toFixed(1)})`;
-  assert.equal(
-    new TextDecoder().decode(out).trim(),
-    `${n} ${slots} ${sum} (1700000000, 0.0) ${last}`,
-  );
-});
+Deno.test(
+  requires("python3", {
+    name: "encodeDatapointsReply() answers 10k points that graphite-web can merge",
+    fn: async () => {
+      const n = 10_000;
+      const timestamps = Array.from({ length: n }, (_, i) => 1700000000 + 10 * i);
+      const values = Float64Array.from({ length: n }, (_, i) => (i % 7) * 1.5);
+      const reply = encodeDatapointsReply({ timestamps, values }, { framed: true });
+      assert.equal(
+        new DataView(reply.buffer, reply.byteOffset).getUint32(0, false),
+        reply.length - 4,
+      );
+      // graphite-web's recv_response + mergeResults: ints for timestamps, floats for values.
+      const out = await python(
+        "import io, pickle, struct, sys\n" +
+          "class NoGlobals(pickle.Unpickler):\n" +
+          "  def find_class(self, m, n): raise pickle.UnpicklingError(m)\n" +
+          "data = sys.stdin.buffer.read()\n" +
+          "(size,) = struct.unpack('!L', data[:4])\n" +
+          "result = NoGlobals(io.BytesIO(data[4:4 + size])).load()\n" +
+          "pts = result['datapoints']\n" +
+          "assert all(type(t) is int and type(v) is float for t, v in pts)\n" +
+          "step = 60\n" +
+          "slots = {}\n" +
+          "for (timestamp, value) in pts:\n" +
+          "  slots[timestamp - (timestamp % step)] = value\n" +
+          "print(len(pts), len(slots), sum(v for t, v in pts), pts[0], pts[-1])\n",
+        { input: reply },
+      );
+      const sum = values.reduce((a, b) => a + b, 0).toFixed(1);
+      const slots = new Set(timestamps.map((t) => t - (t % 60))).size;
+      const last = `(${timestamps[n - 1]}, ${values[n - 1].toFixed(1)})`;
+      assert.equal(
+        new TextDecoder().decode(out).trim(),
+        `${n} ${slots} ${sum} (1700000000, 0.0) ${last}`,
+      );
+    },
+  }),
+);
 
-Deno.test("encodeDatapointsReply() writes timestamps past 2038, negative or fractional as Python would", async () => {
-  const timestamps = [0, 255, 65536, 2 ** 31, 2 ** 32 - 1, -5, 1700000000.5, 2 ** 40];
-  const values = timestamps.map((_, i) => i);
-  const reply = encodeDatapointsReply({ timestamps, values });
-  const [tag] = await pythonLoads([reply]);
-  assert.deepStrictEqual(
-    tag,
-    dict([
-      str("datapoints"),
-      list(
-        tup(int(0), f64(0)),
-        tup(int(255), f64(1)),
-        tup(int(65536), f64(2)),
-        tup(int(2 ** 31), f64(3)),
-        tup(int(2 ** 32 - 1), f64(4)),
-        tup(int(-5), f64(5)),
-        tup(f64(1700000000.5), f64(6)),
-        tup(int(2 ** 40), f64(7)),
-      ),
-    ]),
-  );
-});
+Deno.test(
+  requires("python3", {
+    name:
+      "encodeDatapointsReply() writes timestamps past 2038, negative or fractional as Python would",
+    fn: async () => {
+      const timestamps = [0, 255, 65536, 2 ** 31, 2 ** 32 - 1, -5, 1700000000.5, 2 ** 40];
+      const values = timestamps.map((_, i) => i);
+      const reply = encodeDatapointsReply({ timestamps, values });
+      const [tag] = await pythonLoads([reply]);
+      assert.deepStrictEqual(
+        tag,
+        dict([
+          str("datapoints"),
+          list(
+            tup(int(0), f64(0)),
+            tup(int(255), f64(1)),
+            tup(int(65536), f64(2)),
+            tup(int(2 ** 31), f64(3)),
+            tup(int(2 ** 32 - 1), f64(4)),
+            tup(int(-5), f64(5)),
+            tup(f64(1700000000.5), f64(6)),
+            tup(int(2 ** 40), f64(7)),
+          ),
+        ]),
+      );
+    },
+  }),
+);
 
 Deno.test("encodeDatapointsReply() writes only the first `count` points and checks it", () => {
   const timestamps = new Uint32Array([10, 20, 30, 0]);
@@ -308,58 +333,69 @@ Deno.test("encodeDatapointsReply() writes only the first `count` points and chec
   );
 });
 
-Deno.test("encodeDatapointsByMetricReply(), encodeValueReply() and encodeErrorReply() load in Python", async () => {
-  const series = new Map([
-    ["a.b.c", { timestamps: [1700000000, 1700000060], values: [1.5, 2] }],
-    ["caf\xe9.x", { timestamps: [1700000000], values: new Float64Array([-1]) }],
-    ["empty", { timestamps: [], values: [] }],
-  ]);
-  const replies = [
-    encodeDatapointsByMetricReply(series),
-    encodeDatapointsByMetricReply([]),
-    encodeDatapointsByMetricReply([["one", { timestamps: [5], values: [6] }]]),
-    encodeValueReply("average"),
-    encodeValueReply(null),
-    encodeErrorReply('Invalid request type "cache-flush"'),
-  ];
-  const tags = await pythonLoads(replies);
-  assert.deepStrictEqual(tags, [
-    dict([
-      str("datapointsByMetric"),
-      dict(
-        [str("a.b.c"), list(tup(int(1700000000), f64(1.5)), tup(int(1700000060), f64(2)))],
-        [str("caf\xe9.x"), list(tup(int(1700000000), f64(-1)))],
-        [str("empty"), list()],
-      ),
-    ]),
-    dict([str("datapointsByMetric"), dict()]),
-    dict([str("datapointsByMetric"), dict([str("one"), list(tup(int(5), f64(6)))])]),
-    dict([str("value"), str("average")]),
-    dict([str("value"), null]),
-    dict([str("error"), str('Invalid request type "cache-flush"')]),
-  ]);
-});
+Deno.test(
+  requires("python3", {
+    name:
+      "encodeDatapointsByMetricReply(), encodeValueReply() and encodeErrorReply() load in Python",
+    fn: async () => {
+      const series = new Map([
+        ["a.b.c", { timestamps: [1700000000, 1700000060], values: [1.5, 2] }],
+        ["caf\xe9.x", { timestamps: [1700000000], values: new Float64Array([-1]) }],
+        ["empty", { timestamps: [], values: [] }],
+      ]);
+      const replies = [
+        encodeDatapointsByMetricReply(series),
+        encodeDatapointsByMetricReply([]),
+        encodeDatapointsByMetricReply([["one", { timestamps: [5], values: [6] }]]),
+        encodeValueReply("average"),
+        encodeValueReply(null),
+        encodeErrorReply('Invalid request type "cache-flush"'),
+      ];
+      const tags = await pythonLoads(replies);
+      assert.deepStrictEqual(tags, [
+        dict([
+          str("datapointsByMetric"),
+          dict(
+            [str("a.b.c"), list(tup(int(1700000000), f64(1.5)), tup(int(1700000060), f64(2)))],
+            [str("caf\xe9.x"), list(tup(int(1700000000), f64(-1)))],
+            [str("empty"), list()],
+          ),
+        ]),
+        dict([str("datapointsByMetric"), dict()]),
+        dict([str("datapointsByMetric"), dict([str("one"), list(tup(int(5), f64(6)))])]),
+        dict([str("value"), str("average")]),
+        dict([str("value"), null]),
+        dict([str("error"), str('Invalid request type "cache-flush"')]),
+      ]);
+    },
+  }),
+);
 
-Deno.test("PickleWriter grows from a tiny buffer and frames its output", async () => {
-  const w = new PickleWriter(1, { framed: true });
-  w.proto();
-  w.emptyList();
-  w.mark();
-  for (let i = 0; i < 5000; i++) {
-    w.str(`series.${i}.\u00e9`);
-    w.float(i / 4);
-    w.tuple2();
-  }
-  w.appends();
-  const framed = w.finish();
-  assert.equal(w.length, framed.length);
-  const [payload] = splitFrames(framed);
-  assert.equal(payload.length, framed.length - 4);
-  const [tag] = await pythonLoads([payload]);
-  const items = (tag as ["list", Tag[]])[1];
-  assert.equal(items.length, 5000);
-  assert.deepStrictEqual(items[4999], tup(str("series.4999.\u00e9"), f64(4999 / 4)));
-  const v = decodePickle(payload) as PickleTuple[];
-  assert.ok(v[0] instanceof PickleTuple);
-  assert.deepStrictEqual(joinFrames([payload]), framed);
-});
+Deno.test(
+  requires("python3", {
+    name: "PickleWriter grows from a tiny buffer and frames its output",
+    fn: async () => {
+      const w = new PickleWriter(1, { framed: true });
+      w.proto();
+      w.emptyList();
+      w.mark();
+      for (let i = 0; i < 5000; i++) {
+        w.str(`series.${i}.\u00e9`);
+        w.float(i / 4);
+        w.tuple2();
+      }
+      w.appends();
+      const framed = w.finish();
+      assert.equal(w.length, framed.length);
+      const [payload] = splitFrames(framed);
+      assert.equal(payload.length, framed.length - 4);
+      const [tag] = await pythonLoads([payload]);
+      const items = (tag as ["list", Tag[]])[1];
+      assert.equal(items.length, 5000);
+      assert.deepStrictEqual(items[4999], tup(str("series.4999.\u00e9"), f64(4999 / 4)));
+      const v = decodePickle(payload) as PickleTuple[];
+      assert.ok(v[0] instanceof PickleTuple);
+      assert.deepStrictEqual(joinFrames([payload]), framed);
+    },
+  }),
+);

@@ -9,6 +9,7 @@ import { decodePickleMetrics, extractPoints } from "../../src/protocol/pickle_me
 import type { ExtractStats } from "../../src/protocol/pickle_metrics.ts";
 import { encodePickle } from "../../src/protocol/pickle_encode.ts";
 import { bin, FIXTURES_DIR, fromHex, loadCases, python, splitFrames } from "./pickle_oracle.ts";
+import { requires } from "../_util/requires.ts";
 
 const cases = loadCases();
 
@@ -149,27 +150,32 @@ Deno.test("decodePickleMetrics() refuses memo amplification before any point rea
   assert.throws(() => extractPoints(small, () => {}, { maxPoints: 3 }), RangeError);
 });
 
-Deno.test("decodePickleMetrics() reads 10k-point frames of every protocol exactly", async () => {
-  const n = 10_000;
-  const out = await python(
-    "import runpy, sys; sys.argv = [sys.argv[1], '--big', sys.argv[2]]; " +
-      "runpy.run_path(sys.argv[0], run_name='__main__')",
-    { args: [new URL("make_fixtures.py", FIXTURES_DIR).pathname, String(n)] },
-  );
-  const frames = splitFrames(out);
-  assert.equal(frames.length, 6);
-  for (const [proto, frame] of frames.entries()) {
-    let i = 0;
-    const names = new Set<string>();
-    const stats = decodePickleMetrics(frame, (name, ts, value) => {
-      assert.equal(name, `big.series.${String(i % 500).padStart(3, "0")}.value`);
-      assert.equal(ts, 1700000000 + Math.floor(i / 500) * 60);
-      assert.equal(value, i % 3 === 0 ? i : i % 3 === 1 ? i * 0.25 : i * 0.5);
-      names.add(name);
-      i++;
-    });
-    assert.equal(stats.accepted, n, `protocol ${proto}`);
-    assert.equal(stats.rejected, 0);
-    assert.equal(names.size, 500);
-  }
-});
+Deno.test(
+  requires("python3", {
+    name: "decodePickleMetrics() reads 10k-point frames of every protocol exactly",
+    fn: async () => {
+      const n = 10_000;
+      const out = await python(
+        "import runpy, sys; sys.argv = [sys.argv[1], '--big', sys.argv[2]]; " +
+          "runpy.run_path(sys.argv[0], run_name='__main__')",
+        { args: [new URL("make_fixtures.py", FIXTURES_DIR).pathname, String(n)] },
+      );
+      const frames = splitFrames(out);
+      assert.equal(frames.length, 6);
+      for (const [proto, frame] of frames.entries()) {
+        let i = 0;
+        const names = new Set<string>();
+        const stats = decodePickleMetrics(frame, (name, ts, value) => {
+          assert.equal(name, `big.series.${String(i % 500).padStart(3, "0")}.value`);
+          assert.equal(ts, 1700000000 + Math.floor(i / 500) * 60);
+          assert.equal(value, i % 3 === 0 ? i : i % 3 === 1 ? i * 0.25 : i * 0.5);
+          names.add(name);
+          i++;
+        });
+        assert.equal(stats.accepted, n, `protocol ${proto}`);
+        assert.equal(stats.rejected, 0);
+        assert.equal(names.size, 500);
+      }
+    },
+  }),
+);

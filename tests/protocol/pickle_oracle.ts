@@ -5,9 +5,7 @@ import assert from "node:assert/strict";
 import { PickleTuple } from "../../src/protocol/pickle_decode.ts";
 import { concat } from "../_util/bytes.ts";
 import type { PickleValue } from "../../src/protocol/pickle_decode.ts";
-
-/** The interpreter used as the oracle (Debian's CPython). */
-export const PYTHON = "/usr/bin/python3";
+import { PYTHON } from "../_util/requires.ts";
 
 /** Folder of the fixtures and of make_fixtures.py. */
 export const FIXTURES_DIR = new URL("../fixtures/pickle/", import.meta.url);

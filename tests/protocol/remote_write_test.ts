@@ -8,6 +8,7 @@ import type { RemoteWriteSkips } from "../../src/wasm/structured.ts";
 import { encodeWriteRequest } from "../_util/remote_write_encode.ts";
 import { Appended } from "./appended.ts";
 import { RW_CASES, RW_MALFORMED } from "./remote_write_cases.ts";
+import { requires } from "../_util/requires.ts";
 
 for (const c of RW_CASES) {
   Deno.test(`decodeWriteRequest() ${c.name}`, () => {
@@ -41,13 +42,8 @@ message Label { string name = 1; string value = 2; }
 message Sample { double value = 1; int64 timestamp = 2; }
 `;
 
-const protoc = await new Deno.Command("protoc", { args: ["--version"], stdout: "null" })
-  .output().then((o) => o.success, () => false);
-if (!protoc) console.error("skipping the protoc tests: protoc (protobuf-compiler) is missing");
-
-Deno.test({
+Deno.test(requires("protoc", {
   name: "the test encoder writes the bytes protoc writes, and both decode to the same series",
-  ignore: !protoc,
   async fn() {
     const dir = await Deno.makeTempDir();
     try {
@@ -85,4 +81,4 @@ Deno.test({
       await Deno.remove(dir, { recursive: true });
     }
   },
-});
+}));

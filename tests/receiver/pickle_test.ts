@@ -8,6 +8,7 @@ import { writeAll } from "../../src/net/stream_server.ts";
 import { configureLogging } from "../../src/log/logger.ts";
 import { PickleReceiver } from "../../src/receiver/pickle.ts";
 import { Head } from "../../src/appender/head.ts";
+import { PYTHON, requires } from "../_util/requires.ts";
 
 configureLogging({ level: "error", sink: () => {} });
 const head = await Head.load({ maxPoints: 100_000, maxLineLen: 262_144 });
@@ -15,7 +16,7 @@ const cache = head.drain;
 
 /** Runs Python and returns the frames (4-byte length + pickle) it printed as hex, one per line. */
 async function pythonFrames(script: string): Promise<Uint8Array[]> {
-  const out = await new Deno.Command("/usr/bin/python3", {
+  const out = await new Deno.Command(PYTHON, {
     args: [
       "-c",
       `import pickle, struct, sys\ndef frame(b): print((struct.pack('!L', len(b)) + b).hex())\n${script}`,
@@ -58,27 +59,36 @@ async function send(port: number, bytes: Uint8Array): Promise<Uint8Array> {
   return rest;
 }
 
-Deno.test("PickleReceiver takes frames pickled by Python with protocols 0, 2, 3, 4 and 5", async () => {
-  const frames = await pythonFrames(`
+Deno.test(
+  requires("python3", {
+    name: "PickleReceiver takes frames pickled by Python with protocols 0, 2, 3, 4 and 5",
+    fn: async () => {
+      const frames = await pythonFrames(`
 for p in (0, 2, 3, 4, 5):
     frame(pickle.dumps([('pk.p%d.a' % p, (1700000000, 1.5)), ('pk.p%d.b' % p, (1700000060, 7)),
                         ('pk.p%d.a' % p, (1700000060, '2.5'))], protocol=p))
 `);
-  await withReceiver(async (port) => {
-    await send(port, concat(...frames));
-    await waitFor(() => cache.counters().accepted === 15);
-    const dump = dumpCache(cache);
-    for (const p of [0, 2, 3, 4, 5]) {
-      assertEquals(dump.get(`pk.p${p}.a`), [[1700000000, 1.5], [1700000060, 2.5]]);
-      assertEquals(dump.get(`pk.p${p}.b`), [[1700000060, 7]]);
-    }
-  });
-});
+      await withReceiver(async (port) => {
+        await send(port, concat(...frames));
+        await waitFor(() => cache.counters().accepted === 15);
+        const dump = dumpCache(cache);
+        for (const p of [0, 2, 3, 4, 5]) {
+          assertEquals(dump.get(`pk.p${p}.a`), [[1700000000, 1.5], [1700000060, 2.5]]);
+          assertEquals(dump.get(`pk.p${p}.b`), [[1700000060, 7]]);
+        }
+      });
+    },
+  }),
+);
 
-Deno.test("PickleReceiver refuses hostile frames without running them and keeps the good frames around them", async () => {
-  const sentinel = await Deno.makeTempFile();
-  await Deno.remove(sentinel);
-  const frames = await pythonFrames(`
+Deno.test(
+  requires("python3", {
+    name:
+      "PickleReceiver refuses hostile frames without running them and keeps the good frames around them",
+    fn: async () => {
+      const sentinel = await Deno.makeTempFile();
+      await Deno.remove(sentinel);
+      const frames = await pythonFrames(`
 import os
 class Evil:
     def __reduce__(self):
@@ -89,61 +99,75 @@ for p in (0, 2, 4):
 frame(b"cos\\nsystem\\n(S'touch ${sentinel}'\\ntR.")
 frame(pickle.dumps([('good.after', (1700000000, 2))], protocol=4))
 `);
-  await withReceiver(async (port, rx) => {
-    await send(port, concat(...frames));
-    await waitFor(() => cache.counters().accepted === 2);
-    assertEquals([...dumpCache(cache).keys()], ["good.after", "good.before"]);
-    const s = new Map<string, number>();
-    rx.stat((x) => s.set(x.carbon ?? x.name, x.value));
-    assertEquals(s.get("pickle.framesRejected.decode"), 4);
-    assertEquals(s.get("pickle.frames"), 6);
-  });
-  assertEquals(
-    await Deno.stat(sentinel).then(() => true, () => false),
-    false,
-    "nothing was executed",
-  );
-});
+      await withReceiver(async (port, rx) => {
+        await send(port, concat(...frames));
+        await waitFor(() => cache.counters().accepted === 2);
+        assertEquals([...dumpCache(cache).keys()], ["good.after", "good.before"]);
+        const s = new Map<string, number>();
+        rx.stat((x) => s.set(x.carbon ?? x.name, x.value));
+        assertEquals(s.get("pickle.framesRejected.decode"), 4);
+        assertEquals(s.get("pickle.frames"), 6);
+      });
+      assertEquals(
+        await Deno.stat(sentinel).then(() => true, () => false),
+        false,
+        "nothing was executed",
+      );
+    },
+  }),
+);
 
-Deno.test("PickleReceiver closes on a 2 GiB length before reading a body, after landing earlier frames", async () => {
-  const [good] = await pythonFrames(
-    `frame(pickle.dumps([('good.first', (1700000000, 1))], protocol=2))`,
-  );
-  await withReceiver(async (port, rx) => {
-    const huge = new Uint8Array([0x80, 0, 0, 0, 1, 2, 3]); // 2^31 bytes announced
-    const rest = await send(port, concat(...[good, huge]));
-    assertEquals(rest.length, 0);
-    await waitFor(() => cache.counters().accepted === 1);
-    const s = new Map<string, number>();
-    rx.stat((x) => s.set(x.carbon ?? x.name, x.value));
-    assertEquals(s.get("pickle.framesRejected.too_large"), 1);
-  }, 64 << 20);
-});
+Deno.test(
+  requires("python3", {
+    name:
+      "PickleReceiver closes on a 2 GiB length before reading a body, after landing earlier frames",
+    fn: async () => {
+      const [good] = await pythonFrames(
+        `frame(pickle.dumps([('good.first', (1700000000, 1))], protocol=2))`,
+      );
+      await withReceiver(async (port, rx) => {
+        const huge = new Uint8Array([0x80, 0, 0, 0, 1, 2, 3]); // 2^31 bytes announced
+        const rest = await send(port, concat(...[good, huge]));
+        assertEquals(rest.length, 0);
+        await waitFor(() => cache.counters().accepted === 1);
+        const s = new Map<string, number>();
+        rx.stat((x) => s.set(x.carbon ?? x.name, x.value));
+        assertEquals(s.get("pickle.framesRejected.too_large"), 1);
+      }, 64 << 20);
+    },
+  }),
+);
 
-Deno.test("PickleReceiver counts a frame cut by the end of the stream, and bad entries inside a frame", async () => {
-  const [mixed, whole] = await pythonFrames(`
+Deno.test(
+  requires("python3", {
+    name:
+      "PickleReceiver counts a frame cut by the end of the stream, and bad entries inside a frame",
+    fn: async () => {
+      const [mixed, whole] = await pythonFrames(`
 frame(pickle.dumps([('ok.one', (1700000000, 1)), ('bad.value', (1700000000, 'nan')),
                     ('bad.ts', ('x', 1)), ('a..b', (1700000000, 1)), 42], protocol=2))
 frame(pickle.dumps([('never.lands', (1700000000, 1))], protocol=2))
 `);
-  await withReceiver(async (port, rx) => {
-    await send(port, concat(...[mixed, whole.subarray(0, whole.length - 3)]));
-    await waitFor(() => cache.counters().accepted === 1);
-    const c = cache.counters();
-    assertEquals([...dumpCache(cache).keys()], ["ok.one"]);
-    assertEquals([
-      c.rejected.bad_value,
-      c.rejected.bad_timestamp,
-      c.rejected.bad_name,
-      c.rejected.fields,
-    ], [1, 1, 1, 1]);
-    await waitFor(() => {
-      const s = new Map<string, number>();
-      rx.stat((x) => s.set(x.carbon ?? x.name, x.value));
-      return s.get("pickle.framesRejected.truncated") === 1;
-    });
-  });
-});
+      await withReceiver(async (port, rx) => {
+        await send(port, concat(...[mixed, whole.subarray(0, whole.length - 3)]));
+        await waitFor(() => cache.counters().accepted === 1);
+        const c = cache.counters();
+        assertEquals([...dumpCache(cache).keys()], ["ok.one"]);
+        assertEquals([
+          c.rejected.bad_value,
+          c.rejected.bad_timestamp,
+          c.rejected.bad_name,
+          c.rejected.fields,
+        ], [1, 1, 1, 1]);
+        await waitFor(() => {
+          const s = new Map<string, number>();
+          rx.stat((x) => s.set(x.carbon ?? x.name, x.value));
+          return s.get("pickle.framesRejected.truncated") === 1;
+        });
+      });
+    },
+  }),
+);
 
 /** The receiver's counters by their carbon name. */
 function stats(rx: PickleReceiver): Map<string, number> {

@@ -11,20 +11,10 @@ import type { RouteMethod } from "../../src/wasm/router.ts";
 import { LineSink } from "../_util/line_sink.ts";
 import { sendTcp, waitFor } from "../_util/net.ts";
 import { startRelay } from "./_relay.ts";
-import {
-  CARBON_C_RELAY,
-  carbonCRelayInstalled,
-  startCarbonCRelay,
-} from "../_util/carbon_c_relay.ts";
+import { startCarbonCRelay } from "../_util/carbon_c_relay.ts";
+import { requires } from "../_util/requires.ts";
 
 configureLogging({ level: "error", sink: () => {} });
-
-const installed = carbonCRelayInstalled;
-if (!installed) {
-  console.error(
-    `carbon_c_relay_test: ${CARBON_C_RELAY} is missing, tests skipped (apt-get install carbon-c-relay)`,
-  );
-}
 
 /** Test lines: names of every kind carbon-c-relay rewrites, each line valid for carbonado. */
 function inputLines(): string[] {
@@ -76,10 +66,10 @@ async function compare(c: Case): Promise<void> {
     const total = () => sinks.reduce((n, s) => n + s.lines.length, 0);
     // carbon-c-relay first, then carbonado, to the same sinks
     await sendTcp(theirs.port, text);
-    await waitFor(() => total() >= expected, 20_000, "carbon-c-relay's copies");
+    await waitFor(() => total() >= expected, "carbon-c-relay's copies");
     const fromTheirs = sinks.map((s) => s.lines.splice(0));
     await sendTcp(receiver.addr.port, text);
-    await waitFor(() => total() >= expected, 20_000, "carbonado's copies");
+    await waitFor(() => total() >= expected, "carbonado's copies");
     const ours = sinks.map((s) => s.lines.splice(0));
     const names = (lines: string[]) => new Set(lines.map((l) => l.split(" ")[0]));
     for (let i = 0; i < sinks.length; i++) {
@@ -109,30 +99,26 @@ async function compare(c: Case): Promise<void> {
 const MIXED = [null, "10", "b", "9", null, "a", "2"];
 
 for (const replication of [1, 2, 3, 4]) {
-  Deno.test({
+  Deno.test(requires("carbon-c-relay", {
     name: `carbon-c-relay live: jump_fnv1a_ch replication ${replication}, numeric and string ` +
       "instances, UTF-8, tags, odd whitespace and dots",
-    ignore: !installed,
     fn: () => compare({ method: "jump_fnv1a_ch", replication, instances: MIXED }),
-  });
+  }));
 }
 
-Deno.test({
+Deno.test(requires("carbon-c-relay", {
   name: "carbon-c-relay live: jump_fnv1a_ch replication 2 without instances",
-  ignore: !installed,
   fn: () =>
     compare({ method: "jump_fnv1a_ch", replication: 2, instances: [null, null, null, null] }),
-});
+}));
 
-Deno.test({
+Deno.test(requires("carbon-c-relay", {
   name: "carbon-c-relay live: fnv1a_ch replication 2, instances override host:port",
-  ignore: !installed,
   fn: () =>
     compare({ method: "fnv1a_ch", replication: 2, instances: [null, "x1", null, "7", null] }),
-});
+}));
 
-Deno.test({
+Deno.test(requires("carbon-c-relay", {
   name: "carbon-c-relay live: carbon_ch replication 2 (same host, distinct instances)",
-  ignore: !installed,
   fn: () => compare({ method: "carbon_ch", replication: 2, instances: ["a", "b", "c", "d"] }),
-});
+}));

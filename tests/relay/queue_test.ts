@@ -22,7 +22,7 @@ Deno.test("queue: lines for a down destination wait on disk, past buffer-size, a
   for (let i = 0; i < lines.length; i += 1000) feed(relay, lines.slice(i, i + 1000).join(""));
   const fed = relayStat(relay, "carbonado_relay_routed_lines_total");
   assert.equal(fed, names.length);
-  await waitFor(() => relayStat(relay, "carbonado_relay_up", dest) === 0, 5000, "down");
+  await waitFor(() => relayStat(relay, "carbonado_relay_up", dest) === 0, "down");
   assert.ok(relayStat(relay, "carbonado_relay_memory_bytes", dest) <= 4096);
   const sink = LineSink.listen(port);
   try {

@@ -8,12 +8,13 @@ import { writeAll } from "../../src/net/stream_server.ts";
 import { PickleReceiver } from "../../src/receiver/pickle.ts";
 import { LineSink } from "../_util/line_sink.ts";
 import { feed, relayStat, startRelay } from "./_relay.ts";
+import { PYTHON, requires } from "../_util/requires.ts";
 
 configureLogging({ level: "error", sink: () => {} });
 
 /** A pickle frame made by Python's own pickle module. */
 async function pythonFrame(expr: string): Promise<Uint8Array> {
-  const out = await new Deno.Command("/usr/bin/python3", {
+  const out = await new Deno.Command(PYTHON, {
     args: [
       "-c",
       `import pickle, struct, sys\nb = pickle.dumps(${expr}, 2)\n` +
@@ -25,11 +26,8 @@ async function pythonFrame(expr: string): Promise<Uint8Array> {
   return out.stdout;
 }
 
-const python = await Deno.stat("/usr/bin/python3").then(() => true, () => false);
-
-Deno.test({
+Deno.test(requires("python3", {
   name: "relay: pickle points leave as plaintext lines, values in shortest form",
-  ignore: !python,
   fn: async () => {
     const sink = LineSink.listen();
     const { relay, dir } = await startRelay({ destinations: [`127.0.0.1:${sink.port}`] });
@@ -63,7 +61,7 @@ Deno.test({
       await Deno.remove(dir, { recursive: true });
     }
   },
-});
+}));
 
 Deno.test("relay: a batch is counted on commit; a rolled-back batch leaves no line and no count", async () => {
   const sink = LineSink.listen();

@@ -42,14 +42,14 @@ Deno.test("sender: a destination killed mid-stream (reset) and restarted gets ev
   const { names, text } = numbered("rst", 100_000);
   try {
     const accepted = await feedSlowly(relay, text, 2000, async () => {
-      await waitFor(() => fileLines(`${tmp}/first`).length > 0, 10_000, "lines at the sink");
+      await waitFor(() => fileLines(`${tmp}/first`).length > 0, "lines at the sink");
       await sink.kill();
     });
     assert.equal(accepted, names.length);
-    await waitFor(() => relayStat(relay, "carbonado_relay_up", dest) === 0, 10_000, "down");
+    await waitFor(() => relayStat(relay, "carbonado_relay_up", dest) === 0, "down");
     sink = await ProcessSink.start(`${tmp}/second`, sink.port);
     const got = () => [...fileLines(`${tmp}/first`), ...fileLines(`${tmp}/second`)];
-    await waitFor(() => missing(names, got()).length === 0, 20_000, "every line");
+    await waitFor(() => missing(names, got()).length === 0, "every line");
     assert.ok(relayStat(relay, "carbonado_relay_resent_lines_total", dest) > 0);
   } finally {
     await relay.stop(2000);
@@ -72,10 +72,10 @@ Deno.test("sender: a destination that closes cleanly (FIN) mid-stream and comes 
       await sink.finish();
       before.push(...sink.lines);
     });
-    await waitFor(() => relayStat(relay, "carbonado_relay_up", dest) === 0, 10_000, "down");
+    await waitFor(() => relayStat(relay, "carbonado_relay_up", dest) === 0, "down");
     await sink.close();
     sink = LineSink.listen(port);
-    await waitFor(() => missing(names, [...before, ...sink.lines]).length === 0, 20_000, "lines");
+    await waitFor(() => missing(names, [...before, ...sink.lines]).length === 0, "lines");
   } finally {
     await relay.stop(2000);
     await sink.close();
@@ -124,12 +124,12 @@ Deno.test("sender: on-down = reroute sends a down member's lines to members outs
     // the first lines are queued for the down member before it is known down: moved later
     const early = numbered("early", 3000);
     feed(relay, early.text);
-    await waitFor(() => relayStat(relay, "carbonado_relay_up", dests[2]) === 0, 5000, "down");
+    await waitFor(() => relayStat(relay, "carbonado_relay_up", dests[2]) === 0, "down");
     const late = numbered("late", 3000);
     feed(relay, late.text);
     const all = [...early.names, ...late.names];
     const total = () => up.reduce((n, s) => n + s.lines.length, 0);
-    await waitFor(() => total() >= 2 * all.length, 10_000, "two copies of every line");
+    await waitFor(() => total() >= 2 * all.length, "two copies of every line");
     for (const name of all) {
       const holders = up.filter((s) => s.lines.some((l) => l.startsWith(name + " ")));
       assert.equal(holders.length, 2, name);

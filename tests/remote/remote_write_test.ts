@@ -97,11 +97,10 @@ Deno.test("RemoteWrite runs the senders in a worker fed by the log, reports, kee
       const app = head.appender();
       app.appendPoints(["m.a", "m.b"], [T0, T0], [1, 2]);
       app.commit();
-      await waitFor(() => receiver.accepted === 2, 10_000, "two samples");
+      await waitFor(() => receiver.accepted === 2, "two samples");
       assertEquals(receiver.requests[0].headers.get("authorization"), "Bearer s3cret");
       await waitFor(
         () => stat().get("carbonado_remote_storage_samples_total")?.value === 2,
-        10_000,
         "the answer counted",
       );
       const sent = stat().get("carbonado_remote_storage_samples_total")!;

@@ -150,7 +150,7 @@ Deno.test("RemoteWriter sends every committed point, exact, in order, across seg
     const w = rig.writer({ maxSamplesPerSend: 300, capacity: 1000, minShards: 3, maxShards: 3 });
     await w.start();
     load(rig, { series: 50, points: 5_000, perCommit: 100, from: 20_000 }); // while it tails
-    await waitFor(() => rig.receiver.accepted >= 25_000, 20_000, "every point");
+    await waitFor(() => rig.receiver.accepted >= 25_000, "every point");
     await w.stop(1000);
     assertExactly(rig, { series: 50, points: 25_000 });
     for (const r of rig.receiver.requests) {
@@ -173,7 +173,7 @@ Deno.test("RemoteWriter retries 503s byte-identical with Retry-Attempt, then 429
     load(rig, { series: 5, points: 10, perCommit: 10 });
     const w = rig.writer();
     await w.start();
-    await waitFor(() => rig.receiver.accepted === 10, 10_000, "delivery after retries");
+    await waitFor(() => rig.receiver.accepted === 10, "delivery after retries");
     await w.stop(1000);
     const reqs = rig.receiver.requests;
     assertEquals(reqs.map((r) => r.status), [503, 503, 503, 429, 429, 204]);
@@ -195,11 +195,11 @@ Deno.test("RemoteWriter drops what a 400 or (without retry-on-http-429) a 429 re
     const w = rig.writer({ retryOnHttp429: false });
     await w.start();
     rig.commit([["a.b", T0, 1]]);
-    await waitFor(() => rig.receiver.requests.length === 1, 5000, "first request");
+    await waitFor(() => rig.receiver.requests.length === 1, "first request");
     rig.commit([["a.b", T0 + 1, 2]]);
-    await waitFor(() => rig.receiver.requests.length === 2, 5000, "second request");
+    await waitFor(() => rig.receiver.requests.length === 2, "second request");
     rig.commit([["a.b", T0 + 2, 3]]);
-    await waitFor(() => rig.receiver.accepted === 1, 5000, "third request accepted");
+    await waitFor(() => rig.receiver.accepted === 1, "third request accepted");
     await w.stop(1000);
     assertEquals(rig.receiver.samples.get("__name__=a_b"), [{ t: (T0 + 2) * 1000, v: 3 }]);
     assertEquals(rig.counters.get(SLOT.samplesFailed), 2);
@@ -215,7 +215,7 @@ Deno.test("RemoteWriter drops late and rewritten points for a strict remote, sen
       rig.commit([["late.x", T0 + 10, 1], ["late.y", T0, 5]]);
       rig.commit([["late.x", T0 + 5, 2], ["late.x", T0 + 10, 3], ["late.x", T0 + 11, 4]]);
       const want = acceptsOutOfOrder ? 5 : 3;
-      await waitFor(() => rig.receiver.accepted === want, 5000, `${want} samples`);
+      await waitFor(() => rig.receiver.accepted === want, `${want} samples`);
       await w.stop(1000);
       assertEquals(rig.counters.get(SLOT.droppedOutOfOrder), acceptsOutOfOrder ? 0 : 2);
       const x = rig.receiver.samples.get("__name__=late.x")!.map((s) => s.v);
@@ -231,13 +231,13 @@ Deno.test("RemoteWriter: stopped while the remote is down, restarted: everything
     const w1 = rig.writer({ maxSamplesPerSend: 100, minShards: 2, maxShards: 2 });
     await w1.start();
     load(rig, { series: 20, points: 3000, perCommit: 200 });
-    await waitFor(() => rig.receiver.requests.length >= 4, 5000, "attempts while down");
+    await waitFor(() => rig.receiver.requests.length >= 4, "attempts while down");
     await w1.stop(5000); // a failing remote: no waiting
     load(rig, { series: 20, points: 1000, perCommit: 200, from: 3000 });
     down = false;
     const w2 = rig.writer({ maxSamplesPerSend: 100, minShards: 2, maxShards: 2 });
     await w2.start();
-    await waitFor(() => rig.receiver.accepted >= 4000, 20_000, "every point after restart");
+    await waitFor(() => rig.receiver.accepted >= 4000, "every point after restart");
     await w2.stop(1000);
     assertExactly(rig, { series: 20, points: 4000 });
   });
@@ -250,13 +250,13 @@ Deno.test("RemoteWriter rebuilds the requests it had in flight byte-identical af
     const cfg = { maxSamplesPerSend: 120, minShards: 3, maxShards: 3, capacity: 400 };
     const w1 = rig.writer(cfg);
     await w1.start();
-    await waitFor(() => rig.receiver.requests.length >= 10, 5000, "attempts");
+    await waitFor(() => rig.receiver.requests.length >= 10, "attempts");
     await w1.stop(0);
     const before = new Set(rig.receiver.requests.map((r) => r.body.join(",")));
     const seen = rig.receiver.requests.length;
     const w2 = rig.writer(cfg);
     await w2.start();
-    await waitFor(() => rig.receiver.requests.length >= seen + 3, 5000, "attempts after restart");
+    await waitFor(() => rig.receiver.requests.length >= seen + 3, "attempts after restart");
     await w2.stop(0);
     // the first attempts after the restart are requests that were in flight before it
     for (const r of rig.receiver.requests.slice(seen, seen + 3)) {
@@ -274,13 +274,12 @@ Deno.test("RemoteWriter past max-backlog drops its oldest data, counts it, and s
     load(rig, { series: 10, points: 60_000, perCommit: 1000 }); // about 700 KB of log
     await waitFor(
       () => rig.counters.get(SLOT.droppedBacklog) > 0,
-      10_000,
       "the backlog to be cut",
     );
     down = false;
     rig.commit([["after.drop", T0 + 99_999, 42]]);
-    await waitFor(() => rig.receiver.samples.has("__name__=after_drop"), 10_000, "new data");
-    await waitFor(() => rig.counters.get(SLOT.samplesPending) === 0, 10_000, "queue drained");
+    await waitFor(() => rig.receiver.samples.has("__name__=after_drop"), "new data");
+    await waitFor(() => rig.counters.get(SLOT.samplesPending) === 0, "queue drained");
     await w.stop(1000);
     const sent = rig.counters.get(SLOT.samplesSent);
     const dropped = rig.counters.get(SLOT.droppedBacklog);

@@ -11,6 +11,7 @@ import {
   WriteRequestEncoder,
 } from "../../src/remote/write_request.ts";
 import { decodeWriteRequest } from "../_util/remote_write_decode.ts";
+import { requires, TOOLS } from "../_util/requires.ts";
 
 function series(labels: [string, string][]): EncodableSeries {
   return { labels: encodeLabels(labels), stamp: 0, size: 0, pos: 0 };
@@ -74,12 +75,8 @@ message Label { string name = 1; string value = 2; }
 message Sample { double value = 1; int64 timestamp = 2; }
 `;
 
-const protoc = await Deno.stat("/usr/bin/protoc").then(() => true, () => false);
-if (!protoc) console.warn("SKIP write_request_test protoc oracle: /usr/bin/protoc is missing");
-
-Deno.test({
+Deno.test(requires("protoc", {
   name: "protoc decodes the encoder's WriteRequest with Prometheus' message definitions",
-  ignore: !protoc,
   fn: async () => {
     const dir = await Deno.makeTempDir();
     try {
@@ -91,7 +88,7 @@ Deno.test({
         -7,
       ]];
       const bytes = new WriteRequestEncoder().encode(columns(rows), { from: 0, to: 2 });
-      const child = new Deno.Command("/usr/bin/protoc", {
+      const child = new Deno.Command(TOOLS.protoc.path, {
         args: [`--proto_path=${dir}`, "--decode=prometheus.WriteRequest", "remote.proto"],
         stdin: "piped",
         stdout: "piped",
@@ -114,7 +111,7 @@ Deno.test({
       await Deno.remove(dir, { recursive: true });
     }
   },
-});
+}));
 
 Deno.test("encodeLabels() refuses unsorted, repeated and empty labels", () => {
   assert.throws(() => encodeLabels([["b", "1"], ["a", "2"]]), /out of order/);

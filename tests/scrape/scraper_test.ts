@@ -31,7 +31,7 @@ Deno.test("Scraper: reload keeps unchanged jobs, adds new ones, refuses a bad fi
     assert.match(scraper.warnings[0], /rule_files/);
     scraper.start();
     const [a] = scraper.loops();
-    await waitFor(() => a.state.health === "up", 10_000, "job a's first scrape");
+    await waitFor(() => a.state.health === "up", "job a's first scrape");
 
     await Deno.writeTextFile(
       config,
@@ -47,10 +47,10 @@ Deno.test("Scraper: reload keeps unchanged jobs, adds new ones, refuses a bad fi
       `${dir}/sd/t.json`,
       JSON.stringify([{ targets: [target], labels: { env: "x" } }]),
     );
-    await waitFor(() => scraper.loops().length === 3, 15_000, "the file_sd target");
+    await waitFor(() => scraper.loops().length === 3, "the file_sd target");
     const c = scraper.loops().find((l) => l.target.job.jobName === "c")!;
     assertEquals(c.target.publicLabels, [["env", "x"], ["instance", target], ["job", "c"]]);
-    await waitFor(() => c.state.health === "up", 10_000, "job c's first scrape");
+    await waitFor(() => c.state.health === "up", "job c's first scrape");
 
     await Deno.writeTextFile(config, "scrape_configs: [{job_name: a, scheme: ftp}]\n");
     assertEquals(scraper.reload(), false);
@@ -66,7 +66,7 @@ Deno.test("Scraper: reload keeps unchanged jobs, adds new ones, refuses a bad fi
     assert.ok(body.data.activeTargets.every((t: { health: string }) => t.health === "up"));
 
     await Deno.remove(`${dir}/sd/t.json`);
-    await waitFor(() => scraper.loops().length === 2, 15_000, "the file_sd target to go");
+    await waitFor(() => scraper.loops().length === 2, "the file_sd target to go");
   } finally {
     await scraper.stop();
     await server.shutdown();

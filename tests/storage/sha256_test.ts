@@ -3,6 +3,7 @@
 
 import { assertEquals } from "../_util/assert.ts";
 import { sha256, sha256Hex } from "../../src/storage/sha256.ts";
+import { PYTHON, requires } from "../_util/requires.ts";
 
 const hex = (b: ArrayBuffer | Uint8Array) =>
   [...new Uint8Array(b)].map((x) => x.toString(16).padStart(2, "0")).join("");
@@ -26,14 +27,11 @@ Deno.test("sha256() matches WebCrypto at every length across block boundaries", 
   }
 });
 
-const python = await Deno.stat("/usr/bin/python3").then(() => true, () => false);
-
-Deno.test({
+Deno.test(requires("python3", {
   name: "sha256Hex() of tagged names matches Python's hashlib (carbon's file names)",
-  ignore: !python,
   async fn() {
     const names = ["cpu.load;dc=east;host=a", "café.x;h=été", "a.😀;k=😀", "m;host2=x;host=h"];
-    const out = await new Deno.Command("/usr/bin/python3", {
+    const out = await new Deno.Command(PYTHON, {
       args: [
         "-c",
         "import sys,json,hashlib\n" +
@@ -44,4 +42,4 @@ Deno.test({
     }).output();
     assertEquals(names.map(sha256Hex), JSON.parse(new TextDecoder().decode(out.stdout)));
   },
-});
+}));

@@ -3,18 +3,16 @@
 // tagged names, the plain path for the rest). Skipped where graphite-carbon is not installed.
 
 import { assertEquals } from "../_util/assert.ts";
-import { carbonInstalled, listFiles, withCarbonCache } from "../_util/carbon_cache.ts";
+import { listFiles, withCarbonCache } from "../_util/carbon_cache.ts";
 import { startDaemon } from "../_util/daemon.ts";
 import { sendTcp, waitFor } from "../_util/net.ts";
 import { TAG_CASES, tagCaseBytes } from "./tagged_name_cases.ts";
-
-if (!carbonInstalled) console.error("SKIP carbon_tags_test: /usr/bin/carbon-cache is missing");
+import { requires } from "../_util/requires.ts";
 
 const enc = new TextEncoder();
 
-Deno.test({
+Deno.test(requires("carbon", {
   name: "carbon 1.1.7 and carbonado store the tagged-name table under the same file paths",
-  ignore: !carbonInstalled,
   async fn() {
     const root = await Deno.makeTempDir();
     const now = Math.floor(Date.now() / 1000);
@@ -27,11 +25,11 @@ Deno.test({
     let carbonFiles: string[] = [];
     await withCarbonCache(`${root}/carbon`, async (port, dataDir) => {
       await sendTcp(port, lines(cases));
-      await waitFor(async () => wsp(await listFiles(dataDir)).length >= stored.size, 30_000);
+      await waitFor(async () => wsp(await listFiles(dataDir)).length >= stored.size);
       // names that are not UTF-8: carbon drops the connection, nothing is stored
       await sendTcp(port, lines(TAG_CASES.filter((c) => c.reason === "bad_utf8")));
       await sendTcp(port, `after.utf8 1 ${now}\n`);
-      await waitFor(async () => (await listFiles(dataDir)).includes("after/utf8.wsp"), 30_000);
+      await waitFor(async () => (await listFiles(dataDir)).includes("after/utf8.wsp"));
       carbonFiles = wsp(await listFiles(dataDir)).filter((f) => f !== "after/utf8.wsp");
     });
 
@@ -45,7 +43,7 @@ Deno.test({
         } catch {
           return false;
         }
-      }, 30_000);
+      });
       const ours = wsp(await listFiles(dataDir));
       assertEquals(ours.filter((f) => !carbonFiles.includes(f)), [], "only carbonado's");
       assertEquals(carbonFiles.filter((f) => !ours.includes(f)), [], "only carbon's");
@@ -54,4 +52,4 @@ Deno.test({
       await daemon.stop();
     }
   },
-});
+}));

@@ -55,7 +55,7 @@ Deno.test("TagDbSender posts chunks of path= fields and retries a failing TagDB"
     sender.add("c;k=3", true);
     sender.add("plain.name", true); // untagged: never posted
     for (let i = 0; i < 3; i++) sender.add("d;k=4", false); // every third update goes
-    await waitFor(() => posts.flat().length === 4, 20_000);
+    await waitFor(() => posts.flat().length === 4);
     assertEquals(posts, [["a;k=1", "b;k=2"], ["c;k=3", "d;k=4"]]);
   } finally {
     await sender.stop();

@@ -8,25 +8,18 @@
 // load either) happens on the way. Each browser's test is skipped, saying so, when it is missing.
 
 import { assert, assertEquals } from "../_util/assert.ts";
-import { FIREFOX, Firefox, hasFirefox } from "../_util/bidi.ts";
+import { Firefox } from "../_util/bidi.ts";
 import { type Browser, type BrowserPage, waitInPage } from "../_util/browser_page.ts";
-import { CHROMIUM, Chromium, hasChromium } from "../_util/cdp.ts";
+import { Chromium } from "../_util/cdp.ts";
 import { fetchText, startDaemon } from "../_util/daemon.ts";
 import { sendTcp, waitFor } from "../_util/net.ts";
 import { writeAll } from "../../src/net/stream_server.ts";
+import { requires, type Tool } from "../_util/requires.ts";
 
-const ENGINES = [
-  { name: "Chromium", path: CHROMIUM, apt: "chromium", ok: hasChromium(), launch: Chromium.launch },
-  { name: "Firefox", path: FIREFOX, apt: "firefox-esr", ok: hasFirefox(), launch: Firefox.launch },
+const ENGINES: { name: string; tool: Tool; launch: () => Promise<Browser> }[] = [
+  { name: "Chromium", tool: "chromium", launch: Chromium.launch },
+  { name: "Firefox", tool: "firefox-esr", launch: Firefox.launch },
 ];
-for (const engine of ENGINES) {
-  if (!engine.ok) {
-    console.warn(
-      `SKIPPED the status page in ${engine.name}: ${engine.path} is not installed ` +
-        `(apt-get install ${engine.apt})`,
-    );
-  }
-}
 
 /** Plaintext points on one connection every 100 ms: steady series plus a few new ones each time. */
 function startLoad(port: number): { stop: () => Promise<void> } {
@@ -85,11 +78,10 @@ function linePixels(page: BrowserPage, metric: string): Promise<number> {
 }
 
 for (const engine of ENGINES) {
-  Deno.test({
+  Deno.test(requires(engine.tool, {
     name: `status page in ${engine.name}: live charts, metric browser, phone, no console error`,
-    ignore: !engine.ok,
     fn: () => scenario(engine.launch),
-  });
+  }));
 }
 
 async function scenario(launch: () => Promise<Browser>): Promise<void> {
@@ -132,7 +124,6 @@ async function scenario(launch: () => Promise<Browser>): Promise<void> {
     conn.close();
     await waitFor(
       async () => (await fetchText(`${base}/metrics/find/?query=${name}`)).includes(name),
-      10_000,
       "the daemon to know the new metric",
     );
     await page.goto(`${base}/?interval=500#metrics`);
@@ -168,7 +159,6 @@ async function scenario(launch: () => Promise<Browser>): Promise<void> {
     );
     await waitFor(
       async () => (await fetchText(`${base}/tags/findSeries?expr=ui=${id}`)).includes(tagged),
-      10_000,
       "the daemon to index the tagged series",
     );
     // another query string: a new document, so the tree is loaded afresh

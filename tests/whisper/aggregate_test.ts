@@ -5,8 +5,9 @@ import assert from "node:assert/strict";
 import { create } from "../../src/whisper/create.ts";
 import { AGGREGATION_METHODS } from "../../src/whisper/format.ts";
 import { fetch, updateMany } from "../../src/whisper/whisper_file.ts";
-import { WhisperOracle } from "../_util/whisper_oracle.ts";
-import { assertSameBytes, fetchAsHex, sameNaN, withTempDir } from "./test_support.ts";
+import { oracleTest } from "../_util/whisper_recording.ts";
+import { fetchAsHex } from "../_util/whisper_reader.ts";
+import { assertSameBytes, sameNaN } from "./test_support.ts";
 
 const PATTERNS: number[][] = [
   [1, 2, 3],
@@ -29,35 +30,31 @@ const PATTERNS: number[][] = [
   [0.3, 0.6, 0.9, 1e16, -1e16],
 ];
 
-Deno.test("propagation gives whisper.py's value for each method, xFilesFactor and edge case", async () => {
-  const archives = [{ secondsPerPoint: 1, points: 300 }, { secondsPerPoint: 10, points: 60 }];
-  const now = 1_650_000_000;
-  const start = now - 200 - (now % 10);
-  const points: [number, number][] = [];
-  PATTERNS.forEach((values, p) => {
-    // Spread the known points over the 10 s interval: slots 0, 3, 6, 9, 1, 4, ...
-    values.forEach((value, i) => points.push([start + p * 10 + (i * 3) % 10, value]));
-  });
-  const oracle = new WhisperOracle();
-  try {
-    await withTempDir(async (dir) => {
-      for (const aggregationMethod of AGGREGATION_METHODS) {
-        for (const xFilesFactor of [0, 0.3, 0.5, 0.7, 1]) {
-          const ours = `${dir}/ours_${aggregationMethod}_${xFilesFactor}.wsp`;
-          const theirs = `${dir}/theirs_${aggregationMethod}_${xFilesFactor}.wsp`;
-          create(ours, archives, { xFilesFactor, aggregationMethod });
-          await oracle.create(theirs, archives, { xFilesFactor, aggregationMethod });
-          updateMany(ours, points, { now });
-          await oracle.updateMany(theirs, points, now);
-          assertSameBytes(ours, theirs, `${aggregationMethod} xff ${xFilesFactor}`);
-          assert.deepEqual(
-            sameNaN(fetchAsHex(fetch(ours, now - 600, { now }))),
-            sameNaN(await oracle.fetch(theirs, now - 600, undefined, now)),
-          );
-        }
-      }
+oracleTest(
+  "propagation gives whisper.py's value for each method, xFilesFactor and edge case",
+  async (oracle, dir) => {
+    const archives = [{ secondsPerPoint: 1, points: 300 }, { secondsPerPoint: 10, points: 60 }];
+    const now = 1_650_000_000;
+    const start = now - 200 - (now % 10);
+    const points: [number, number][] = [];
+    PATTERNS.forEach((values, p) => {
+      // Spread the known points over the 10 s interval: slots 0, 3, 6, 9, 1, 4, ...
+      values.forEach((value, i) => points.push([start + p * 10 + (i * 3) % 10, value]));
     });
-  } finally {
-    await oracle.close();
-  }
-});
+    for (const aggregationMethod of AGGREGATION_METHODS) {
+      for (const xFilesFactor of [0, 0.3, 0.5, 0.7, 1]) {
+        const ours = `${dir}/ours_${aggregationMethod}_${xFilesFactor}.wsp`;
+        const theirs = `${dir}/theirs_${aggregationMethod}_${xFilesFactor}.wsp`;
+        create(ours, archives, { xFilesFactor, aggregationMethod });
+        await oracle.create(theirs, archives, { xFilesFactor, aggregationMethod });
+        updateMany(ours, points, { now });
+        await oracle.updateMany(theirs, points, now);
+        assertSameBytes(ours, theirs, `${aggregationMethod} xff ${xFilesFactor}`);
+        assert.deepEqual(
+          sameNaN(fetchAsHex(fetch(ours, now - 600, { now }))),
+          sameNaN(await oracle.fetch(theirs, now - 600, undefined, now)),
+        );
+      }
+    }
+  },
+);

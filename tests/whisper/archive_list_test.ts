@@ -8,7 +8,7 @@ import {
   parseRetentionDefs,
   validateArchiveList,
 } from "../../src/whisper/archive_list.ts";
-import { WhisperOracle } from "../_util/whisper_oracle.ts";
+import { oracleTest } from "../_util/whisper_recording.ts";
 
 const DEFINITIONS = [
   "60:1440",
@@ -35,9 +35,9 @@ const DEFINITIONS = [
   ":",
 ];
 
-Deno.test("parseRetentionDef() accepts and rejects what whisper.parseRetentionDef does", async () => {
-  const oracle = new WhisperOracle();
-  try {
+oracleTest(
+  "parseRetentionDef() accepts and rejects what whisper.parseRetentionDef does",
+  async (oracle) => {
     for (const definition of DEFINITIONS) {
       const expected = await oracle.parseRetentionDef(definition);
       if (typeof expected === "string") {
@@ -47,10 +47,8 @@ Deno.test("parseRetentionDef() accepts and rejects what whisper.parseRetentionDe
         assert.deepEqual([secondsPerPoint, points], expected, definition);
       }
     }
-  } finally {
-    await oracle.close();
-  }
-});
+  },
+);
 
 Deno.test("parseRetentionDef() names the definition and the problem", () => {
   const cases: [string, string][] = [
@@ -83,9 +81,9 @@ const LISTS: [number, number][][] = [
   [[1, 10], [2, 20], [4, 40], [12, 10]],
 ];
 
-Deno.test("validateArchiveList() gives whisper's verdict and message for each list", async () => {
-  const oracle = new WhisperOracle();
-  try {
+oracleTest(
+  "validateArchiveList() gives whisper's verdict and message for each list",
+  async (oracle) => {
     for (const list of LISTS) {
       const expected = await oracle.validate(list);
       const archives = list.map(([secondsPerPoint, points]) => ({ secondsPerPoint, points }));
@@ -110,7 +108,5 @@ Deno.test("validateArchiveList() gives whisper's verdict and message for each li
       name: "RangeError",
       message: "You must specify at least one archive configuration",
     });
-  } finally {
-    await oracle.close();
-  }
-});
+  },
+);

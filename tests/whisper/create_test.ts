@@ -5,57 +5,49 @@ import assert from "node:assert/strict";
 import { create } from "../../src/whisper/create.ts";
 import { AGGREGATION_METHODS } from "../../src/whisper/format.ts";
 import { info } from "../../src/whisper/whisper_file.ts";
-import { WhisperOracle } from "../_util/whisper_oracle.ts";
+import { oracleTest } from "../_util/whisper_recording.ts";
 import { assertSameBytes, RETENTIONS, withTempDir } from "./test_support.ts";
 
-Deno.test("create() writes whisper.py's bytes for every method, several xFilesFactors, sparse or not", async () => {
-  const oracle = new WhisperOracle();
-  try {
-    await withTempDir(async (dir) => {
-      let n = 0;
-      for (const [name, archives] of Object.entries(RETENTIONS)) {
-        for (const aggregationMethod of AGGREGATION_METHODS) {
-          for (const xFilesFactor of [0, 0.5, 1, 0.3, 0.1234567]) {
-            for (const sparse of [false, true]) {
-              const ours = `${dir}/ours_${n}.wsp`;
-              const theirs = `${dir}/theirs_${n++}.wsp`;
-              create(ours, archives, { xFilesFactor, aggregationMethod, sparse });
-              await oracle.create(theirs, archives, { xFilesFactor, aggregationMethod, sparse });
-              assertSameBytes(ours, theirs, `${name} ${aggregationMethod} ${xFilesFactor}`);
-              const expected = await oracle.info(theirs);
-              const { fileSize, ...header } = info(ours);
-              assert.deepEqual(header, expected);
-              assert.equal(fileSize, Deno.statSync(theirs).size);
-            }
+oracleTest(
+  "create() writes whisper.py's bytes for every method, several xFilesFactors, sparse or not",
+  async (oracle, dir) => {
+    let n = 0;
+    for (const [name, archives] of Object.entries(RETENTIONS)) {
+      for (const aggregationMethod of AGGREGATION_METHODS) {
+        for (const xFilesFactor of [0, 0.5, 1, 0.3, 0.1234567]) {
+          for (const sparse of [false, true]) {
+            const ours = `${dir}/ours_${n}.wsp`;
+            const theirs = `${dir}/theirs_${n++}.wsp`;
+            create(ours, archives, { xFilesFactor, aggregationMethod, sparse });
+            await oracle.create(theirs, archives, { xFilesFactor, aggregationMethod, sparse });
+            assertSameBytes(ours, theirs, `${name} ${aggregationMethod} ${xFilesFactor}`);
+            const expected = await oracle.info(theirs);
+            const { fileSize, ...header } = info(ours);
+            assert.deepEqual(header, expected);
+            assert.equal(fileSize, Deno.statSync(theirs).size);
           }
         }
       }
-    });
-  } finally {
-    await oracle.close();
-  }
-});
+    }
+  },
+);
 
-Deno.test("create() sorts archives by precision and applies whisper's defaults", async () => {
-  const oracle = new WhisperOracle();
-  try {
-    await withTempDir(async (dir) => {
-      const archives = [{ secondsPerPoint: 60, points: 1440 }, {
-        secondsPerPoint: 10,
-        points: 360,
-      }];
-      create(`${dir}/ours.wsp`, archives);
-      await oracle.create(`${dir}/theirs.wsp`, archives);
-      assertSameBytes(`${dir}/ours.wsp`, `${dir}/theirs.wsp`, "defaults");
-      const header = info(`${dir}/ours.wsp`);
-      assert.equal(header.aggregationMethod, "average");
-      assert.equal(header.xFilesFactor, 0.5);
-      assert.deepEqual(header.archives.map((a) => a.secondsPerPoint), [10, 60]);
-    });
-  } finally {
-    await oracle.close();
-  }
-});
+oracleTest(
+  "create() sorts archives by precision and applies whisper's defaults",
+  async (oracle, dir) => {
+    const archives = [{ secondsPerPoint: 60, points: 1440 }, {
+      secondsPerPoint: 10,
+      points: 360,
+    }];
+    create(`${dir}/ours.wsp`, archives);
+    await oracle.create(`${dir}/theirs.wsp`, archives);
+    assertSameBytes(`${dir}/ours.wsp`, `${dir}/theirs.wsp`, "defaults");
+    const header = info(`${dir}/ours.wsp`);
+    assert.equal(header.aggregationMethod, "average");
+    assert.equal(header.xFilesFactor, 0.5);
+    assert.deepEqual(header.archives.map((a) => a.secondsPerPoint), [10, 60]);
+  },
+);
 
 Deno.test("create() refuses to overwrite an existing file and leaves it untouched", async () => {
   await withTempDir((dir) => {

@@ -3,12 +3,12 @@
 
 import assert from "node:assert/strict";
 import { pythonSetOrder } from "../../src/whisper/py_set_order.ts";
-import { WhisperOracle } from "../_util/whisper_oracle.ts";
+import { oracleTest } from "../_util/whisper_recording.ts";
 import { prng } from "./test_support.ts";
 
-Deno.test("pythonSetOrder() matches CPython for 500 sets of intervals, small and large", async () => {
-  const oracle = new WhisperOracle();
-  try {
+oracleTest(
+  "pythonSetOrder() matches CPython for 500 sets of intervals, small and large",
+  async (oracle) => {
     const rng = prng(42);
     for (let c = 0; c < 500; c++) {
       const n = 1 + Math.floor(rng() * (c < 400 ? 40 : 3000));
@@ -31,7 +31,5 @@ Deno.test("pythonSetOrder() matches CPython for 500 sets of intervals, small and
         `set of ${values.length} values with step ${step}`,
       );
     }
-  } finally {
-    await oracle.close();
-  }
-});
+  },
+);

@@ -3,8 +3,7 @@
 
 import assert from "node:assert/strict";
 import type { ArchiveSpec } from "../../src/whisper/archive_list.ts";
-import type { FetchResult } from "../../src/whisper/whisper_file.ts";
-import { f64ToHex, hexToF64, type OracleFetch } from "../_util/whisper_oracle.ts";
+import { hexToF64, type OracleFetch } from "../_util/whisper_oracle.ts";
 
 /** mulberry32: a small seeded PRNG returning floats in [0, 1). */
 export function prng(seed: number): () => number {
@@ -26,17 +25,6 @@ export async function withTempDir(fn: (dir: string) => Promise<void> | void): Pr
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
-}
-
-/** Our fetch result with values as hex, comparable to the oracle's. */
-export function fetchAsHex(result: FetchResult | null): OracleFetch | null {
-  if (result === null) return null;
-  return {
-    fromTime: result.fromTime,
-    untilTime: result.untilTime,
-    step: result.step,
-    values: result.values.map((v) => (v === null ? null : f64ToHex(v))),
-  };
 }
 
 /**

@@ -5,10 +5,10 @@ import assert from "node:assert/strict";
 import { create } from "../../src/whisper/create.ts";
 import { AGGREGATION_METHODS } from "../../src/whisper/format.ts";
 import { fetch, updateMany, WhisperFile } from "../../src/whisper/whisper_file.ts";
-import { WhisperOracle } from "../_util/whisper_oracle.ts";
+import { oracleTest } from "../_util/whisper_recording.ts";
+import { fetchAsHex } from "../_util/whisper_reader.ts";
 import {
   assertSameBytes,
-  fetchAsHex,
   fetchRanges,
   generateBatch,
   prng,
@@ -21,105 +21,92 @@ const BATCHES = 5;
 
 for (const retention of ["1s:60s,10s:10m,60s:1h", "10s:6h,1m:7d,10m:5y"]) {
   for (const [m, method] of AGGREGATION_METHODS.entries()) {
-    Deno.test(`updateMany() with ${method} over ${retention} writes whisper.py's bytes for xFilesFactor 0, 0.5, 1, 0.3`, async () => {
-      const archives = RETENTIONS[retention];
-      const oracle = new WhisperOracle();
-      try {
-        await withTempDir(async (dir) => {
-          for (const xFilesFactor of XFF) {
-            const rng = prng(1000 * m + 17 * XFF.indexOf(xFilesFactor) + retention.length);
-            const ours = `${dir}/ours_${xFilesFactor}.wsp`;
-            const theirs = `${dir}/theirs_${xFilesFactor}.wsp`;
-            create(ours, archives, { xFilesFactor, aggregationMethod: method });
-            await oracle.create(theirs, archives, { xFilesFactor, aggregationMethod: method });
-            assertSameBytes(ours, theirs, "after create");
-            let now = 1_600_000_000 + Math.floor(rng() * 100_000);
-            for (let b = 0; b < BATCHES; b++) {
-              const points = generateBatch(rng, archives, now);
-              updateMany(ours, points, { now });
-              await oracle.updateMany(theirs, points, now);
-              const context =
-                `xff ${xFilesFactor} batch ${b} (${points.length} points, now ${now})`;
-              assertSameBytes(ours, theirs, context);
-              for (const [from, until] of fetchRanges(rng, archives, now, b === BATCHES - 1)) {
-                assert.deepEqual(
-                  fetchAsHex(fetch(ours, from, { untilTime: until, now })),
-                  await oracle.fetch(theirs, from, until, now),
-                  `${context}: fetch(${from}, ${until})`,
-                );
-              }
-              now += 1 + Math.floor(rng() * archives[0].secondsPerPoint * archives[0].points);
+    oracleTest(
+      `updateMany() with ${method} over ${retention} writes whisper.py's bytes for xFilesFactor 0, 0.5, 1, 0.3`,
+      async (oracle, dir) => {
+        const archives = RETENTIONS[retention];
+        for (const xFilesFactor of XFF) {
+          const rng = prng(1000 * m + 17 * XFF.indexOf(xFilesFactor) + retention.length);
+          const ours = `${dir}/ours_${xFilesFactor}.wsp`;
+          const theirs = `${dir}/theirs_${xFilesFactor}.wsp`;
+          create(ours, archives, { xFilesFactor, aggregationMethod: method });
+          await oracle.create(theirs, archives, { xFilesFactor, aggregationMethod: method });
+          assertSameBytes(ours, theirs, "after create");
+          let now = 1_600_000_000 + Math.floor(rng() * 100_000);
+          for (let b = 0; b < BATCHES; b++) {
+            const points = generateBatch(rng, archives, now);
+            updateMany(ours, points, { now });
+            await oracle.updateMany(theirs, points, now);
+            const context = `xff ${xFilesFactor} batch ${b} (${points.length} points, now ${now})`;
+            assertSameBytes(ours, theirs, context);
+            for (const [from, until] of fetchRanges(rng, archives, now, b === BATCHES - 1)) {
+              assert.deepEqual(
+                fetchAsHex(fetch(ours, from, { untilTime: until, now })),
+                await oracle.fetch(theirs, from, until, now),
+                `${context}: fetch(${from}, ${until})`,
+              );
             }
+            now += 1 + Math.floor(rng() * archives[0].secondsPerPoint * archives[0].points);
           }
-        });
-      } finally {
-        await oracle.close();
-      }
-    });
+        }
+      },
+    );
   }
 }
 
-Deno.test("updateMany() on a file whisper.py created, alternating with whisper.py, matches whisper.py alone", async () => {
-  const archives = RETENTIONS["5s:1m,15s:3m,1m:10m,5m:1h"];
-  const oracle = new WhisperOracle();
-  try {
-    await withTempDir(async (dir) => {
-      for (const aggregationMethod of ["average", "max", "avg_zero"] as const) {
-        const rng = prng(aggregationMethod.length);
-        const mixed = `${dir}/mixed_${aggregationMethod}.wsp`;
-        const reference = `${dir}/reference_${aggregationMethod}.wsp`;
-        await oracle.create(mixed, archives, { xFilesFactor: 0.3, aggregationMethod });
-        await oracle.create(reference, archives, { xFilesFactor: 0.3, aggregationMethod });
-        let now = 1_500_000_000;
-        for (let b = 0; b < 12; b++) {
-          const points = generateBatch(rng, archives, now);
-          if (b % 2 === 0) updateMany(mixed, points, { now });
-          else await oracle.updateMany(mixed, points, now);
-          await oracle.updateMany(reference, points, now);
-          assertSameBytes(mixed, reference, `${aggregationMethod} batch ${b}`);
-          assert.deepEqual(
-            await oracle.fetch(mixed, now - 3600, undefined, now),
-            fetchAsHex(fetch(reference, now - 3600, { now })),
-          );
-          now += 1 + Math.floor(rng() * 90);
-        }
-      }
-    });
-  } finally {
-    await oracle.close();
-  }
-});
-
-Deno.test("updateMany() on a file we created is continued by whisper.py and reads back the same", async () => {
-  const archives = RETENTIONS["1s:60s,10s:10m,60s:1h"];
-  const oracle = new WhisperOracle();
-  try {
-    await withTempDir(async (dir) => {
-      const rng = prng(99);
-      const mixed = `${dir}/mixed.wsp`;
-      const reference = `${dir}/reference.wsp`;
-      create(mixed, archives, { xFilesFactor: 0, aggregationMethod: "sum", sparse: true });
-      await oracle.create(reference, archives, { xFilesFactor: 0, aggregationMethod: "sum" });
-      let now = 1_700_000_000;
+oracleTest(
+  "updateMany() on a file whisper.py created, alternating with whisper.py, matches whisper.py alone",
+  async (oracle, dir) => {
+    const archives = RETENTIONS["5s:1m,15s:3m,1m:10m,5m:1h"];
+    for (const aggregationMethod of ["average", "max", "avg_zero"] as const) {
+      const rng = prng(aggregationMethod.length);
+      const mixed = `${dir}/mixed_${aggregationMethod}.wsp`;
+      const reference = `${dir}/reference_${aggregationMethod}.wsp`;
+      await oracle.create(mixed, archives, { xFilesFactor: 0.3, aggregationMethod });
+      await oracle.create(reference, archives, { xFilesFactor: 0.3, aggregationMethod });
+      let now = 1_500_000_000;
       for (let b = 0; b < 12; b++) {
         const points = generateBatch(rng, archives, now);
-        if (b % 3 === 0) updateMany(mixed, points, { now });
+        if (b % 2 === 0) updateMany(mixed, points, { now });
         else await oracle.updateMany(mixed, points, now);
-        updateMany(reference, points, { now });
-        assertSameBytes(mixed, reference, `batch ${b}`);
-        for (const [from, until] of fetchRanges(rng, archives, now)) {
-          assert.deepEqual(
-            await oracle.fetch(mixed, from, until, now),
-            fetchAsHex(fetch(reference, from, { untilTime: until, now })),
-          );
-        }
-        now += 1 + Math.floor(rng() * 50);
+        await oracle.updateMany(reference, points, now);
+        assertSameBytes(mixed, reference, `${aggregationMethod} batch ${b}`);
+        assert.deepEqual(
+          await oracle.fetch(mixed, now - 3600, undefined, now),
+          fetchAsHex(fetch(reference, now - 3600, { now })),
+        );
+        now += 1 + Math.floor(rng() * 90);
       }
-    });
-  } finally {
-    await oracle.close();
-  }
-});
+    }
+  },
+);
+
+oracleTest(
+  "updateMany() on a file we created is continued by whisper.py and reads back the same",
+  async (oracle, dir) => {
+    const archives = RETENTIONS["1s:60s,10s:10m,60s:1h"];
+    const rng = prng(99);
+    const mixed = `${dir}/mixed.wsp`;
+    const reference = `${dir}/reference.wsp`;
+    create(mixed, archives, { xFilesFactor: 0, aggregationMethod: "sum", sparse: true });
+    await oracle.create(reference, archives, { xFilesFactor: 0, aggregationMethod: "sum" });
+    let now = 1_700_000_000;
+    for (let b = 0; b < 12; b++) {
+      const points = generateBatch(rng, archives, now);
+      if (b % 3 === 0) updateMany(mixed, points, { now });
+      else await oracle.updateMany(mixed, points, now);
+      updateMany(reference, points, { now });
+      assertSameBytes(mixed, reference, `batch ${b}`);
+      for (const [from, until] of fetchRanges(rng, archives, now)) {
+        assert.deepEqual(
+          await oracle.fetch(mixed, from, until, now),
+          fetchAsHex(fetch(reference, from, { untilTime: until, now })),
+        );
+      }
+      now += 1 + Math.floor(rng() * 50);
+    }
+  },
+);
 
 Deno.test("updateMany() keeps the first of equal timestamps and the latest timestamp within a step", async () => {
   await withTempDir((dir) => {
