@@ -242,7 +242,8 @@ export const SCHEMA: readonly KeySpec[] = [
     default: 2,
     goDefault: 1,
     min: 1,
-    doc: "Number of persister workers writing whisper files",
+    doc:
+      "Most persister worker threads writing whisper files (one runs; more start under a backlog)",
   }),
   field("whisper.max-updates-per-second", {
     field: "maxUpdatesPerSecond",

@@ -191,7 +191,9 @@ export class Persister implements StatSource {
 
   /** Starts the worker threads and the dispatch loop. */
   start(): void {
-    for (let i = 0; i < this.#opts.workers; i++) this.#slots.push(this.#spawn());
+    // one worker to begin with; more, up to whisper.workers, only when a backlog calls for them
+    // (docs/benchmarks.md, "Where the memory goes": each is an isolate of about 13 MB)
+    this.#slots.push(this.#spawn());
     this.#running = true;
     this.#tokens = this.#opts.maxUpdatesPerSecond;
     this.#tokensAt = performance.now();
@@ -249,8 +251,12 @@ export class Persister implements StatSource {
   /** Sends batches while workers have room; returns how long until it is worth looking again. */
   #dispatch(): number {
     while (true) {
-      const slot = this.#slots.reduce((a, b) => (b.inflight.size < a.inflight.size ? b : a));
-      if (slot.inflight.size >= INFLIGHT_PER_WORKER) return Infinity; // a result will kick us
+      let slot = this.#slots.reduce((a, b) => (b.inflight.size < a.inflight.size ? b : a));
+      if (slot.inflight.size >= INFLIGHT_PER_WORKER) {
+        if (this.#slots.length >= this.#opts.workers) return Infinity; // a result will kick us
+        slot = this.#spawn(); // every worker is full: a backlog
+        this.#slots.push(slot);
+      }
       const batch = this.#buildBatch(slot);
       if (batch === null) break;
     }
@@ -662,9 +668,9 @@ export class Persister implements StatSource {
     });
     send({
       name: "carbonado_persister_workers",
-      help: "Whisper writer threads ([whisper] workers).",
+      help: "Whisper writer threads running: one, and up to [whisper] workers under a backlog.",
       type: "gauge",
-      value: this.#opts.workers,
+      value: this.#slots.length,
       carbon: "persister.workers",
     });
     send({

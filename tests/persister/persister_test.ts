@@ -257,3 +257,22 @@ Deno.test("readRuleFiles() refuses a bad schemas file, naming file and line", as
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("Persister runs one worker while one keeps up, and starts more, up to workers, under a backlog", async () => {
+  await withPersister({ workers: 3 }, async (p) => {
+    const written = () => {
+      const c = cache.counters();
+      return c.cachedPoints === 0 && c.notConfirmed === 0;
+    };
+    const t = NOW - (NOW % 60) - 60;
+    ingest(`one.series 1 ${t}\n`);
+    await waitFor(() => written(), "the one point written");
+    assertEquals(samples(p).get("carbonado_persister_workers"), 1);
+    // 3,000 series: 12 batches of 256 at once, more than one worker holds (two batches)
+    let text = "";
+    for (let i = 0; i < 3000; i++) text += `backlog.s${i} 1 ${t}\n`;
+    ingest(text);
+    await waitFor(() => written(), "the backlog written");
+    assertEquals(samples(p).get("carbonado_persister_workers"), 3);
+  });
+});
