@@ -1,8 +1,9 @@
 // End-to-end persist benchmark: the real daemon with its data directory on a tmpfs it mounts
 // (as root; otherwise a plain temp dir, and it says so), 2 whisper workers, points sent over 4
 // connections; timed from the first byte sent until /metrics says every point is committed to
-// Whisper. Each dataset runs twice on the same directory: first creating the files, then
-// updating them with the next points. (Deno only touches /dev/shm with --allow-all, hence the
+// Whisper. Datasets: 10k × 100, 100k × 10 and 100k × 100 (issue #16's table); each reports
+// daemon CPU (also per million points) and peak RSS. Each dataset runs twice on the same
+// directory: first creating the files, then updating them with the next points. (Deno only touches /dev/shm with --allow-all, hence the
 // mount.)
 //
 //   deno task bench:persist [--workers 2] [--connections 4]
@@ -32,7 +33,7 @@ await Deno.writeTextFile(schemas, "[bench]\npattern = .\nretentions = 60s:1d,1h:
 const ERRORS = /^carbonado_whisper_errors_total\{[^}]*\} ([1-9]\d*)$/m;
 
 try {
-  for (const [metrics, points] of [[10_000, 100], [100_000, 10]]) {
+  for (const [metrics, points] of [[10_000, 100], [100_000, 10], [100_000, 100]]) {
     const dataDir = await Deno.makeTempDir({ dir: root });
     const daemon = await startDaemon({
       dataDir,
@@ -61,11 +62,14 @@ try {
           await new Promise((r) => setTimeout(r, 50)); // seconds-long runs: leave the CPU to the workers
         }
         const seconds = (performance.now() - t0) / 1000;
+        const cpu = cpuSeconds(daemon.child.pid) - cpu0;
         await report(
           `${metrics} metrics x ${points} points, ${pass}: ${seconds.toFixed(2)} s, ` +
             `${(data.lines / seconds / 1000).toFixed(0)}k points/s, ` +
             `${(metrics / seconds / 1000).toFixed(1)}k updates/s, ` +
-            `daemon CPU ${(cpuSeconds(daemon.child.pid) - cpu0).toFixed(1)} s, ` +
+            `daemon CPU ${cpu.toFixed(1)} s (${
+              (cpu / (data.lines / 1e6)).toFixed(2)
+            } s per million), ` +
             `peak RSS ${peakRssMiB(daemon.child.pid).toFixed(0)} MiB`,
         );
       }
