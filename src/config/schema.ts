@@ -111,12 +111,6 @@ export function envName(section: string, key: string): string {
   return "CARBONADO_" + name.toUpperCase().replace(/[-.]/g, "_");
 }
 
-/** The doc of every listener's `max-connections`. */
-const MAX_CONNECTIONS_DOC =
-  "Connections open at once (Python carbon's MAX_RECEIVER_CONNECTIONS); " +
-  "more are accepted and closed at once, counted and logged. 0: the process's share, its " +
-  "open-file limit less a reserve for Whisper files, the WAL and HTTP (docs/ARCHITECTURE.md)";
-
 /** A key with a field in `Config`; its default is typed by that field. */
 function field<S extends keyof Sections, F extends keyof Sections[S] & string>(
   name: `${S}.${string}`,
@@ -131,6 +125,22 @@ function other(
   options: SpecOptions & { default: unknown; implemented?: boolean },
 ): KeySpec {
   return build(name, { implemented: false, ...options });
+}
+
+/** A stream listener's `max-connections`. */
+function maxConnections(
+  section: "tcp" | "pickle" | "carbonlink" | "influx" | "opentsdb",
+): KeySpec {
+  return field(`${section}.max-connections`, {
+    field: "maxConnections",
+    kind: "int",
+    default: 0,
+    min: 0,
+    carbonadoOnly: true,
+    doc: "Connections open at once (Python carbon's MAX_RECEIVER_CONNECTIONS); " +
+      "more are accepted and closed at once, counted and logged. 0: the process's share, its " +
+      "open-file limit less a reserve for Whisper files, the WAL and HTTP (docs/ARCHITECTURE.md)",
+  });
 }
 
 function build(
@@ -388,14 +398,7 @@ export const SCHEMA: readonly KeySpec[] = [
     doc: "Close a connection that completed no line or frame this long, idle or trickling " +
       "bytes (go-carbon has a fixed 2m0s idle timeout)",
   }),
-  field("tcp.max-connections", {
-    field: "maxConnections",
-    kind: "int",
-    default: 0,
-    min: 0,
-    carbonadoOnly: true,
-    doc: MAX_CONNECTIONS_DOC,
-  }),
+  maxConnections("tcp"),
   field("tcp.max-line-size", {
     field: "maxLineSize",
     kind: "size",
@@ -453,14 +456,7 @@ export const SCHEMA: readonly KeySpec[] = [
     doc: "Close a connection that completed no line or frame this long, idle or trickling " +
       "bytes (go-carbon has a fixed 2m0s idle timeout)",
   }),
-  field("pickle.max-connections", {
-    field: "maxConnections",
-    kind: "int",
-    default: 0,
-    min: 0,
-    carbonadoOnly: true,
-    doc: MAX_CONNECTIONS_DOC,
-  }),
+  maxConnections("pickle"),
   other("pickle.buffer-size", {
     kind: "int",
     default: 0,
@@ -494,14 +490,7 @@ export const SCHEMA: readonly KeySpec[] = [
     min: 0,
     doc: "Close a carbonlink connection that completed no request this long",
   }),
-  field("carbonlink.max-connections", {
-    field: "maxConnections",
-    kind: "int",
-    default: 0,
-    min: 0,
-    carbonadoOnly: true,
-    doc: MAX_CONNECTIONS_DOC,
-  }),
+  maxConnections("carbonlink"),
 
   // [grpc]
   other("grpc.listen", { kind: "listen", default: "127.0.0.1:7003", doc: "gRPC CacheQuery" }),
@@ -972,14 +961,7 @@ export const SCHEMA: readonly KeySpec[] = [
     carbonadoOnly: true,
     doc: "Close a TCP connection that completed no line this long, idle or trickling bytes",
   }),
-  field("influx.max-connections", {
-    field: "maxConnections",
-    kind: "int",
-    default: 0,
-    min: 0,
-    carbonadoOnly: true,
-    doc: MAX_CONNECTIONS_DOC,
-  }),
+  maxConnections("influx"),
   field("influx.max-line-size", {
     field: "maxLineSize",
     kind: "size",
@@ -1032,14 +1014,7 @@ export const SCHEMA: readonly KeySpec[] = [
     carbonadoOnly: true,
     doc: "Close a connection that completed no line this long, idle or trickling bytes",
   }),
-  field("opentsdb.max-connections", {
-    field: "maxConnections",
-    kind: "int",
-    default: 0,
-    min: 0,
-    carbonadoOnly: true,
-    doc: MAX_CONNECTIONS_DOC,
-  }),
+  maxConnections("opentsdb"),
   field("opentsdb.max-line-size", {
     field: "maxLineSize",
     kind: "size",
