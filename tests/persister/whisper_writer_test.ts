@@ -1,7 +1,7 @@
 // The worker's write path on real files, checked with Graphite's whisper module.
 
 import { assert, assertEquals } from "../_util/assert.ts";
-import { mountTmpfs } from "../_util/tmpfs.ts";
+import { MOUNT_SKIP, mountTmpfs } from "../_util/tmpfs.ts";
 import { hexToF64 } from "../_util/whisper_oracle.ts";
 import { openWhisperReader, type WhisperReader } from "../_util/whisper_reader.ts";
 import { parseRules, writeBatch, type WriterSettings } from "../../src/persister/whisper_writer.ts";
@@ -198,7 +198,7 @@ Deno.test("writeBatch() creates sparse files with sparse-create", async () => {
 
 const disk = await mountTmpfs("64k");
 
-Deno.test(skipUnless(disk === null ? "cannot mount a small tmpfs here (needs root)" : null, {
+Deno.test(skipUnless(MOUNT_SKIP, {
   name: "writeBatch() reports a full disk as no_space and leaves no half-written file",
   async fn() {
     const dir = disk!.dir;

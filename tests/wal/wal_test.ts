@@ -11,6 +11,7 @@ import { listSegments } from "../../src/wal/segments.ts";
 import { WalCodec } from "../../src/wasm/wal_codec.ts";
 import { WasmInstance } from "../../src/wasm/instance.ts";
 import { skipUnless } from "../_util/requires.ts";
+import { MOUNT_SKIP, mountTmpfs } from "../_util/tmpfs.ts";
 
 const MAX_POINTS = 1_000_000;
 /** The format's page (Prometheus' wlog): fragments never cross one. */
@@ -339,26 +340,13 @@ Deno.test("WAL: random append, commit, rollback, checkpoint and crash against a 
   });
 });
 
-/** A 256 KiB tmpfs, to fill up; null where this process may not mount. */
-async function smallDisk(): Promise<string | null> {
-  const dir = await Deno.makeTempDir();
-  const { code } = await new Deno.Command("mount", {
-    args: ["-t", "tmpfs", "-o", "size=256k", "tmpfs", dir],
-    stderr: "null",
-    stdout: "null",
-  }).output().catch(() => ({ code: 1 }));
-  if (code === 0) return dir;
-  await Deno.remove(dir);
-  return null;
-}
+const disk = await mountTmpfs("256k");
 
-const disk = await smallDisk();
-
-Deno.test(skipUnless(disk === null ? "cannot mount a small tmpfs here (needs root)" : null, {
+Deno.test(skipUnless(MOUNT_SKIP, {
   name: "WAL: a full disk is reported and counted, and corrupts nothing already written",
   async fn() {
     try {
-      const a = await openHead(disk!, { segmentSize: 4 * 2 ** 20 });
+      const a = await openHead(disk!.dir, { segmentSize: 4 * 2 ** 20 });
       let i = 0;
       let failed = 0;
       let accepted = 0;
@@ -379,13 +367,12 @@ Deno.test(skipUnless(disk === null ? "cannot mount a small tmpfs here (needs roo
       assertEquals(samples.get("carbonado_wal_write_failures_total"), 1);
       assertEquals(a.head.drain.counters().cachedPoints, accepted, "the cache got what was logged");
       a.wal.close(); // the process is gone: no checkpoint, nothing more written
-      const b = await openHead(disk!, { segmentSize: 4 * 2 ** 20 });
+      const b = await openHead(disk!.dir, { segmentSize: 4 * 2 ** 20 });
       assertEquals(b.replay.result.points, accepted, "everything logged before replays");
       assertEquals(b.replay.result.corruptions + b.replay.result.tornTails, 0);
       b.wal.close();
     } finally {
-      await new Deno.Command("umount", { args: [disk!] }).output();
-      await Deno.remove(disk!, { recursive: true });
+      await disk!.close();
     }
   },
 }));
