@@ -356,6 +356,14 @@ export class Wal implements StatSource {
       value: this.#index,
       carbon: "wal.segmentCurrent",
     });
+    send({
+      name: "carbonado_wal_size_bytes",
+      help:
+        "Bytes the WAL directory holds: the checkpoint and the segments (bounded by wal.max-size).",
+      type: "gauge",
+      value: this.size(),
+      carbon: "wal.sizeBytes",
+    });
     counter(
       "carbonado_wal_bytes_total",
       "Bytes written to WAL segments.",

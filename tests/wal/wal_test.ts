@@ -227,6 +227,17 @@ Deno.test("WAL: a registered reader holds the segments it still needs; the cap o
     const samples = new Map<string, number>();
     a.wal.stat((s) => samples.set(s.name, s.value));
     assertEquals(samples.get("carbonado_wal_cap_dropped_segments_total"), 0);
+    const onDisk = [...Deno.readDirSync(dir)].filter((e) => e.isFile)
+      .reduce((sum, e) => sum + Deno.statSync(`${dir}/${e.name}`).size, 0) +
+      [...Deno.readDirSync(dir)].filter((e) => e.isDirectory && e.name.startsWith("checkpoint."))
+        .reduce((sum, e) =>
+          sum + [...Deno.readDirSync(`${dir}/${e.name}`)]
+            .reduce((n, f) => n + Deno.statSync(`${dir}/${e.name}/${f.name}`).size, 0), 0);
+    assertEquals(
+      samples.get("carbonado_wal_size_bytes"),
+      onDisk,
+      "the size gauge: what is on disk",
+    );
     a.wal.close();
   });
 });

@@ -138,6 +138,7 @@ export const PANELS = [
     title: "Write-ahead log",
     prefixes: ["carbonado_wal_"],
     charts: [
+      { title: "WAL size on disk", metrics: ["carbonado_wal_size_bytes"] },
       { title: "WAL bytes written", metrics: ["carbonado_wal_bytes_total"] },
       {
         title: "WAL fsync, mean latency",
