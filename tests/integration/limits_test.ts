@@ -22,9 +22,19 @@ Deno.test("under ulimit -n 256, 1,000 connections leave the daemon up and servin
     } finally {
       for (const conn of storm) conn.close();
     }
-    // (while the storm holds every descriptor, HTTP cannot accept either: counters come after)
-    await sendTcp(port, "after.storm 42 1700000000\n");
+    // the storm is over once the daemon has closed its side of every connection (until then
+    // they count against the limit, and while they hold every descriptor HTTP cannot accept)
     const url = `http://${daemon.listeners.prometheus}/metrics`;
+    const open = 'carbonado_receiver_connections{protocol="tcp"}';
+    await waitFor(async () => {
+      try {
+        return promValue(await fetchText(url), open) === 0;
+      } catch (err) {
+        if (!(err instanceof TypeError)) throw err; // fetch's connection errors
+        return false;
+      }
+    }, "the storm's connections closed by the daemon");
+    await sendTcp(port, "after.storm 42 1700000000\n");
     const received = 'carbonado_received_points_total{protocol="tcp"}';
     await waitFor(async () => promValue(await fetchText(url), received) === 1);
     const page = await fetchText(url);
