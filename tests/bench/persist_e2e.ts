@@ -6,7 +6,8 @@
 // directory: first creating the files, then updating them with the next points. (Deno only touches /dev/shm with --allow-all, hence the
 // mount.)
 //
-//   deno task bench:persist [--workers 2] [--connections 4]
+//   deno task bench:persist [--workers 2] [--connections 4] [--sparse]
+//                           [--datasets 10000x100,100000x10,100000x100]
 
 import { parseArgs } from "node:util";
 import { fetchText, promValue, startDaemon } from "../_util/daemon.ts";
@@ -18,6 +19,8 @@ const { values } = parseArgs({
   options: {
     workers: { type: "string", default: "2" },
     connections: { type: "string", default: "4" },
+    sparse: { type: "boolean", default: false },
+    datasets: { type: "string", default: "10000x100,100000x10,100000x100" },
   },
 });
 
@@ -26,20 +29,24 @@ const PERSISTED = "carbonado_persisted_points_total";
 
 const disk = await tmpfsRoot("8g");
 const { root, mounted } = disk;
-await report(`data on ${mounted ? "tmpfs" : "the temp dir's filesystem (mount failed)"}`);
+await report(
+  `data on ${mounted ? "tmpfs" : "the temp dir's filesystem (mount failed)"}, ` +
+    `sparse-create ${values.sparse}`,
+);
 // 1m for a day, 1h for 30 days: 26 KB files, the typical size measured-here.md uses
 const schemas = `${root}/storage-schemas.conf`;
 await Deno.writeTextFile(schemas, "[bench]\npattern = .\nretentions = 60s:1d,1h:30d\n");
 const ERRORS = /^carbonado_whisper_errors_total\{[^}]*\} ([1-9]\d*)$/m;
 
 try {
-  for (const [metrics, points] of [[10_000, 100], [100_000, 10], [100_000, 100]]) {
+  for (const [metrics, points] of values.datasets.split(",").map((d) => d.split("x").map(Number))) {
     const dataDir = await Deno.makeTempDir({ dir: root });
     const daemon = await startDaemon({
       dataDir,
       env: {
         CARBONADO_WHISPER_SCHEMAS_FILE: schemas,
         CARBONADO_WHISPER_WORKERS: values.workers,
+        CARBONADO_WHISPER_SPARSE_CREATE: String(values.sparse),
         CARBONADO_CACHE_MAX_SIZE: String(metrics * points * 2),
       },
     });
