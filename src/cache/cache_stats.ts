@@ -87,6 +87,14 @@ export class CacheStats implements StatSource {
       value: c.heapBytes,
       carbon: "cache.memoryBytes",
     });
+    send({
+      name: "carbonado_wasm_memory_bytes",
+      help: "Bytes of wasm linear memory reserved (it only grows: the high-water mark of the " +
+        "cache, the index, input and WAL buffers).",
+      type: "gauge",
+      value: this.#cache.linearMemoryBytes,
+      carbon: "wasm.memoryBytes",
+    });
     for (const reason of REJECT_REASONS) {
       send({
         name: "carbonado_rejected_lines_total",

@@ -48,6 +48,11 @@ export class WasmDrain {
     this.#wasm = wasm;
   }
 
+  /** Bytes of linear memory the instance holds: it only grows, so this is its high-water mark. */
+  get linearMemoryBytes(): number {
+    return this.#wasm.ex.memory.buffer.byteLength;
+  }
+
   /** Reads the cache counters. */
   counters(): CacheCounters {
     const base = this.#wasm.ex.countersPtr();

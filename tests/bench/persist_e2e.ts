@@ -25,6 +25,7 @@ const { values } = parseArgs({
 });
 
 const NOW = Math.floor(Date.now() / 1000);
+const mib = (page: string, gauge: string) => ((promValue(page, gauge) ?? 0) / 2 ** 20).toFixed(0);
 const PERSISTED = "carbonado_persisted_points_total";
 
 const disk = await tmpfsRoot("8g");
@@ -69,6 +70,7 @@ try {
           await new Promise((r) => setTimeout(r, 50)); // seconds-long runs: leave the CPU to the workers
         }
         const seconds = (performance.now() - t0) / 1000;
+        const page = await fetchText(url);
         const cpu = cpuSeconds(daemon.child.pid) - cpu0;
         await report(
           `${metrics} metrics x ${points} points, ${pass}: ${seconds.toFixed(2)} s, ` +
@@ -77,7 +79,9 @@ try {
             `daemon CPU ${cpu.toFixed(1)} s (${
               (cpu / (data.lines / 1e6)).toFixed(2)
             } s per million), ` +
-            `peak RSS ${peakRssMiB(daemon.child.pid).toFixed(0)} MiB`,
+            `peak RSS ${peakRssMiB(daemon.child.pid).toFixed(0)} MiB (wasm memory ` +
+            `${mib(page, "carbonado_wasm_memory_bytes")} MiB, cache's share ` +
+            `${mib(page, "carbonado_cache_memory_bytes")} MiB)`,
         );
       }
     } finally {

@@ -9,6 +9,7 @@ import {
   WASM_MEMORY_MAX_BYTES,
 } from "../../src/cache/memory_limit.ts";
 import { Head } from "../../src/appender/head.ts";
+import { CacheStats } from "../../src/cache/cache_stats.ts";
 import { parseConfig } from "../../src/config/load.ts";
 
 const GIB = 2 ** 30;
@@ -82,6 +83,11 @@ Deno.test("a cache with no point limit stops growing at max-memory and counts th
     assert.ok(c.overflow > 0, JSON.stringify(c));
     assertEquals(c.cachedPoints + c.overflow, sent);
     assert.ok(c.heapBytes <= limit, JSON.stringify(c));
+    const reserved = head.drain.linearMemoryBytes;
+    assert.ok(reserved >= c.heapBytes && reserved <= limit, `linear memory ${reserved} B`);
+    const samples = new Map<string, number>();
+    new CacheStats(head.drain, 0, limit).stat((x) => samples.set(x.name, x.value));
+    assertEquals(samples.get("carbonado_wasm_memory_bytes"), reserved);
   } finally {
     head.stop();
   }

@@ -96,7 +96,7 @@ export const PANELS = [
   {
     id: "cache",
     title: "Cache",
-    prefixes: ["carbonado_cache_"],
+    prefixes: ["carbonado_cache_", "carbonado_wasm_"],
     charts: [
       {
         title: "Points in the cache and max-size",
@@ -105,6 +105,14 @@ export const PANELS = [
       {
         title: "Series in the cache",
         metrics: ["carbonado_cache_series"],
+      },
+      {
+        title: "Cache memory and max-memory",
+        metrics: ["carbonado_cache_memory_bytes", "carbonado_cache_max_memory_bytes"],
+      },
+      {
+        title: "Wasm linear memory reserved (its high-water mark)",
+        metrics: ["carbonado_wasm_memory_bytes"],
       },
     ],
   },
