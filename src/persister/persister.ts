@@ -251,7 +251,7 @@ export class Persister implements StatSource {
   /** Sends batches while workers have room; returns how long until it is worth looking again. */
   #dispatch(): number {
     while (true) {
-      let slot = this.#slots.reduce((a, b) => (b.inflight.size < a.inflight.size ? b : a));
+      let slot = this.#leastBusy();
       if (slot.inflight.size >= INFLIGHT_PER_WORKER) {
         if (this.#slots.length >= this.#opts.workers) return Infinity; // a result will kick us
         slot = this.#spawn(); // every worker is full: a backlog
@@ -267,6 +267,11 @@ export class Persister implements StatSource {
       wait = Math.max(wait, (1 - this.#tokens) * 1000 / this.#opts.maxUpdatesPerSecond);
     }
     return wait;
+  }
+
+  /** The worker with the fewest batches in flight. */
+  #leastBusy(): WorkerSlot {
+    return this.#slots.reduce((a, b) => (b.inflight.size < a.inflight.size ? b : a));
   }
 
   #throttled(): boolean {
@@ -370,8 +375,7 @@ export class Persister implements StatSource {
     this.#throttledCreates++;
     let dropped = 0;
     if (verdict === "drop") {
-      dropped = Math.max(0, this.#cache.pop(series));
-      this.#cache.confirm(series);
+      dropped = this.#cache.dropPoints(series);
       this.#throttledDroppedPoints += dropped;
     }
     const suppressed = this.#createLog.allow();
@@ -493,7 +497,7 @@ export class Persister implements StatSource {
     const names = this.#failed.names();
     for (let i = 0; i < names.length; i += BATCH_SERIES) {
       const chunk = names.slice(i, i + BATCH_SERIES);
-      const slot = this.#slots.reduce((a, b) => (b.inflight.size < a.inflight.size ? b : a));
+      const slot = this.#leastBusy();
       const id = this.#nextId++;
       const none = { counts: new Uint32Array(chunk.length), timestamps: new Uint32Array(0) };
       const values = new Float64Array(0);
