@@ -2,25 +2,22 @@
 // `ulimit -n` by tests/net/accept_errors_test.ts): prints `{"port": N}`, then for each line on
 // stdin its counters as JSON; stops and exits 0 when stdin ends.
 
-import { StreamServer, writeAll } from "../../src/net/stream_server.ts";
+import { StreamServer } from "../../src/net/stream_server.ts";
+import { echo } from "./net.ts";
 import { ConnectionBudget } from "../../src/net/descriptors.ts";
 import { Logger } from "../../src/log/logger.ts";
 
 // no limit of its own: accepting runs into the descriptor limit itself (EMFILE)
-const server = new StreamServer({
-  listen: "127.0.0.1:0",
-  key: "tcp.listen",
-  readTimeout: 0,
-  budget: new ConnectionBudget(Infinity),
-}, async (c) => {
-  const buf = new Uint8Array(1024);
-  while (true) {
-    const n = await c.read(buf);
-    if (n === null) return;
-    c.progress();
-    await writeAll(c.conn, buf.subarray(0, n));
-  }
-}, new Logger("echo"));
+const server = new StreamServer(
+  {
+    listen: "127.0.0.1:0",
+    key: "tcp.listen",
+    readTimeout: 0,
+    budget: new ConnectionBudget(Infinity),
+  },
+  echo,
+  new Logger("echo"),
+);
 server.start();
 const out = (v: unknown) =>
   Deno.stdout.writeSync(new TextEncoder().encode(JSON.stringify(v) + "\n"));

@@ -1,6 +1,6 @@
 // Socket helpers for tests: send bytes to a TCP port, wait for a condition.
 
-import { writeAll } from "../../src/net/stream_server.ts";
+import { type Connection, writeAll } from "../../src/net/stream_server.ts";
 import { concat } from "./bytes.ts";
 
 const enc = new TextEncoder();
@@ -116,4 +116,15 @@ export async function trickleUntilClosed(
     conn.close();
   }
   return sent;
+}
+
+/** A StreamServer handler that echoes what each connection sends until it ends. */
+export async function echo(c: Connection): Promise<void> {
+  const buf = new Uint8Array(1024);
+  while (true) {
+    const n = await c.read(buf);
+    if (n === null) return;
+    c.progress();
+    await writeAll(c.conn, buf.subarray(0, n));
+  }
 }

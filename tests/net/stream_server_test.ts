@@ -3,7 +3,7 @@
 // /proc/self/limits gives it.
 
 import { assert, assertEquals } from "../_util/assert.ts";
-import { readToEnd, waitFor } from "../_util/net.ts";
+import { echo, readToEnd, waitFor } from "../_util/net.ts";
 import { type Connection, StreamServer, writeAll } from "../../src/net/stream_server.ts";
 import {
   ConnectionBudget,
@@ -15,17 +15,6 @@ import { Logger } from "../../src/log/logger.ts";
 
 const enc = new TextEncoder();
 const log = new Logger("test");
-
-/** Echoes what each connection sends until it ends. */
-async function echo(c: Connection): Promise<void> {
-  const buf = new Uint8Array(1024);
-  while (true) {
-    const n = await c.read(buf);
-    if (n === null) return;
-    c.progress();
-    await writeAll(c.conn, buf.subarray(0, n));
-  }
-}
 
 /** Connects and sees the server echo a byte: the connection is served. */
 async function served(port: number): Promise<Deno.TcpConn> {
