@@ -4,7 +4,7 @@
 
 import { assert, assertEquals } from "../_util/assert.ts";
 import { echo, readToEnd, waitFor } from "../_util/net.ts";
-import { type Connection, StreamServer, writeAll } from "../../src/net/stream_server.ts";
+import { StreamServer, writeAll } from "../../src/net/stream_server.ts";
 import {
   ConnectionBudget,
   parseOpenFileLimit,
