@@ -15,7 +15,6 @@
 // a non-200 and stops asking this server for a minute. Refused patterns and exceeded limits are
 // 400 with the reason as text, as go-carbon answers.
 
-import { listenOn } from "../net/listen.ts";
 import { Logger, RateLimiter } from "../log/logger.ts";
 import { PickleWriter } from "../protocol/pickle_encode.ts";
 import type { StatSend, StatSource } from "../stats/sample.ts";
@@ -39,7 +38,7 @@ import {
   pbFormat,
 } from "./carbonapi_pb.ts";
 import { parseGraphiteTime } from "./graphite_time.ts";
-import { HttpListener } from "../net/http_listener.ts";
+import { type HttpListener, listenHttp } from "../net/http_listener.ts";
 
 const log = new Logger("carbonserver");
 
@@ -104,19 +103,14 @@ export class CarbonServer implements StatSource {
   }
 
   start(): void {
-    this.#server = listenOn(
-      this.#opts.listen,
-      "carbonserver.listen",
-      (where) =>
-        new HttpListener("carbonserver.listen", where, {
-          handler: (req) => {
-            const timeouts = this.#opts.timeouts;
-            return timeouts
-              ? serveWithTimeouts(req, (r) => this.handler(r), timeouts)
-              : this.handler(req);
-          },
-        }),
-    );
+    this.#server = listenHttp(this.#opts.listen, "carbonserver.listen", {
+      handler: (req) => {
+        const timeouts = this.#opts.timeouts;
+        return timeouts
+          ? serveWithTimeouts(req, (r) => this.handler(r), timeouts)
+          : this.handler(req);
+      },
+    });
   }
 
   get addr(): Deno.NetAddr {

@@ -7,8 +7,7 @@
 // bytes in flight (body.ts); a request's points are appended and committed (or rolled back)
 // without an await in between, so a batch never waits on the network.
 
-import { listenOn } from "../net/listen.ts";
-import { HttpListener } from "../net/http_listener.ts";
+import { answerInternalError, type HttpListener, listenHttp } from "../net/http_listener.ts";
 import { Logger } from "../log/logger.ts";
 import type { Appendable } from "../appender/appender.ts";
 import type { StatSend, StatSource } from "../stats/sample.ts";
@@ -63,18 +62,10 @@ export class HttpIngestServer implements StatSource {
   }
 
   start(): void {
-    this.#server = listenOn(
-      this.#opts.listen,
-      "http-ingest.listen",
-      (where) =>
-        new HttpListener("http-ingest.listen", where, {
-          onError: (err) => {
-            log.error("request failed", { err });
-            return new Response("internal error\n", { status: 500 });
-          },
-          handler: (req, info) => this.handler(req, info.remoteAddr),
-        }),
-    );
+    this.#server = listenHttp(this.#opts.listen, "http-ingest.listen", {
+      onError: answerInternalError(log),
+      handler: (req, info) => this.handler(req, info.remoteAddr),
+    });
   }
 
   /** The bound address (after start()). */

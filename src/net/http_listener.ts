@@ -6,11 +6,32 @@
 import { Logger, RateLimiter } from "../log/logger.ts";
 import type { StatSend, StatSource } from "../stats/sample.ts";
 import { ACCEPT_RETRY_MS } from "./stream_server.ts";
+import { listenOn } from "./listen.ts";
 
 const log = new Logger("http");
 
 /** Options of serveHttp(): Deno.serve()'s, without the address. */
 export type HttpServeOptions = Omit<Deno.ServeTcpOptions, "hostname" | "port" | "transport">;
+
+/**
+ * Serves `listen` (the value of the config key `key`, e.g. `carbonserver.listen`): an
+ * HttpListener on the parsed address, a bind failure named by the key (listenOn()).
+ */
+export function listenHttp(
+  listen: string,
+  key: string,
+  options: HttpServeOptions & { handler: Deno.ServeHandler<Deno.NetAddr> },
+): HttpListener {
+  return listenOn(listen, key, (where) => new HttpListener(key, where, options));
+}
+
+/** An onError for Deno.serve(): the failure logged on `log`, a 500 answered. */
+export function answerInternalError(log: Logger): (err: unknown) => Response {
+  return (err) => {
+    log.error("request failed", { err });
+    return new Response("internal error\n", { status: 500 });
+  };
+}
 
 /** A Deno.serve() server that comes back after its accept loop failed. */
 export class HttpListener implements StatSource {

@@ -1,10 +1,9 @@
 // The Prometheus text exposition page (`GET /metrics`) and `/healthz`, on a small HTTP listener
 // (default 127.0.0.1:7007, go-carbon's pprof/prometheus port).
 
-import { listenOn } from "../net/listen.ts";
 import { Logger } from "../log/logger.ts";
 import { collect, type Sample, type StatSource } from "./sample.ts";
-import { HttpListener } from "../net/http_listener.ts";
+import { answerInternalError, type HttpListener, listenHttp } from "../net/http_listener.ts";
 
 const log = new Logger("prometheus");
 
@@ -71,18 +70,10 @@ export class PrometheusServer {
   }
 
   start(): void {
-    this.#server = listenOn(
-      this.#opts.listen,
-      "prometheus.listen",
-      (where) =>
-        new HttpListener("prometheus.listen", where, {
-          onError: (err) => {
-            log.error("request failed", { err });
-            return new Response("internal error\n", { status: 500 });
-          },
-          handler: (req) => this.handler(req),
-        }),
-    );
+    this.#server = listenHttp(this.#opts.listen, "prometheus.listen", {
+      onError: answerInternalError(log),
+      handler: (req) => this.handler(req),
+    });
   }
 
   /** The bound address (after start()). */
