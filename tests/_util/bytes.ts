@@ -1,5 +1,7 @@
 // Byte helpers for tests.
 
+import { rng } from "./rng.ts";
+
 /** The parts one after another in one array. */
 export function concat(...parts: Uint8Array[]): Uint8Array {
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
@@ -7,6 +9,23 @@ export function concat(...parts: Uint8Array[]): Uint8Array {
   for (const p of parts) {
     out.set(p, at);
     at += p.length;
+  }
+  return out;
+}
+
+/** Bytes from an alphabet of `alphabet` symbols, with runs copied from earlier on. */
+export function compressible(len: number, alphabet: number, seed: number): Uint8Array {
+  const r = rng(seed);
+  const out = new Uint8Array(len);
+  for (let i = 0; i < len;) {
+    if (i > 8 && r() < 0.3) {
+      const from = Math.floor(r() * i);
+      const n = Math.min(len - i, 1 + Math.floor(r() * 200));
+      for (let k = 0; k < n; k++) out[i + k] = out[from + k];
+      i += n;
+    } else {
+      out[i++] = Math.floor(r() * alphabet);
+    }
   }
   return out;
 }
