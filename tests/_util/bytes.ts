@@ -29,3 +29,17 @@ export function compressible(len: number, alphabet: number, seed: number): Uint8
   }
   return out;
 }
+
+/**
+ * Compressor test inputs of every size class (around snappy's 64 KiB fragments and its
+ * 17-byte minimum) and kind (one symbol, four, any byte), seeded: `what` names one in messages.
+ */
+export function* compressibleCases(): Generator<{ input: Uint8Array; what: string }> {
+  const sizes = [0, 1, 4, 15, 16, 17, 18, 100, 4095, 65_535, 65_536, 65_537, 200_003, 1 << 20];
+  let seed = 1;
+  for (const len of sizes) {
+    for (const alphabet of [1, 4, 256]) {
+      yield { input: compressible(len, alphabet, seed++), what: `${len}/${alphabet}` };
+    }
+  }
+}

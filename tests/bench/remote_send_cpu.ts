@@ -13,12 +13,12 @@ import { Head } from "../../src/appender/head.ts";
 import { defaultRemoteWrite } from "../../src/config/remote_write.ts";
 import { RemoteClient } from "../../src/remote/client.ts";
 import { RemoteCounters, SLOT } from "../../src/remote/counters.ts";
-import { type LogEndSource, RemoteWriter } from "../../src/remote/remote_writer.ts";
+import { RemoteWriter } from "../../src/remote/remote_writer.ts";
 import { WasmSnappy } from "../../src/wasm/snappy.ts";
 import { WalCodec } from "../../src/wasm/wal_codec.ts";
 import { WasmInstance } from "../../src/wasm/instance.ts";
 import { startVictoriaMetrics } from "../_util/peers.ts";
-import { walOptions } from "../_util/wal.ts";
+import { endOf, walOptions } from "../_util/wal.ts";
 import { cpuSeconds, report, tmpfsRoot } from "./e2e_util.ts";
 import { plaintextDataset } from "./plaintext_datasets.ts";
 
@@ -41,19 +41,7 @@ const head = await Head.load({ maxPoints: points * (Number(values.rounds) + 1), 
 const { wal } = head.openWal(walOptions(dir));
 const wasm = await WasmInstance.load({ maxPoints: 1, maxLineLen: 64 });
 const codec = new WalCodec(wasm);
-const log: LogEndSource = {
-  end: () => ({ segment: wal.segment, offset: wal.offset }),
-  changed: (ms, signal) =>
-    new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
-      signal.addEventListener("abort", done);
-      function done() {
-        clearTimeout(timer);
-        signal.removeEventListener("abort", done);
-        resolve();
-      }
-    }),
-};
+const log = endOf(wal);
 const config = {
   ...defaultRemoteWrite(),
   url: vm.url,
