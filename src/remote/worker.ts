@@ -37,7 +37,7 @@ self.onmessage = async (e: MessageEvent<ToWorker>) => {
 
 async function start(msg: Extract<ToWorker, { type: "start" }>): Promise<void> {
   configureLoggers(msg.logging);
-  // the module is loaded for its WAL page checks only: the smallest cache it accepts
+  // the module is loaded for its WAL page checks and snappy only: the smallest cache it accepts
   const wasm = await WasmInstance.load({ maxPoints: 1, maxLineLen: 64 });
   const codec = new WalCodec(wasm);
   const end = new LogEndReader(msg.end);
