@@ -196,6 +196,8 @@ export {
 } from "./expfmt";
 // Influx line protocol, OpenTSDB and remote_write: their own file.
 export * from "./protocols";
+// Snappy compression of the remote_write sender's request bodies.
+export { SNAPPY_TABLE_BYTES, snappyEncode, snappyMaxEncoded } from "./snappy_encode";
 
 let nameScratch: usize = 0;
 let batchStaged: bool = false;

@@ -17,6 +17,7 @@ import type { RemoteWriteConfig } from "../config/remote_write.ts";
 import { Logger } from "../log/logger.ts";
 import { type RecordVisitor, visitRecord } from "../wal/reader.ts";
 import { lastCheckpoint, listSegments } from "../wal/segments.ts";
+import type { WasmSnappy } from "../wasm/snappy.ts";
 import type { WalCodec } from "../wasm/wal_codec.ts";
 import { Block, type BlockRequest } from "./block.ts";
 import type { RemoteClient } from "./client.ts";
@@ -31,8 +32,7 @@ import {
 } from "./position.ts";
 import { SendQueue } from "./queue.ts";
 import { SeriesTable } from "./series.ts";
-import { wait } from "./wait.ts";
-import { SnappyEncoder } from "./snappy_encode.ts";
+import { wait, yieldToEventLoop } from "./wait.ts";
 import { type BlockRecord, StateStore } from "./state.ts";
 import { type LogEnd, type PositionedRecord, type Skipped, WalWatcher } from "./watcher.ts";
 import { WriteRequestEncoder } from "./write_request.ts";
@@ -71,6 +71,8 @@ export interface RemoteWriterOptions {
   config: RemoteWriteConfig;
   walDir: string;
   codec: WalCodec;
+  /** Compresses request bodies (in the codec's wasm instance). */
+  snappy: WasmSnappy;
   log: LogEndSource;
   client: RemoteClient;
   counters: RemoteCounters;
@@ -101,7 +103,6 @@ export class RemoteWriter {
   #counters: RemoteCounters;
   #queue: SendQueue;
   #encoder = new WriteRequestEncoder();
-  #snappy = new SnappyEncoder();
   // the record stream
   #buffered: PositionedRecord[] = [];
   #at = 0;
@@ -306,10 +307,10 @@ export class RemoteWriter {
     });
   }
 
-  /** A request's body: WriteRequest, snappy, copied (it is retried as is). */
+  /** A request's body: WriteRequest, snappy, in a new array (it is retried as is). */
   #encode(block: Block, request: BlockRequest): Uint8Array {
     const proto = this.#encoder.encode(block.parts[request.shard], request);
-    return this.#snappy.encode(proto).slice();
+    return this.#opts.snappy.encode(proto);
   }
 
   // ---------------------------------------------------------------------------------------
@@ -459,6 +460,8 @@ export class RemoteWriter {
     }
     if (!caughtUp) {
       this.#cut();
+      // let the block's requests go out (and answers come in) before reading the next one
+      await yieldToEventLoop();
       return;
     }
     if (block.samples === 0) {

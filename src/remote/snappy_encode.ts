@@ -4,7 +4,8 @@
 // every copy offset fits in two bytes; matches are found with a hash table of 4-byte
 // sequences and the skip heuristic of the reference (probe less often the longer nothing
 // matched). Deterministic: the same input always gives the same bytes, which the sender's
-// byte-identical retries rely on.
+// byte-identical retries rely on. The TS reference of the wasm encoder the sender uses
+// (assembly/snappy_encode.ts through src/wasm/snappy.ts): tests check both give the same bytes.
 
 import { putUvarint } from "../protocol/protobuf.ts";
 

@@ -25,3 +25,19 @@ export function wait(
     if (opts.onWake) unregister = opts.onWake(done);
   });
 }
+
+/**
+ * Resolves after one turn of the event loop (answers, timers and file completions run first),
+ * without a timer: Deno holds even a 0 ms timeout for a millisecond or more.
+ */
+export function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => {
+    const channel = new MessageChannel();
+    channel.port1.onmessage = () => {
+      channel.port1.close();
+      resolve();
+    };
+    channel.port2.postMessage(null);
+    channel.port2.close();
+  });
+}

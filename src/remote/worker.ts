@@ -1,11 +1,12 @@
 // Entry point of the remote_write worker thread: one RemoteWriter per [[remote-write]] entry,
-// reading the WAL files itself (with its own small wasm instance for page checks), so that
-// encoding, compression and HTTP never take time from ingest on the main thread.
+// reading the WAL files itself (with its own small wasm instance for page checks and snappy),
+// so that encoding, compression and HTTP never take time from ingest on the main thread.
 
 /// <reference lib="deno.worker" />
 
 import { configureLoggers, Logger } from "../log/logger.ts";
 import { WasmInstance } from "../wasm/instance.ts";
+import { WasmSnappy } from "../wasm/snappy.ts";
 import { WalCodec } from "../wasm/wal_codec.ts";
 import { RemoteClient } from "./client.ts";
 import { RemoteCounters } from "./counters.ts";
@@ -36,8 +37,9 @@ self.onmessage = async (e: MessageEvent<ToWorker>) => {
 
 async function start(msg: Extract<ToWorker, { type: "start" }>): Promise<void> {
   configureLoggers(msg.logging);
-  // the module is loaded for its WAL page checks only: the smallest cache it accepts
-  const codec = new WalCodec(await WasmInstance.load({ maxPoints: 1, maxLineLen: 64 }));
+  // the module is loaded for its WAL page checks and snappy only: the smallest cache it accepts
+  const wasm = await WasmInstance.load({ maxPoints: 1, maxLineLen: 64 });
+  const codec = new WalCodec(wasm);
   const end = new LogEndReader(msg.end);
   const holds = new Int32Array(msg.holds);
   writers = msg.remotes.map((spec, i) => {
@@ -46,6 +48,7 @@ async function start(msg: Extract<ToWorker, { type: "start" }>): Promise<void> {
       config: c,
       walDir: msg.walDir,
       codec,
+      snappy: new WasmSnappy(wasm),
       log: end,
       client: new RemoteClient({
         url: c.url,

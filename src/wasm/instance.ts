@@ -47,6 +47,8 @@ export interface WasmExports {
   newSeriesPtr(): number;
   takeNewSeries(): number;
   crc32c(ptr: number, len: number): number;
+  snappyEncode(src: number, len: number, dst: number, table: number): number;
+  snappyMaxEncoded(n: number): number;
   walEncode(segOff: number, segSize: number): number;
   walOutPtr(): number;
   checkpointBegin(budgetMiB: number): void;
@@ -207,6 +209,7 @@ const CONSTANTS = [
   "SNAP_SIZE",
   "WAL_PAGE_SIZE",
   "STRUCT_AREA_BYTES",
+  "SNAPPY_TABLE_BYTES",
 ] as const;
 
 /** The layout constants by name. */

@@ -24,11 +24,37 @@ export async function sendSlices(port: number, slices: Uint8Array[]): Promise<vo
   }));
 }
 
-/** User + system CPU seconds of a process so far. */
-export function cpuSeconds(pid: number): number {
-  const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+/** User + system CPU seconds of a process (or, under /proc/<pid>/task/, a thread) so far. */
+export function cpuSeconds(pid: number, path = `/proc/${pid}/stat`): number {
+  const stat = Deno.readTextFileSync(path);
   const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
   return (Number(fields[11]) + Number(fields[12])) / 100; // utime + stime, in clock ticks
+}
+
+/**
+ * CPU seconds of a Deno process so far by kind of thread: the main thread, worker threads
+ * (`worker-N`), V8's helpers (GC, compilers) and the rest (tokio's I/O and blocking threads).
+ */
+export function threadCpuSeconds(
+  pid: number,
+): { main: number; workers: number; v8: number; other: number } {
+  const out = { main: 0, workers: 0, v8: 0, other: 0 };
+  for (const e of Deno.readDirSync(`/proc/${pid}/task`)) {
+    const dir = `/proc/${pid}/task/${e.name}`;
+    let comm: string;
+    let cpu: number;
+    try {
+      comm = Deno.readTextFileSync(`${dir}/comm`).trim();
+      cpu = cpuSeconds(pid, `${dir}/stat`);
+    } catch {
+      continue; // the thread ended
+    }
+    if (e.name === String(pid)) out.main += cpu;
+    else if (comm.startsWith("worker-")) out.workers += cpu;
+    else if (comm.startsWith("V8 ")) out.v8 += cpu;
+    else out.other += cpu;
+  }
+  return out;
 }
 
 /** Peak resident set of a process in MiB (VmHWM). */

@@ -1,12 +1,15 @@
 // The remote_write sender's CPU per sample, in pieces: WriteRequest encoding and snappy of a
 // 2000-sample request whose samples are 2000 distinct series (the shape 100k series each sending
-// once a minute give: labels dominate), and the same with 200 series of 10 samples; labels of a
-// new series. Decides whether these parts would earn a move to wasm (docs/benchmarks.md).
+// once a minute give: labels dominate), and the same with 200 series of 10 samples; snappy in
+// TS (the reference) and in wasm (what the sender uses); labels of a new series
+// (docs/benchmarks.md).
 //
 //   deno bench tests/bench/remote_encode_bench.ts
 
 import { NameMapper } from "../../src/remote/names.ts";
 import { SnappyEncoder } from "../../src/remote/snappy_encode.ts";
+import { WasmInstance } from "../../src/wasm/instance.ts";
+import { WasmSnappy } from "../../src/wasm/snappy.ts";
 import {
   type EncodableSeries,
   encodeLabels,
@@ -36,6 +39,7 @@ const wide = request(N);
 const narrow = request(200);
 const encoder = new WriteRequestEncoder();
 const snappy = new SnappyEncoder();
+const wasmSnappy = new WasmSnappy(await WasmInstance.load({ maxPoints: 1, maxLineLen: 64 }));
 const wideBytes = encoder.encode(wide, { from: 0, to: N }).slice();
 const narrowBytes = encoder.encode(narrow, { from: 0, to: N }).slice();
 
@@ -54,6 +58,12 @@ Deno.bench(
 );
 Deno.bench(`snappy ${narrowBytes.length} bytes (200 series)`, { group: "snappy" }, () => {
   snappy.encode(narrowBytes);
+});
+Deno.bench(`wasm snappy ${wideBytes.length} bytes (2000 series)`, { group: "snappy" }, () => {
+  wasmSnappy.encode(wideBytes);
+});
+Deno.bench(`wasm snappy ${narrowBytes.length} bytes (200 series)`, { group: "snappy" }, () => {
+  wasmSnappy.encode(narrowBytes);
 });
 
 const mapper = new NameMapper({ names: "sanitized", include: [], exclude: [], mapping: [] });

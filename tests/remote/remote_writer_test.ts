@@ -7,41 +7,19 @@
 
 import { assert, assertEquals } from "../_util/assert.ts";
 import { waitFor } from "../_util/net.ts";
-import { walOptions } from "../_util/wal.ts";
+import { endOf, walOptions } from "../_util/wal.ts";
 import { TestReceiver } from "../_util/remote_write_receiver.ts";
 import { Head } from "../../src/appender/head.ts";
 import { defaultRemoteWrite, type RemoteWriteConfig } from "../../src/config/remote_write.ts";
 import { RemoteClient } from "../../src/remote/client.ts";
 import { RemoteCounters, SLOT } from "../../src/remote/counters.ts";
-import { type LogEndSource, RemoteWriter } from "../../src/remote/remote_writer.ts";
+import { RemoteWriter } from "../../src/remote/remote_writer.ts";
 import type { Wal } from "../../src/wal/wal.ts";
+import { WasmSnappy } from "../../src/wasm/snappy.ts";
 import { WalCodec } from "../../src/wasm/wal_codec.ts";
 import { WasmInstance } from "../../src/wasm/instance.ts";
 
 const T0 = 1_700_000_000; // seconds
-
-/** The log's end and its changes, straight from the writer (in process). */
-function endOf(wal: Wal): LogEndSource {
-  const wakers = new Set<() => void>();
-  wal.onEnd(() => {
-    for (const w of [...wakers]) w();
-  });
-  return {
-    end: () => ({ segment: wal.segment, offset: wal.offset }),
-    changed: (ms, signal) =>
-      new Promise((resolve) => {
-        const done = () => {
-          clearTimeout(timer);
-          wakers.delete(done);
-          signal.removeEventListener("abort", done);
-          resolve();
-        };
-        const timer = setTimeout(done, ms);
-        wakers.add(done);
-        signal.addEventListener("abort", done);
-      }),
-  };
-}
 
 interface Rig {
   head: Head;
@@ -49,6 +27,7 @@ interface Rig {
   dir: string;
   receiver: TestReceiver;
   codec: WalCodec;
+  snappy: WasmSnappy;
   holds: number[];
   counters: RemoteCounters;
   writer(more?: Partial<RemoteWriteConfig>): RemoteWriter;
@@ -60,7 +39,9 @@ async function withRig(fn: (rig: Rig) => Promise<void>, segmentSize = 64 * 1024)
   const head = await Head.load({ maxPoints: 2_000_000, maxLineLen: 262_144, debug: true });
   const { wal } = head.openWal(walOptions(dir, { segmentSize }));
   const receiver = new TestReceiver();
-  const codec = new WalCodec(await WasmInstance.load({ maxPoints: 10, maxLineLen: 100 }));
+  const wasm = await WasmInstance.load({ maxPoints: 10, maxLineLen: 100 });
+  const codec = new WalCodec(wasm);
+  const snappy = new WasmSnappy(wasm);
   const holds: number[] = [];
   wal.registerReader("test", () => holds.at(-1) ?? 0); // as App does with the worker's holds
   const counters = new RemoteCounters();
@@ -71,6 +52,7 @@ async function withRig(fn: (rig: Rig) => Promise<void>, segmentSize = 64 * 1024)
     dir,
     receiver,
     codec,
+    snappy,
     holds,
     counters,
     writer(more = {}) {
@@ -87,6 +69,7 @@ async function withRig(fn: (rig: Rig) => Promise<void>, segmentSize = 64 * 1024)
         config,
         walDir: dir,
         codec,
+        snappy,
         log,
         client: new RemoteClient({
           url: config.url,
