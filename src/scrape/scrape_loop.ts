@@ -11,7 +11,7 @@ import { Logger, RateLimiter } from "../log/logger.ts";
 import { type ExpositionCounts, type ScrapeCache } from "../wasm/exposition.ts";
 import { formatOf } from "../protocol/exposition.ts";
 import type { Appender } from "../appender/appender.ts";
-import { firstScrapeDelay, type Target } from "./target.ts";
+import { firstScrapeDelay, slotStart, type Target } from "./target.ts";
 import { reportNames, seriesNamer } from "./series_name.ts";
 import type { ScrapeAuth } from "./prom_config.ts";
 import { HttpClient, HttpGetError } from "./http_client.ts";
@@ -46,6 +46,8 @@ export interface LoopDeps {
   prefix: string;
   /** `[scrape] body-size-limit` in bytes (decompressed). */
   bodySizeLimit: number;
+  /** `[scrape] start-slots`: slots per interval a scrape's start is rounded up to (0: none). */
+  startSlots: number;
   /** The scrape manager's jitter seed (target.ts jitterSeed()). */
   seed: bigint;
   userAgent: string;
@@ -158,15 +160,21 @@ export class ScrapeLoop {
     this.#schedule();
   }
 
+  /**
+   * Sets the timer for the next scrape: at the target's offset (`#next`, kept exact), or at the
+   * first start slot after it, where the targets due in that slot fire in one wakeup.
+   */
   #schedule(): void {
     if (this.#stopped) return;
     const now = Date.now();
-    while (this.#next <= now - this.target.interval) this.#next += this.target.interval;
+    const interval = this.target.interval;
+    while (this.#next <= now - interval) this.#next += interval;
+    const at = slotStart(this.#next, interval, this.#deps.startSlots);
     this.#timer = setTimeout(() => {
       this.#running = this.scrape().finally(() => this.#running = null);
-      this.#next += this.target.interval;
+      this.#next += interval;
       this.#schedule();
-    }, Math.max(0, this.#next - now));
+    }, Math.max(0, at - now));
   }
 
   /**
