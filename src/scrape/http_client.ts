@@ -48,7 +48,7 @@ export const MAX_HEAD_BYTES = 1 << 20;
 /** Longest chunk-size line (size, extensions) of a chunked body. */
 const MAX_CHUNK_LINE_BYTES = 4096;
 /** A client that held a buffer larger than this lets it go before its next GET. */
-const KEEP_BUFFER_BYTES = 4 << 20;
+const KEEP_BUFFER_BYTES = 1 << 20;
 
 /** lineEnd(): a line ended by LF alone. */
 const BARE_LF = -2;
@@ -161,26 +161,30 @@ export class HttpClient {
   }
 
   async #connect(): Promise<Deno.Conn> {
+    // the deadline or close() aborts it; startTls only wraps (its handshake runs on the first
+    // write, which closing the connection ends like any other I/O)
     const abort = this.#connecting = new AbortController();
-    let tcp: Deno.TcpConn;
     try {
-      tcp = await Deno.connect({
-        hostname: this.#hostname,
-        port: this.#port,
-        signal: abort.signal,
-      });
-    } catch (err) {
-      throw new HttpGetError("connect", (err as Error).message);
+      let conn: Deno.Conn;
+      try {
+        const tcp = await Deno.connect({
+          hostname: this.#hostname,
+          port: this.#port,
+          signal: abort.signal,
+        });
+        conn = this.#tls ? await Deno.startTls(tcp, { hostname: this.#hostname }) : tcp;
+      } catch (err) {
+        throw new HttpGetError("connect", (err as Error).message);
+      }
+      if (abort.signal.aborted) {
+        conn.close();
+        throw new HttpGetError("connect", "the connection was closed while it was being made");
+      }
+      this.#conn = conn;
+      return conn;
     } finally {
       if (this.#connecting === abort) this.#connecting = null;
     }
-    if (abort.signal.aborted) {
-      tcp.close();
-      throw new HttpGetError("connect", "the connection was closed while it was being made");
-    }
-    // the TLS handshake happens on the first write: a deadline closing the conn ends it too
-    this.#conn = this.#tls ? await Deno.startTls(tcp, { hostname: this.#hostname }) : tcp;
-    return this.#conn;
   }
 
   /** One request and its answer on the kept connection or a new one. */

@@ -5,6 +5,7 @@
 
 import { gzipSync } from "node:zlib";
 import { assert, assertEquals, assertRejects } from "../_util/assert.ts";
+import { concat } from "../_util/bytes.ts";
 import { waitFor } from "../_util/net.ts";
 import { writeAll } from "../../src/net/stream_server.ts";
 import { HttpClient, HttpGetError } from "../../src/scrape/http_client.ts";
@@ -96,13 +97,13 @@ function text(n: number): string {
 
 function withLength(body: Uint8Array | string, headers = ""): Uint8Array {
   const b = typeof body === "string" ? enc.encode(body) : body;
-  return concat([
+  return concat(
     enc.encode(
       `HTTP/1.1 200 OK\r\nContent-Type: text/plain; version=0.0.4\r\n${headers}` +
         `Content-Length: ${b.length}\r\n\r\n`,
     ),
     b,
-  ]);
+  );
 }
 
 /** A chunked response, the body cut into chunks of the sizes given in turn. */
@@ -119,17 +120,7 @@ function chunked(body: Uint8Array | string, sizes: number[], headers = ""): Uint
     at += size;
   }
   parts.push(enc.encode("0\r\nTrailer-Field: x\r\n\r\n"));
-  return concat(parts);
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
+  return concat(...parts);
 }
 
 function client(url: string, maxBodyBytes = 1 << 20): HttpClient {
