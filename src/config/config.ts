@@ -120,7 +120,13 @@ export interface Config {
     checkpointInterval: number;
     checkpointSize: number;
   };
-  scrape: { enabled: boolean; configFile: string; prefix: string; bodySizeLimit: number };
+  scrape: {
+    enabled: boolean;
+    configFile: string;
+    prefix: string;
+    bodySizeLimit: number;
+    startSlots: number;
+  };
   relay: {
     enabled: boolean;
     method: "jump_fnv1a_ch" | "fnv1a_ch" | "carbon_ch";

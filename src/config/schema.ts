@@ -909,6 +909,17 @@ export const SCHEMA: readonly KeySpec[] = [
     carbonadoOnly: true,
     doc: "Largest scrape body (after gzip): a larger one fails the scrape, nothing of it is kept",
   }),
+  field("scrape.start-slots", {
+    field: "startSlots",
+    kind: "int",
+    default: 20,
+    min: 0,
+    max: 1000,
+    carbonadoOnly: true,
+    doc: "Scrapes start on a grid of this many slots per scrape interval: a target's scrape " +
+      "waits from its Prometheus offset to the next slot, so targets due in the same slot share " +
+      "one timer wakeup (each wakeup costs the daemon CPU). 0: every target at its own offset",
+  }),
 
   // [pprof]
   other("pprof.listen", { kind: "listen", default: "127.0.0.1:7007", doc: "Go profiler" }),

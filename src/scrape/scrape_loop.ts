@@ -8,13 +8,13 @@
 // into a batch of their own (up = 0) when it failed, as Prometheus writes its report.
 
 import { Logger, RateLimiter } from "../log/logger.ts";
-import { concatChunks } from "../http_ingest/body.ts";
 import { type ExpositionCounts, type ScrapeCache } from "../wasm/exposition.ts";
 import { formatOf } from "../protocol/exposition.ts";
 import type { Appender } from "../appender/appender.ts";
-import { firstScrapeDelay, type Target } from "./target.ts";
+import { firstScrapeDelay, slotStart, type Target } from "./target.ts";
 import { reportNames, seriesNamer } from "./series_name.ts";
 import type { ScrapeAuth } from "./prom_config.ts";
+import { HttpClient, HttpGetError } from "./http_client.ts";
 
 const log = new Logger("scrape");
 
@@ -46,6 +46,8 @@ export interface LoopDeps {
   prefix: string;
   /** `[scrape] body-size-limit` in bytes (decompressed). */
   bodySizeLimit: number;
+  /** `[scrape] start-slots`: slots per interval a scrape's start is rounded up to (0: none). */
+  startSlots: number;
   /** The scrape manager's jitter seed (target.ts jitterSeed()). */
   seed: bigint;
   userAgent: string;
@@ -80,29 +82,6 @@ class ScrapeFailure extends Error {
     super(message);
     this.reason = reason;
   }
-}
-
-/** Reads a body up to `limit` bytes; longer bodies fail with body_size. */
-async function readBody(body: ReadableStream<Uint8Array>, limit: number): Promise<Uint8Array> {
-  const reader = body.getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  try {
-    while (true) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      total += value.length;
-      if (total > limit) {
-        await reader.cancel();
-        throw new ScrapeFailure("body_size", `body size limit exceeded (${limit} bytes)`);
-      }
-      chunks.push(value);
-    }
-  } catch (err) {
-    if (err instanceof ScrapeFailure) throw err;
-    throw new ScrapeFailure("body_read", `reading the body: ${(err as Error).message}`);
-  }
-  return concatChunks(chunks, total);
 }
 
 /** The Authorization header of a job's auth settings (files read at each scrape, as Prometheus). */
@@ -144,12 +123,12 @@ export class ScrapeLoop {
   #cache: ScrapeCache | null = null;
   #name: ReturnType<typeof seriesNamer>;
   #reportNames: string[];
-  #headers: Headers;
+  #client: HttpClient;
   #timer?: ReturnType<typeof setTimeout>;
   #next = 0;
   #running: Promise<void> | null = null;
-  #abort: AbortController | null = null;
   #stopped = false;
+  #inFlight = false;
   #logLimit = new RateLimiter(1, 60_000);
 
   constructor(target: Target, deps: LoopDeps) {
@@ -164,11 +143,14 @@ export class ScrapeLoop {
     };
     this.#name = seriesNamer(namingOpts);
     this.#reportNames = reportNames(deps.prefix, target.publicLabels);
-    this.#headers = new Headers({
-      "accept": ACCEPT_HEADER,
-      "accept-encoding": "gzip",
-      "user-agent": deps.userAgent,
-      "x-prometheus-scrape-timeout-seconds": String(target.timeout / 1000),
+    this.#client = new HttpClient(target.url, {
+      headers: [
+        ["User-Agent", deps.userAgent],
+        ["Accept", ACCEPT_HEADER],
+        ["Accept-Encoding", "gzip"],
+        ["X-Prometheus-Scrape-Timeout-Seconds", String(target.timeout / 1000)],
+      ],
+      maxBodyBytes: deps.bodySizeLimit,
     });
   }
 
@@ -178,22 +160,31 @@ export class ScrapeLoop {
     this.#schedule();
   }
 
+  /**
+   * Sets the timer for the next scrape: at the target's offset (`#next`, kept exact), or at the
+   * first start slot after it, where the targets due in that slot fire in one wakeup.
+   */
   #schedule(): void {
     if (this.#stopped) return;
     const now = Date.now();
-    while (this.#next <= now - this.target.interval) this.#next += this.target.interval;
+    const interval = this.target.interval;
+    while (this.#next <= now - interval) this.#next += interval;
+    const at = slotStart(this.#next, interval, this.#deps.startSlots);
     this.#timer = setTimeout(() => {
       this.#running = this.scrape().finally(() => this.#running = null);
-      this.#next += this.target.interval;
+      this.#next += interval;
       this.#schedule();
-    }, Math.max(0, this.#next - now));
+    }, Math.max(0, at - now));
   }
 
-  /** Stops the timer, aborts a scrape in flight, waits for it, and frees the scrape cache. */
+  /**
+   * Stops the timer, closes the connection (failing a scrape in flight), waits for it, and
+   * frees the scrape cache.
+   */
   async stop(): Promise<void> {
     this.#stopped = true;
     clearTimeout(this.#timer);
-    this.#abort?.abort();
+    this.#client.close();
     await this.#running;
     this.#cache?.free();
     this.#cache = null;
@@ -201,58 +192,33 @@ export class ScrapeLoop {
 
   /** One scrape, now (the loop calls it; tests too). Never throws. */
   async scrape(): Promise<void> {
-    if (this.#abort) return; // the previous one is still running: skip, as a ticker would
+    if (this.#inFlight) return; // the previous one is still running: skip, as a ticker would
+    this.#inFlight = true;
     const start = Date.now();
     const timestamp = Math.floor(start / 1000);
     this.state.scrapes++;
     try {
-      const { body, contentType } = await this.#fetch();
+      const res = await this.#client.get(
+        this.target.timeout,
+        authorization(this.target.job.auth),
+      );
       if (this.#stopped) return;
-      this.#append(body, contentType, start, timestamp);
-    } catch (err) {
-      if (!this.#stopped) this.#failed(err, start, timestamp);
-    }
-  }
-
-  /** GETs the target within its timeout; the body read whole (decompressed) and bounded. */
-  async #fetch(): Promise<{ body: Uint8Array; contentType: string | null }> {
-    const abort = this.#abort = new AbortController();
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      abort.abort();
-    }, this.target.timeout);
-    try {
-      const headers = new Headers(this.#headers);
-      const auth = authorization(this.target.job.auth);
-      if (auth) headers.set("authorization", auth);
-      let res: Response;
-      try {
-        res = await fetch(this.target.url, { headers, signal: abort.signal });
-      } catch (err) {
-        if (timedOut) throw new ScrapeFailure("timeout", "context deadline exceeded");
-        throw new ScrapeFailure("connect", (err as Error).message);
-      }
       if (res.status !== 200) {
-        await res.body?.cancel();
         throw new ScrapeFailure(
           "http_status",
           `server returned HTTP status ${res.status} ${res.statusText}`.trim(),
         );
       }
-      const contentType = res.headers.get("content-type");
-      try {
-        const body = res.body
-          ? await readBody(res.body, this.#deps.bodySizeLimit)
-          : new Uint8Array();
-        return { body, contentType };
-      } catch (err) {
-        if (timedOut) throw new ScrapeFailure("timeout", "context deadline exceeded");
-        throw err;
-      }
+      this.#append(res.body, res.contentType, start, timestamp);
+    } catch (err) {
+      if (this.#stopped) return;
+      this.#failed(
+        err instanceof HttpGetError ? new ScrapeFailure(err.reason, err.message) : err,
+        start,
+        timestamp,
+      );
     } finally {
-      clearTimeout(timer);
-      this.#abort = null;
+      this.#inFlight = false;
     }
   }
 

@@ -23,6 +23,8 @@ export interface ScraperOptions {
   prefix: string;
   /** `[scrape] body-size-limit` in bytes. */
   bodySizeLimit: number;
+  /** `[scrape] start-slots`. */
+  startSlots: number;
   hostname: string;
   userAgent: string;
 }
@@ -206,6 +208,7 @@ export class Scraper implements StatSource {
       scrapeCache: () => this.#head.scrapeCache(),
       prefix: this.#opts.prefix,
       bodySizeLimit: this.#opts.bodySizeLimit,
+      startSlots: this.#opts.startSlots,
       seed: this.#seed,
       userAgent: this.#opts.userAgent,
     };

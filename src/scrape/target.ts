@@ -206,3 +206,14 @@ export function firstScrapeDelay(target: Target, seed: bigint, nowMs: number): n
   if (next > interval) next -= interval;
   return Number(next / 1_000_000n);
 }
+
+/**
+ * When a scrape due at `dueMs` starts with `slots` start slots per interval: at the first slot
+ * boundary (counted from the Unix epoch) at or after it, so that the targets due in one slot
+ * start in one timer wakeup; at `dueMs` itself with 0 slots (Prometheus).
+ */
+export function slotStart(dueMs: number, intervalMs: number, slots: number): number {
+  if (slots <= 0) return dueMs;
+  const slot = intervalMs / slots;
+  return Math.ceil(dueMs / slot) * slot;
+}

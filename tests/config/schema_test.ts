@@ -118,7 +118,13 @@ Deno.test("defaultConfig() keeps the defaults other modules were written against
       allowedChars: "-_:#",
     },
     remoteWrite: [],
-    scrape: { enabled: false, configFile: "", prefix: "", bodySizeLimit: 64 * 2 ** 20 },
+    scrape: {
+      enabled: false,
+      configFile: "",
+      prefix: "",
+      bodySizeLimit: 64 * 2 ** 20,
+      startSlots: 20,
+    },
     logging: [{ logger: "", file: "stdout", level: "info", encoding: "json" }],
   });
 });
@@ -288,6 +294,7 @@ Deno.test("SCHEMA marks as implemented exactly the keys with a Config field, plu
     "scrape.config-file",
     "scrape.prefix",
     "scrape.body-size-limit",
+    "scrape.start-slots",
     "prometheus.listen",
     ...SCHEMA.filter((s) => ["influx", "opentsdb", "http-ingest"].includes(s.section))
       .map((s) => s.name),

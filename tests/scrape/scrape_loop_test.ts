@@ -73,6 +73,7 @@ function loopFor(head: Head, url: string, yaml = "", bodySizeLimit = 1 << 20) {
     scrapeCache: () => head.scrapeCache(),
     prefix: "",
     bodySizeLimit,
+    startSlots: 0,
     seed: 0n,
     userAgent: "carbonado/test",
   });

@@ -23,6 +23,7 @@ Deno.test("Scraper: reload keeps unchanged jobs, adds new ones, refuses a bad fi
     configFile: config,
     prefix: "",
     bodySizeLimit: 1 << 20,
+    startSlots: 20,
     hostname: "test",
     userAgent: "carbonado/test",
   }, head);

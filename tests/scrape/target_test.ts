@@ -7,6 +7,7 @@ import {
   fnv1a64,
   labelsHash,
   makeTargets,
+  slotStart,
   targetHash,
 } from "../../src/scrape/target.ts";
 import { xxhash64 } from "../../src/scrape/xxhash64.ts";
@@ -96,4 +97,18 @@ Deno.test("firstScrapeDelay() places a target at a fixed point of the interval",
   const delays = [0, 1234, 7777, 9999].map((d) => firstScrapeDelay(t, seed, 1_700_000_000_000 + d));
   for (const d of delays) assert.ok(d >= 0 && d <= 10_000, String(d));
   assertEquals(new Set([0, 1234, 7777, 9999].map((d) => phase(1_700_000_000_000 + d))).size, 1);
+});
+
+Deno.test("slotStart() rounds a due time up to the interval's next start slot", () => {
+  const cases: [due: number, interval: number, slots: number, start: number][] = [
+    [1_700_000_000_123, 5000, 0, 1_700_000_000_123], // no slots: Prometheus' own offset
+    [1_700_000_000_123, 5000, 20, 1_700_000_000_250],
+    [1_700_000_000_250, 5000, 20, 1_700_000_000_250], // on a boundary: stays
+    [1_700_000_000_251, 5000, 20, 1_700_000_000_500],
+    [1_700_000_004_999, 5000, 1, 1_700_000_005_000],
+    [1_700_000_000_001, 60_000, 20, 1_700_000_001_000], // 3 s slots
+  ];
+  for (const [due, interval, slots, start] of cases) {
+    assertEquals(slotStart(due, interval, slots), start, `${due} ${interval} ${slots}`);
+  }
 });
