@@ -21,14 +21,19 @@ export async function sendTcp(port: number, data: string | Uint8Array): Promise<
  */
 export const WAIT_LIMIT_MS = 120_000;
 
-/** Polls `check` every 5 ms until it returns true; throws after {@linkcode WAIT_LIMIT_MS}. */
+/**
+ * Polls `check` every 5 ms until it returns true; throws after {@linkcode WAIT_LIMIT_MS}, naming
+ * `what` (a function is called then, so the message can tell the last state seen).
+ */
 export async function waitFor(
   check: () => boolean | Promise<boolean>,
-  what = "condition",
+  what: string | (() => string) = "condition",
 ): Promise<void> {
   const deadline = Date.now() + WAIT_LIMIT_MS;
   while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    if (Date.now() > deadline) {
+      throw new Error(`timed out waiting for ${typeof what === "string" ? what : what()}`);
+    }
     await new Promise((r) => setTimeout(r, 5));
   }
 }

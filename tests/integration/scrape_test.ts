@@ -161,7 +161,7 @@ Deno.test(requires(["node_exporter", "prometheus", "victoria-metrics"], {
             };
             return diff.lacking.length === 0 && diff.extra.length === 0;
           },
-          `${job}: the same series (last difference ${JSON.stringify(diff)})`,
+          () => `${job}: the same series (last difference ${JSON.stringify(diff)})`,
         );
       }
       // Prometheus' own series change with every query made to it and every scrape it does:
@@ -176,7 +176,7 @@ Deno.test(requires(["node_exporter", "prometheus", "victoria-metrics"], {
           );
           return lackingNames.length === 0;
         },
-        `carbonado to hold Prometheus' metric names (lacking ${lackingNames})`,
+        () => `carbonado to hold Prometheus' metric names (lacking ${lackingNames})`,
       );
       // up through /render, as graphite-web reads it
       const render = await json<{ metrics: { name: string; values: (number | null)[] }[] }>(
