@@ -38,10 +38,17 @@ const BATCH_SERIES = 256;
 const BATCH_POINTS = 65_536;
 /** Series per batch written on the main thread: a few milliseconds of file calls. */
 const INLINE_BATCH_SERIES = 64;
-/** Series waiting to be written past which the backlog goes to worker threads. */
+/**
+ * A backlog, which goes to worker threads: more series waiting in the writeout queue than
+ * this, or more points in the cache than one worker batch holds.
+ */
 const INLINE_MAX_BACKLOG_SERIES = 1024;
-/** A worker with no batch for this long ends (its isolate is about 13 MB). */
-const WORKER_IDLE_MS = 30_000;
+const INLINE_MAX_BACKLOG_POINTS = BATCH_POINTS;
+/**
+ * A worker with no batch for this long ends (its isolate is about 13 MB). Longer than the
+ * 10-60 s between two sends of a carbon client, so that periodic bursts keep their workers.
+ */
+const WORKER_IDLE_MS = 300_000;
 /** Batches a worker may hold at once: one being written, one waiting. */
 const INFLIGHT_PER_WORKER = 2;
 /** Retry backoff of a failed series: doubling from the first to the last. */
@@ -92,7 +99,7 @@ export interface PersisterOptions {
   strategy: WriteStrategy;
   /** The name index: lets new files be created without first failing to open them. */
   files?: KnownFiles;
-  /** A worker thread with no batch for this long ends; default 30 s. */
+  /** A worker thread with no batch for this long ends; default 5 minutes. */
   workerIdleMs?: number;
 }
 
@@ -285,7 +292,8 @@ export class Persister implements StatSource {
    */
   #pick(): Slot | null {
     const inline = this.#inline!;
-    const backlog = this.queue.length + this.#retries.length > INLINE_MAX_BACKLOG_SERIES;
+    const backlog = this.queue.length + this.#retries.length > INLINE_MAX_BACKLOG_SERIES ||
+      this.#cache.counters().cachedPoints > INLINE_MAX_BACKLOG_POINTS;
     if (!backlog) return inline.inflight.size === 0 ? inline : null;
     const worker = this.#leastBusy();
     if (worker && worker.inflight.size < INFLIGHT_PER_WORKER) return worker;
@@ -725,7 +733,7 @@ export class Persister implements StatSource {
     });
     send({
       name: "carbonado_persister_workers_started_total",
-      help: "Whisper writer threads started (each ends after 30 s without a batch).",
+      help: "Whisper writer threads started (each ends after 5 minutes without a batch).",
       type: "counter",
       value: this.#workersStarted,
       carbon: "persister.workersStarted",
