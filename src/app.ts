@@ -24,6 +24,7 @@ import { HttpIngestServer } from "./http_ingest/server.ts";
 import { PrometheusServer } from "./stats/prometheus.ts";
 import type { StatSource } from "./stats/sample.ts";
 import { SelfMetrics } from "./stats/self_metrics.ts";
+import { ProcessMemory } from "./stats/process_memory.ts";
 import { Head, type HeadWal } from "./appender/head.ts";
 import type { Appendable } from "./appender/appender.ts";
 import { Relay } from "./relay/relay.ts";
@@ -113,6 +114,7 @@ export class App {
     const wal = opts.wal;
     const cache = head.drain;
     this.stats.push(new CacheStats(cache, config.cache.maxSize, opts.maxMemoryBytes));
+    this.stats.push(new ProcessMemory());
     if (wal) this.stats.push(wal.wal, wal.replay);
     if (wal && config.remoteWrite.length > 0) {
       this.remoteWrite = new RemoteWrite({

@@ -253,7 +253,7 @@ export const SCHEMA: readonly KeySpec[] = [
     goDefault: 1,
     min: 1,
     doc:
-      "Most persister worker threads writing whisper files (one runs; more start under a backlog)",
+      "Most persister worker threads writing whisper files (none while the main thread keeps up; they start under a backlog)",
   }),
   field("whisper.max-updates-per-second", {
     field: "maxUpdatesPerSecond",

@@ -1,5 +1,6 @@
 // The persister: takes series from the writeout queue, pops their points out of the cache and
-// hands them in batches to `[whisper] workers` worker threads, which write them to Whisper files.
+// writes them in batches to Whisper files: on the main thread while the backlog is small, in up
+// to `[whisper] workers` worker threads under a backlog (writer_slot.ts); idle workers end.
 // A series is confirmed (its points released from the cache) only once its write succeeded; a
 // failed write is counted, logged with its path, and retried with backoff while the series'
 // points stay readable and count against the cache limit; the other series keep flowing. A
@@ -18,22 +19,36 @@ import {
 } from "./failed_series.ts";
 import {
   type BatchResult,
+  type InitMessage,
   type RuleFiles,
   STATUS_CREATED,
   STATUS_FAILED,
-  type WorkerMessage,
   type WriteBatch,
   type WriteError,
   type WriteErrorReason,
 } from "./write_batch.ts";
 import { REBUILD_INTERVAL_MS, WriteoutQueue } from "./writeout_queue.ts";
 import { CreateThrottle } from "./create_throttle.ts";
+import { InlineSlot, type SlotEvents, WorkerSlot, type WriterSlot } from "./writer_slot.ts";
 
 const log = new Logger("persister");
 
 /** Series and points per batch sent to a worker. */
 const BATCH_SERIES = 256;
 const BATCH_POINTS = 65_536;
+/** Series per batch written on the main thread: a few milliseconds of file calls. */
+const INLINE_BATCH_SERIES = 64;
+/**
+ * A backlog, which goes to worker threads: more series waiting in the writeout queue than
+ * this, or more points in the cache than one worker batch holds.
+ */
+const INLINE_MAX_BACKLOG_SERIES = 1024;
+const INLINE_MAX_BACKLOG_POINTS = BATCH_POINTS;
+/**
+ * A worker with no batch for this long ends (its isolate is about 13 MB). Longer than the
+ * 10-60 s between two sends of a carbon client, so that periodic bursts keep their workers.
+ */
+const WORKER_IDLE_MS = 300_000;
 /** Batches a worker may hold at once: one being written, one waiting. */
 const INFLIGHT_PER_WORKER = 2;
 /** Retry backoff of a failed series: doubling from the first to the last. */
@@ -84,6 +99,8 @@ export interface PersisterOptions {
   strategy: WriteStrategy;
   /** The name index: lets new files be created without first failing to open them. */
   files?: KnownFiles;
+  /** A worker thread with no batch for this long ends; default 5 minutes. */
+  workerIdleMs?: number;
 }
 
 interface Retry {
@@ -109,10 +126,7 @@ interface Sent {
   values: Float64Array;
 }
 
-interface WorkerSlot {
-  worker: Worker;
-  inflight: Map<number, Sent>;
-}
+type Slot = WriterSlot<Sent>;
 
 /**
  * Reads and checks the rule files; throws naming the config key and the file, or the file, line
@@ -145,7 +159,9 @@ export class Persister implements StatSource {
   #cache: WasmDrain;
   #opts: PersisterOptions;
   #rules: RuleFiles;
-  #slots: WorkerSlot[] = [];
+  #inline?: InlineSlot<Sent>;
+  #workers: WorkerSlot<Sent>[] = [];
+  #workersStarted = 0;
   #retries: Retry[] = [];
   #nextId = 1;
   #running = false;
@@ -189,28 +205,17 @@ export class Persister implements StatSource {
     });
   }
 
-  /** Starts the worker threads and the dispatch loop. */
+  /** Starts the dispatch loop; worker threads start when a backlog calls for them. */
   start(): void {
-    // one worker to begin with; more, up to whisper.workers, only when a backlog calls for them
-    // (docs/benchmarks.md, "Where the memory goes": each is an isolate of about 13 MB)
-    this.#slots.push(this.#spawn());
+    this.#inline = new InlineSlot<Sent>(this.#init(), this.#events(() => this.#inline!));
     this.#running = true;
     this.#tokens = this.#opts.maxUpdatesPerSecond;
     this.#tokensAt = performance.now();
     this.#loop = this.#run();
   }
 
-  #spawn(): WorkerSlot {
-    const worker = new Worker(new URL("./whisper_worker.ts", import.meta.url).href, {
-      type: "module",
-    });
-    const slot: WorkerSlot = { worker, inflight: new Map() };
-    worker.onmessage = (e: MessageEvent<BatchResult>) => this.#onResult(slot, e.data);
-    worker.onerror = (e: ErrorEvent) => {
-      e.preventDefault();
-      this.#onCrash(slot, e.message);
-    };
-    this.#post(slot, {
+  #init(): InitMessage {
+    return {
       type: "init",
       dataDir: this.#opts.dataDir,
       sparse: this.#opts.sparseCreate,
@@ -218,23 +223,38 @@ export class Persister implements StatSource {
       removeEmptyFile: this.#opts.removeEmptyFile,
       hashFilenames: this.#opts.hashFilenames ?? true,
       rules: this.#rules,
-    });
+    };
+  }
+
+  #events(slot: () => Slot): SlotEvents {
+    return {
+      result: (result) => this.#onResult(slot(), result),
+      crash: (message) => this.#onCrash(slot(), message),
+    };
+  }
+
+  #spawn(): WorkerSlot<Sent> {
+    const slot: WorkerSlot<Sent> = new WorkerSlot<Sent>(this.#init(), this.#events(() => slot));
+    this.#workers.push(slot);
+    this.#workersStarted++;
     return slot;
   }
 
-  #post(slot: WorkerSlot, msg: WorkerMessage): void {
-    slot.worker.postMessage(msg);
+  /** The main thread's writer and every worker. */
+  #slots(): Slot[] {
+    return this.#inline ? [this.#inline, ...this.#workers] : [...this.#workers];
   }
 
   /** Takes new storage rules (SIGHUP): files created from now on follow them. */
   setRules(rules: RuleFiles): void {
     this.#rules = rules;
-    for (const slot of this.#slots) this.#post(slot, { type: "rules", rules });
+    for (const slot of this.#slots()) slot.post({ type: "rules", rules });
   }
 
   async #run(): Promise<void> {
     while (this.#running) {
       const waitMs = this.#dispatch();
+      this.#endIdleWorkers();
       if (this.#idleNow()) this.#idle?.();
       await new Promise<void>((resolve) => {
         const timer = Number.isFinite(waitMs) ? setTimeout(() => done(), waitMs) : undefined;
@@ -248,15 +268,11 @@ export class Persister implements StatSource {
     }
   }
 
-  /** Sends batches while workers have room; returns how long until it is worth looking again. */
+  /** Sends batches while writers have room; returns how long until it is worth looking again. */
   #dispatch(): number {
     while (true) {
-      let slot = this.#leastBusy();
-      if (slot.inflight.size >= INFLIGHT_PER_WORKER) {
-        if (this.#slots.length >= this.#opts.workers) return Infinity; // a result will kick us
-        slot = this.#spawn(); // every worker is full: a backlog
-        this.#slots.push(slot);
-      }
+      const slot = this.#pick();
+      if (slot === null) return Infinity; // a result will kick us
       const batch = this.#buildBatch(slot);
       if (batch === null) break;
     }
@@ -269,9 +285,36 @@ export class Persister implements StatSource {
     return wait;
   }
 
-  /** The worker with the fewest batches in flight. */
-  #leastBusy(): WorkerSlot {
-    return this.#slots.reduce((a, b) => (b.inflight.size < a.inflight.size ? b : a));
+  /**
+   * Where the next batch goes: the main thread while the backlog is small (one batch at a time),
+   * else the least busy worker, starting one more (up to whisper.workers) when all are full;
+   * null when every writer that may take it is full.
+   */
+  #pick(): Slot | null {
+    const inline = this.#inline!;
+    const backlog = this.queue.length + this.#retries.length > INLINE_MAX_BACKLOG_SERIES ||
+      this.#cache.counters().cachedPoints > INLINE_MAX_BACKLOG_POINTS;
+    if (!backlog) return inline.inflight.size === 0 ? inline : null;
+    const worker = this.#leastBusy();
+    if (worker && worker.inflight.size < INFLIGHT_PER_WORKER) return worker;
+    if (this.#workers.length < this.#opts.workers) return this.#spawn();
+    return null;
+  }
+
+  /** The worker with the fewest batches in flight, if any runs. */
+  #leastBusy(): WorkerSlot<Sent> | undefined {
+    if (this.#workers.length === 0) return undefined;
+    return this.#workers.reduce((a, b) => (b.inflight.size < a.inflight.size ? b : a));
+  }
+
+  /** Ends the workers that have had no batch for workerIdleMs. */
+  #endIdleWorkers(): void {
+    const before = performance.now() - (this.#opts.workerIdleMs ?? WORKER_IDLE_MS);
+    this.#workers = this.#workers.filter((w) => {
+      if (w.inflight.size > 0 || w.lastResult > before) return true;
+      w.terminate();
+      return false;
+    });
   }
 
   #throttled(): boolean {
@@ -291,7 +334,8 @@ export class Persister implements StatSource {
   }
 
   /** Builds and sends one batch to `slot`; null when there is nothing to send now. */
-  #buildBatch(slot: WorkerSlot): Sent | null {
+  #buildBatch(slot: Slot): Sent | null {
+    const maxSeries = slot.inline ? INLINE_BATCH_SERIES : BATCH_SERIES;
     const sent: Sent = {
       series: [],
       retries: [],
@@ -310,7 +354,7 @@ export class Persister implements StatSource {
       counts.push(n);
       used += n;
     };
-    for (let i = 0; i < this.#retries.length && sent.series.length < BATCH_SERIES;) {
+    for (let i = 0; i < this.#retries.length && sent.series.length < maxSeries;) {
       const r = this.#retries[i];
       if (r.due > now || !this.#takeToken()) {
         i++;
@@ -322,7 +366,7 @@ export class Persister implements StatSource {
       this.#stagingValues.set(r.values, used);
       add(r.series, r.name, r.timestamps.length, r);
     }
-    while (sent.series.length < BATCH_SERIES && used < BATCH_POINTS && this.#takeToken()) {
+    while (sent.series.length < maxSeries && used < BATCH_POINTS && this.#takeToken()) {
       const series = this.queue.next();
       if (series === 0) {
         this.#tokens++;
@@ -356,7 +400,7 @@ export class Persister implements StatSource {
       values: sent.values,
     };
     slot.inflight.set(id, sent);
-    this.#post(slot, batch);
+    slot.post(batch);
     return sent;
   }
 
@@ -403,10 +447,11 @@ export class Persister implements StatSource {
     this.#stagingValues = values;
   }
 
-  #onResult(slot: WorkerSlot, result: BatchResult): void {
+  #onResult(slot: Slot, result: BatchResult): void {
     const sent = slot.inflight.get(result.id);
     if (!sent) return;
     slot.inflight.delete(result.id);
+    slot.lastResult = performance.now();
     if (sent.probe) {
       this.#onProbe(sent, result);
       this.#kick?.();
@@ -495,9 +540,10 @@ export class Persister implements StatSource {
   recheckFailed(): void {
     if (!this.#running || this.#failed.size === 0) return;
     const names = this.#failed.names();
-    for (let i = 0; i < names.length; i += BATCH_SERIES) {
-      const chunk = names.slice(i, i + BATCH_SERIES);
-      const slot = this.#leastBusy();
+    // probes open or create files and write nothing: the main thread's writer takes them
+    const slot = this.#inline!;
+    for (let i = 0; i < names.length; i += INLINE_BATCH_SERIES) {
+      const chunk = names.slice(i, i + INLINE_BATCH_SERIES);
       const id = this.#nextId++;
       const none = { counts: new Uint32Array(chunk.length), timestamps: new Uint32Array(0) };
       const values = new Float64Array(0);
@@ -509,7 +555,7 @@ export class Persister implements StatSource {
         ...none,
         values,
       });
-      this.#post(slot, {
+      slot.post({
         type: "write",
         id,
         names: chunk,
@@ -537,9 +583,16 @@ export class Persister implements StatSource {
   }
 
   /** A worker died: its batches go back as retries and a new worker takes its place. */
-  #onCrash(slot: WorkerSlot, message: string): void {
-    log.error("whisper worker crashed; restarting it", { error: message });
-    slot.worker.terminate();
+  /**
+   * A writer failed as a whole (a worker crashed, or the main thread's writer threw): its
+   * batches go back as retries; a crashed worker ends, and a backlog starts a new one.
+   */
+  #onCrash(slot: Slot, message: string): void {
+    log.error("whisper writer crashed; its batches will be retried", {
+      error: message,
+      thread: slot.inline ? "main" : "worker",
+    });
+    slot.terminate();
     for (const [id, sent] of [...slot.inflight]) {
       this.#onResult(slot, {
         type: "done",
@@ -548,12 +601,12 @@ export class Persister implements StatSource {
         errors: sent.series.map((_, index) => ({ index, reason: "io", path: "", message })),
       });
     }
-    const index = this.#slots.indexOf(slot);
-    if (this.#running && index >= 0) this.#slots[index] = this.#spawn();
+    this.#workers = this.#workers.filter((w) => w !== slot);
+    this.#kick?.();
   }
 
   #idleNow(): boolean {
-    if (this.#retries.length > 0 || this.#slots.some((s) => s.inflight.size > 0)) return false;
+    if (this.#retries.length > 0 || this.#slots().some((s) => s.inflight.size > 0)) return false;
     const c = this.#cache.counters();
     return c.cachedPoints === 0 && c.notConfirmed === 0;
   }
@@ -589,11 +642,11 @@ export class Persister implements StatSource {
     this.#running = false;
     this.#kick?.();
     await this.#loop;
-    while (this.#slots.some((s) => s.inflight.size > 0)) {
+    while (this.#slots().some((s) => s.inflight.size > 0)) {
       await new Promise<void>((resolve) => this.#kick = resolve);
     }
-    for (const slot of this.#slots) slot.worker.terminate();
-    this.#slots = [];
+    for (const slot of this.#slots()) slot.terminate();
+    this.#workers = [];
     if (this.#retries.length > 0) {
       log.warn("stopping with series not written", { series: this.#retries.length });
     }
@@ -672,10 +725,18 @@ export class Persister implements StatSource {
     });
     send({
       name: "carbonado_persister_workers",
-      help: "Whisper writer threads running: one, and up to [whisper] workers under a backlog.",
+      help: "Whisper writer threads running: none while the main thread keeps up, up to " +
+        "[whisper] workers under a backlog.",
       type: "gauge",
-      value: this.#slots.length,
+      value: this.#workers.length,
       carbon: "persister.workers",
+    });
+    send({
+      name: "carbonado_persister_workers_started_total",
+      help: "Whisper writer threads started (each ends after 5 minutes without a batch).",
+      type: "counter",
+      value: this.#workersStarted,
+      carbon: "persister.workersStarted",
     });
     send({
       name: "carbonado_persister_max_updates_per_second",

@@ -4,6 +4,23 @@
 
 const MAIN = new URL("../../src/main.ts", import.meta.url).pathname;
 
+/**
+ * What `deno task start` runs the daemon with beyond permissions (deno.json): its environment
+ * assignments (the allocator's) and its `--v8-flags`, so that tests and benchmarks run the
+ * daemon as it is deployed.
+ */
+export const START_RUNTIME: { env: Record<string, string>; v8Flags: string[] } = (() => {
+  const deno = JSON.parse(Deno.readTextFileSync(new URL("../../deno.json", import.meta.url)));
+  const words: string[] = deno.tasks.start.command.split(/\s+/);
+  const env: Record<string, string> = {};
+  for (const word of words) {
+    const m = /^([A-Z_]+)=(.*)$/.exec(word);
+    if (!m) break;
+    env[m[1]] = m[2];
+  }
+  return { env, v8Flags: words.filter((w) => w.startsWith("--v8-flags=")) };
+})();
+
 /** Every listener on a free loopback port. */
 export const LISTEN_ON_FREE_PORTS: Record<string, string> = {
   CARBONADO_TCP_LISTEN: "127.0.0.1:0",
@@ -47,6 +64,7 @@ export async function startDaemon(
     ? await Deno.makeTempDir({ prefix: "carbonado-wal-" })
     : undefined;
   const env: Record<string, string> = {
+    ...START_RUNTIME.env,
     ...(ownWal ? { CARBONADO_WAL_DIR: ownWal } : {}),
     ...LISTEN_ON_FREE_PORTS,
     CARBONADO_WHISPER_DATA_DIR: opts.dataDir,
@@ -59,6 +77,7 @@ export async function startDaemon(
     "--allow-write",
     "--allow-env",
     "--allow-sys",
+    ...START_RUNTIME.v8Flags,
     MAIN,
     ...(opts.args ?? []),
   ];

@@ -258,8 +258,8 @@ Deno.test("readRuleFiles() refuses a bad schemas file, naming file and line", as
   }
 });
 
-Deno.test("Persister runs one worker while one keeps up, and starts more, up to workers, under a backlog", async () => {
-  await withPersister({ workers: 3 }, async (p) => {
+Deno.test("Persister writes on the main thread while it keeps up, starts workers, up to workers, under a backlog, and ends them once idle", async () => {
+  await withPersister({ workers: 3, workerIdleMs: 200 }, async (p) => {
     const written = () => {
       const c = cache.counters();
       return c.cachedPoints === 0 && c.notConfirmed === 0;
@@ -267,12 +267,19 @@ Deno.test("Persister runs one worker while one keeps up, and starts more, up to 
     const t = NOW - (NOW % 60) - 60;
     ingest(`one.series 1 ${t}\n`);
     await waitFor(() => written(), "the one point written");
-    assertEquals(samples(p).get("carbonado_persister_workers"), 1);
-    // 3,000 series: 12 batches of 256 at once, more than one worker holds (two batches)
+    assertEquals(samples(p).get("carbonado_persister_workers"), 0);
+    assertEquals(samples(p).get("carbonado_persister_workers_started_total"), 0);
+    // 3,000 series: past the main thread's backlog, and 12 batches of 256 at once, more than
+    // one worker holds (two batches)
     let text = "";
     for (let i = 0; i < 3000; i++) text += `backlog.s${i} 1 ${t}\n`;
     ingest(text);
     await waitFor(() => written(), "the backlog written");
-    assertEquals(samples(p).get("carbonado_persister_workers"), 3);
+    assertEquals(samples(p).get("carbonado_persister_workers_started_total"), 3);
+    await waitFor(() => samples(p).get("carbonado_persister_workers") === 0, "idle workers ended");
+    // a small batch afterwards is written on the main thread again
+    ingest(`one.series 2 ${t + 60}\n`);
+    await waitFor(() => written(), "the next point written");
+    assertEquals(samples(p).get("carbonado_persister_workers_started_total"), 3);
   });
 });

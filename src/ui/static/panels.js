@@ -96,7 +96,7 @@ export const PANELS = [
   {
     id: "cache",
     title: "Cache",
-    prefixes: ["carbonado_cache_", "carbonado_wasm_"],
+    prefixes: ["carbonado_cache_", "carbonado_wasm_", "carbonado_js_heap_", "process_"],
     charts: [
       {
         title: "Points in the cache and max-size",
@@ -113,6 +113,10 @@ export const PANELS = [
       {
         title: "Wasm linear memory reserved (its high-water mark)",
         metrics: ["carbonado_wasm_memory_bytes"],
+      },
+      {
+        title: "Process resident memory and the main thread's JS heap",
+        metrics: ["process_resident_memory_bytes", "carbonado_js_heap_bytes"],
       },
     ],
   },
