@@ -8,6 +8,7 @@
 // - a connection that completed no line or frame for read-timeout is closed, whether it sent
 //   nothing (idle) or bytes that never make a line (slow: one byte a second holds no slot).
 
+import { wait } from "../async/wait.ts";
 import { listenOn } from "./listen.ts";
 import { ConnectionBudget } from "./descriptors.ts";
 import { Logger, RateLimiter } from "../log/logger.ts";
@@ -215,13 +216,11 @@ export class StreamServer {
 
   /** Waits `ms`, or less when stop() is called. */
   #pause(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
-      function done() {
-        clearTimeout(timer);
-        resolve();
-      }
-      this.#wake = done;
+    return wait(ms, {
+      onWake: (wake) => {
+        this.#wake = wake;
+        return () => this.#wake = undefined;
+      },
     });
   }
 

@@ -7,6 +7,7 @@
 // series failing for good is given up after a few attempts (failed_series.ts): its points are
 // dropped and counted, its new ones refused, until a re-check (rescan, SIGHUP) finds it writable.
 
+import { wait } from "../async/wait.ts";
 import { Logger, RateLimiter } from "../log/logger.ts";
 import type { StatSend, StatSource } from "../stats/sample.ts";
 import type { WasmDrain, WriteStrategy } from "../wasm/drain.ts";
@@ -256,14 +257,11 @@ export class Persister implements StatSource {
       const waitMs = this.#dispatch();
       this.#endIdleWorkers();
       if (this.#idleNow()) this.#idle?.();
-      await new Promise<void>((resolve) => {
-        const timer = Number.isFinite(waitMs) ? setTimeout(() => done(), waitMs) : undefined;
-        const done = () => {
-          clearTimeout(timer);
-          this.#kick = undefined;
-          resolve();
-        };
-        this.#kick = done;
+      await wait(waitMs, {
+        onWake: (kick) => {
+          this.#kick = kick;
+          return () => this.#kick = undefined;
+        },
       });
     }
   }

@@ -7,6 +7,7 @@
 // so a peer that closed or reset is seen before the next write goes into a half-closed socket
 // (carbon-c-relay loses a line per outage that way).
 
+import { wait } from "../async/wait.ts";
 import { Logger, RateLimiter } from "../log/logger.ts";
 import { isClosedError, writeAll } from "../net/stream_server.ts";
 import type { Destination } from "./destinations.ts";
@@ -299,13 +300,11 @@ export class Sender {
   }
 
   #sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
-      function done() {
-        clearTimeout(timer);
-        resolve();
-      }
-      this.#wakeUp = done;
+    return wait(ms, {
+      onWake: (wake) => {
+        this.#wakeUp = wake;
+        return () => this.#wakeUp = undefined;
+      },
     });
   }
 

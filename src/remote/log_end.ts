@@ -4,7 +4,7 @@
 // instead of polling. A sequence number makes the pair consistent (a seqlock: odd while the main
 // thread writes).
 
-import { wait as sleep } from "./wait.ts";
+import { wait as sleep } from "../async/wait.ts";
 import type { LogEnd } from "./watcher.ts";
 
 const SEQ = 0;

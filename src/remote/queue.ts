@@ -9,7 +9,7 @@ import { Logger, RateLimiter } from "../log/logger.ts";
 import type { Block, BlockRequest } from "./block.ts";
 import type { RemoteClient } from "./client.ts";
 import { type RemoteCounters, SLOT } from "./counters.ts";
-import { wait } from "./wait.ts";
+import { wait } from "../async/wait.ts";
 
 const log = new Logger("remote-write");
 

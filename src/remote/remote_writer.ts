@@ -32,7 +32,7 @@ import {
 } from "./position.ts";
 import { SendQueue } from "./queue.ts";
 import { SeriesTable } from "./series.ts";
-import { wait, yieldToEventLoop } from "./wait.ts";
+import { wait, yieldToEventLoop } from "../async/wait.ts";
 import { type BlockRecord, StateStore } from "./state.ts";
 import { type LogEnd, type PositionedRecord, type Skipped, WalWatcher } from "./watcher.ts";
 import { WriteRequestEncoder } from "./write_request.ts";

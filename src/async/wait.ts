@@ -1,6 +1,7 @@
-// The one wait the sender uses everywhere: resolves after a delay, when a stop signal aborts, or
-// when something else wakes it, and leaves no timer or listener behind (tests run with Deno's
-// leak sanitizers, and a stop must not wait out a sleep).
+// The daemon's one wakeable wait (remote-write sender, persister, relay senders, listeners):
+// resolves after a delay, when a stop signal aborts, or when something else wakes it, and leaves
+// no timer or listener behind (tests run with Deno's leak sanitizers, and a stop must not wait out
+// a sleep). Also one event-loop turn without a timer.
 
 /**
  * Resolves after `ms` (never with Infinity), when `signal` aborts, or when the function `onWake` is given calls back;
