@@ -3,10 +3,12 @@
 // byte outside [a-zA-Z0-9_:] replaced by `_`, or the raw dotted path), Graphite tags `;k=v` as
 // labels, and optional mapping rules in the spirit of graphite_exporter's: a glob, the name to
 // give it, and labels taken from the segments it matched (wave2.md 5.1). Computed once per
-// series, never per sample.
+// series, never per sample, in one pass over the name's bytes as the WAL's Series record holds
+// them, straight into the encoded labels (label_set.ts); the path is decoded to a string only
+// when there are globs or rules to match it against.
 
 import { type CompiledGlob, compileGlob, type SegmentMatcher } from "../index/glob.ts";
-import { compareBytes } from "./write_request.ts";
+import { LabelSetBuilder, Put } from "./label_set.ts";
 
 /** How `__name__` is made from the Graphite path. */
 export type NameStyle = "sanitized" | "raw";
@@ -29,9 +31,6 @@ export interface NameMapperOptions {
   mapping: readonly MappingRule[];
 }
 
-/** A label as [name, value]. */
-export type Label = readonly [string, string];
-
 interface CompiledRule {
   glob: CompiledGlob;
   name: string;
@@ -39,14 +38,21 @@ interface CompiledRule {
 }
 
 const TEMPLATE_REF = /\$(\d+)/g;
+const SEMICOLON = 0x3b;
+const EQUALS = 0x3d;
+const utf8 = new TextEncoder();
+const NAME_LABEL = utf8.encode("__name__");
+const fromUtf8 = new TextDecoder();
 
-/** Maps Graphite names (tags included) to sorted, unique label sets, or to null when excluded. */
+/** Maps Graphite names (tags included) to sorted, unique, encoded label sets, or excludes them. */
 export class NameMapper {
+  /** The labels of the last name mapped. */
+  readonly built = new LabelSetBuilder();
   #style: NameStyle;
   #include: CompiledGlob[];
   #exclude: CompiledGlob[];
   #rules: CompiledRule[];
-  /** No include, exclude or rule: an untagged name maps straight to its `__name__`. */
+  /** No include, exclude or rule: the path is never decoded. */
   #plain: boolean;
 
   /** @throws {RangeError} on a bad glob (the message names the pattern) */
@@ -63,48 +69,87 @@ export class NameMapper {
   }
 
   /**
-   * The labels of the Graphite series `name` (`path` or `path;k=v;...`), sorted by name with
-   * `__name__` among them, or null when include/exclude leave it out.
+   * Maps the Graphite name `src[from, to)` (UTF-8: `path` or `path;k=v;...`) into `built`: its
+   * labels, `__name__` among them, sorted by name, empty ones left out, a tag named like a rule's
+   * label or `__name__` replaced by it. False when include/exclude leave the series out.
    *
    * @example
    * ```ts
    * const m = new NameMapper({ names: "sanitized", include: [], exclude: [], mapping: [] });
-   * m.labels("servers.web-01.cpu;dc=east"); // [["__name__", "servers_web_01_cpu"], ["dc", "east"]]
+   * const name = new TextEncoder().encode("servers.web-01.cpu;dc=east");
+   * m.map(name, 0, name.length); // m.built.out: __name__="servers_web_01_cpu", dc="east"
    * ```
    */
-  labels(name: string): Label[] | null {
-    const semi = name.indexOf(";");
-    const path = semi < 0 ? name : name.slice(0, semi);
-    if (semi < 0 && this.#plain) {
-      return [["__name__", this.#style === "raw" ? path : sanitizeMetricName(path)]];
-    }
-    const parts = path.split(".");
-    if (this.#include.length > 0 && !this.#include.some((g) => matchParts(g, parts))) return null;
-    if (this.#exclude.some((g) => matchParts(g, parts))) return null;
-    const out = new Map<string, string>();
-    if (semi >= 0) {
-      for (const tag of name.slice(semi + 1).split(";")) {
-        const eq = tag.indexOf("=");
-        if (eq <= 0 || eq === tag.length - 1) continue;
-        const key = this.#style === "raw" ? tag.slice(0, eq) : sanitizeLabelName(tag.slice(0, eq));
-        out.set(key, tag.slice(eq + 1));
-      }
-    }
-    let metric = path;
-    for (const rule of this.#rules) {
-      const captures = capture(rule.glob, parts);
-      if (captures === null) continue;
-      const fill = (template: string) =>
-        template.replace(TEMPLATE_REF, (_m, n) => captures[Number(n) - 1] ?? "");
-      metric = fill(rule.name) || path;
-      for (const [key, template] of rule.labels) out.set(key, fill(template));
+  map(src: Uint8Array, from: number, to: number): boolean {
+    for (let i = from; i < to; i++) {
+      if (src[i] < 0x80) continue;
+      // not ASCII: as TextDecoder reads it (a bad sequence becomes U+FFFD), in valid UTF-8
+      src = utf8.encode(fromUtf8.decode(src.subarray(from, to)));
+      from = 0;
+      to = src.length;
       break;
     }
-    out.set("__name__", this.#style === "raw" ? metric : sanitizeMetricName(metric));
-    const labels: Label[] = [];
-    for (const [k, v] of out) if (v !== "") labels.push([k, v]);
-    return labels.sort((a, b) => compareBytes(a[0], b[0]));
+    let semi = from;
+    while (semi < to && src[semi] !== SEMICOLON) semi++;
+    let metric: string | null = null;
+    let rule: CompiledRule | null = null;
+    let captures: string[] = [];
+    if (!this.#plain) {
+      const parts = fromUtf8.decode(src.subarray(from, semi)).split(".");
+      if (this.#include.length > 0 && !this.#include.some((g) => matchParts(g, parts))) {
+        return false;
+      }
+      if (this.#exclude.some((g) => matchParts(g, parts))) return false;
+      for (const r of this.#rules) {
+        const got = capture(r.glob, parts);
+        if (got === null) continue;
+        rule = r;
+        captures = got;
+        metric = fill(r.name, captures) || null;
+        break;
+      }
+    }
+    const b = this.built;
+    const raw = this.#style === "raw";
+    b.reset();
+    for (let tag = semi + 1; tag < to;) {
+      let end = tag;
+      while (end < to && src[end] !== SEMICOLON) end++;
+      let eq = tag;
+      while (eq < end && src[eq] !== EQUALS) eq++;
+      if (eq > tag && eq < end - 1) {
+        const key = b.mark();
+        b.put(src, tag, eq, raw ? Put.Copy : Put.LabelName);
+        const value = b.mark();
+        b.put(src, eq + 1, end, Put.Copy);
+        b.label(key, value);
+      }
+      tag = end + 1;
+    }
+    if (rule !== null) {
+      for (const [name, template] of rule.labels) {
+        const key = b.mark();
+        b.putText(name, Put.Copy);
+        const value = b.mark();
+        b.putText(fill(template, captures), Put.Copy);
+        b.label(key, value);
+      }
+    }
+    const key = b.mark();
+    b.put(NAME_LABEL, 0, NAME_LABEL.length, Put.Copy);
+    const value = b.mark();
+    const how = raw ? Put.Copy : Put.MetricName;
+    if (metric === null) b.put(src, from, semi, how);
+    else b.putText(metric, how);
+    b.label(key, value);
+    b.finish();
+    return true;
   }
+}
+
+/** A rule's template with `$n` replaced by the n-th captured segment. */
+function fill(template: string, captures: readonly string[]): string {
+  return template.replace(TEMPLATE_REF, (_m, n) => captures[Number(n) - 1] ?? "");
 }
 
 /** True when the path's segments match the glob. */
@@ -127,58 +172,7 @@ function capture(glob: CompiledGlob, parts: readonly string[]): string[] | null 
   return null;
 }
 
-/**
- * A metric name the 1.0 spec accepts: every byte (of the UTF-8 form) outside `[a-zA-Z0-9_:]`
- * becomes `_`, and a leading digit gets `_` in front (`café.p99` → `caf___p99`).
- */
-export function sanitizeMetricName(name: string): string {
-  return sanitize(name, true);
-}
-
-/** A label name the 1.0 spec accepts: as a metric name, and `:` becomes `_` too. */
-export function sanitizeLabelName(name: string): string {
-  return sanitize(name, false);
-}
-
-const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
 const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
-const NON_ASCII = /[\u0080-\uffff]/;
-
-function sanitize(name: string, colon: boolean): string {
-  if ((colon ? METRIC_NAME : LABEL_NAME).test(name)) return name;
-  if (!NON_ASCII.test(name)) {
-    // one byte per character: a regex replace does it
-    const out = name.replace(colon ? /[^a-zA-Z0-9_:]/g : /[^a-zA-Z0-9_]/g, "_");
-    const first = out.charCodeAt(0);
-    return first >= 0x30 && first <= 0x39 ? "_" + out : out;
-  }
-  let out = "";
-  let changed = false;
-  for (let i = 0; i < name.length; i++) {
-    const c = name.charCodeAt(i);
-    const ok = (c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a) || (c >= 0x30 && c <= 0x39) ||
-      c === 0x5f || (colon && c === 0x3a);
-    if (ok) {
-      out += name[i];
-      continue;
-    }
-    changed = true;
-    // one `_` per UTF-8 byte of the character
-    if (c < 0x80) out += "_";
-    else if (c < 0x800) out += "__";
-    else if (c >= 0xd800 && c <= 0xdbff && isLowSurrogate(name.charCodeAt(i + 1))) {
-      out += "____";
-      i++;
-    } else out += "___";
-  }
-  const first = out.charCodeAt(0);
-  if (first >= 0x30 && first <= 0x39) return "_" + out;
-  return changed ? out : name;
-}
-
-function isLowSurrogate(c: number): boolean {
-  return c >= 0xdc00 && c <= 0xdfff;
-}
 
 /** True for a label name the 1.0 spec accepts (`[a-zA-Z_][a-zA-Z0-9_]*`). */
 export function isLabelName(name: string): boolean {

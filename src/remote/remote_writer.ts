@@ -165,7 +165,7 @@ export class RemoteWriter {
     // per sample: plain fields only; counters are written once per record (#consume)
     const tally = this.#tally;
     this.#visitor = {
-      series: (ref, name) => this.#table.add(ref, name, this.#segment),
+      series: (ref, bytes, from, to) => this.#table.add(ref, bytes, from, to, this.#segment),
       sample: (ref, t, v) => {
         tally[SLOT.samplesIn]++;
         if (t > tally.highest) tally.highest = t;

@@ -34,7 +34,8 @@ export interface PositionState {
 /** One row of the snapshot's series table. */
 export interface SnapshotSeries {
   ref: number;
-  name: string;
+  /** The Graphite name as the WAL holds it (UTF-8). */
+  name: Uint8Array;
   /** Newest timestamp (ms) sent for the series it maps to; -Infinity for none. */
   newest: number;
 }
@@ -54,7 +55,6 @@ const SNAPSHOT_HEADER = 24;
 const FLAG_CHECKPOINT = 1;
 
 const utf8 = new TextEncoder();
-const fromUtf8 = new TextDecoder();
 
 /** The sender's files for one remote. `crc` is CRC-32C (the WAL's checksum, from src/wasm/). */
 export class StateStore {
@@ -145,7 +145,7 @@ export class StateStore {
       const len = view.getUint32(p + 16, true);
       p += 20;
       if (p + len > body) throw bad("series table cut short");
-      series.push({ ref, newest, name: fromUtf8.decode(bytes.subarray(p, p + len)) });
+      series.push({ ref, newest, name: bytes.subarray(p, p + len) });
       p += len;
     }
     if (p !== body) throw bad("trailing bytes");
@@ -159,9 +159,8 @@ export class StateStore {
 
   /** The snapshot's bytes, checksum included: made when a block is cut, written once acked. */
   encodeSnapshot(snapshot: Snapshot): Uint8Array {
-    const names = snapshot.series.map((s) => utf8.encode(s.name));
     let size = SNAPSHOT_HEADER + 4;
-    for (const n of names) size += 20 + n.length;
+    for (const s of snapshot.series) size += 20 + s.name.length;
     const bytes = new Uint8Array(size);
     const view = new DataView(bytes.buffer);
     view.setUint32(0, SNAPSHOT_MAGIC, true);
@@ -171,13 +170,13 @@ export class StateStore {
     writeU64(view, 12, snapshot.position.offset);
     view.setUint32(20, snapshot.series.length, true);
     let p = SNAPSHOT_HEADER;
-    snapshot.series.forEach((s, i) => {
+    for (const s of snapshot.series) {
       writeU64(view, p, s.ref);
       view.setFloat64(p + 8, s.newest, true);
-      view.setUint32(p + 16, names[i].length, true);
-      bytes.set(names[i], p + 20);
-      p += 20 + names[i].length;
-    });
+      view.setUint32(p + 16, s.name.length, true);
+      bytes.set(s.name, p + 20);
+      p += 20 + s.name.length;
+    }
     view.setUint32(p, this.#crc(bytes.subarray(0, p)), true);
     return bytes;
   }

@@ -10,19 +10,10 @@
 //   Label        { string name = 1; string value = 2; }
 //   Sample       { double value = 1; int64 timestamp = 2; }   (milliseconds)
 
-import {
-  putUvarint,
-  putVarint64,
-  utf8Length,
-  uvarintLen,
-  writeUtf8,
-} from "../protocol/protobuf.ts";
+import { putUvarint, putVarint64, uvarintLen } from "../protocol/protobuf.ts";
 
 const TAG_TIMESERIES = 0x0a; // field 1, length-delimited
-const TAG_LABEL = 0x0a; // field 1, length-delimited
 const TAG_SAMPLE = 0x12; // field 2, length-delimited
-const TAG_NAME = 0x0a;
-const TAG_VALUE = 0x12;
 const TAG_SAMPLE_VALUE = 0x09; // field 1, 64-bit
 const TAG_SAMPLE_TIMESTAMP = 0x10; // field 2, varint
 
@@ -35,7 +26,7 @@ export interface SampleColumns {
 
 /** What the encoder needs of a series: its encoded labels, and scratch space for grouping. */
 export interface EncodableSeries {
-  /** The `labels` fields of its TimeSeries, from {@linkcode encodeLabels}. */
+  /** The `labels` fields of its TimeSeries (label_set.ts builds them). */
   readonly labels: Uint8Array;
   /** Scratch: the request being encoded when the fields below were last set. */
   stamp: number;
@@ -43,77 +34,6 @@ export interface EncodableSeries {
   size: number;
   /** Scratch: where its next sample goes. */
   pos: number;
-}
-
-/**
- * The labels as the `labels` fields of a TimeSeries, ready to copy.
- *
- * @throws {RangeError} unless the labels are sorted by name (byte order), with unique,
- *   non-empty names and non-empty values, as the 1.0 spec requires
- */
-export function encodeLabels(labels: readonly (readonly [string, string])[]): Uint8Array {
-  let size = 0;
-  for (let i = 0; i < labels.length; i++) {
-    const [name, value] = labels[i];
-    if (name === "" || value === "") {
-      throw new RangeError(`Invalid label ${JSON.stringify(name)}: empty name or value`);
-    }
-    if (i > 0 && compareBytes(labels[i - 1][0], name) >= 0) {
-      throw new RangeError(`Invalid labels: ${JSON.stringify(name)} is out of order or repeated`);
-    }
-    const inner = fieldSize(utf8Length(name)) + fieldSize(utf8Length(value));
-    size += 1 + uvarintLen(inner) + inner;
-  }
-  const out = slab(size);
-  let p = 0;
-  for (const [name, value] of labels) {
-    const n = utf8Length(name);
-    const v = utf8Length(value);
-    out[p++] = TAG_LABEL;
-    p = putUvarint(out, p, fieldSize(n) + fieldSize(v));
-    out[p++] = TAG_NAME;
-    p = putUvarint(out, p, n);
-    p = writeUtf8(out, p, name);
-    out[p++] = TAG_VALUE;
-    p = putUvarint(out, p, v);
-    p = writeUtf8(out, p, value);
-  }
-  return out;
-}
-
-/** Labels are carved out of 64 KiB slabs: a small typed array of its own per series costs an
- * ArrayBuffer and a backing store each (measured: most of a new series' setup time). */
-const SLAB_BYTES = 65_536;
-let slabBuf = new Uint8Array(0);
-let slabUsed = 0;
-
-function slab(size: number): Uint8Array {
-  if (size > SLAB_BYTES / 8) return new Uint8Array(size);
-  if (slabUsed + size > slabBuf.length) {
-    slabBuf = new Uint8Array(SLAB_BYTES);
-    slabUsed = 0;
-  }
-  const out = slabBuf.subarray(slabUsed, slabUsed + size);
-  slabUsed += size;
-  return out;
-}
-
-/** Bytes of a length-delimited field of `len` bytes: tag, length, bytes. */
-function fieldSize(len: number): number {
-  return 1 + uvarintLen(len) + len;
-}
-
-/** Compares two strings by their UTF-8 bytes (the order the spec sorts label names in). */
-export function compareBytes(a: string, b: string): number {
-  // UTF-16 order equals UTF-8 byte order except around surrogates; compare code points
-  const n = Math.min(a.length, b.length);
-  for (let i = 0; i < n; i++) {
-    const x = a.codePointAt(i)!;
-    const y = b.codePointAt(i)!;
-    if (x !== y) return x < y ? -1 : 1;
-    if (x > 0xffff) i++;
-  }
-  return a.length - b.length;
 }
 
 /**

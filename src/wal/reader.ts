@@ -41,7 +41,8 @@ export const RECORD_SAMPLES = 2;
 
 /** What {@linkcode visitRecord} calls for each entry of a record. */
 export interface RecordVisitor {
-  series(ref: number, name: string): void;
+  /** A Series entry: its name (the `__name__` label, UTF-8) is `bytes[from, to)`, empty if none. */
+  series(ref: number, bytes: Uint8Array, from: number, to: number): void;
   sample(ref: number, t: number, value: number): void;
 }
 
@@ -82,19 +83,22 @@ export function visitRecord(bytes: Uint8Array, visitor: RecordVisitor): number {
   if (type === RECORD_SERIES) {
     while (p < end) {
       const ref = u64();
-      let name = "";
+      let from = 0;
+      let to = 0;
       for (let labels = uvarint(); labels > 0; labels--) {
         const kLen = uvarint();
         if (p + kLen > end) throw cut();
-        const isName = kLen === 8 && bytes[p] === 0x5f && bytes[p + 1] === 0x5f &&
-          decoder.decode(bytes.subarray(p, p + 8)) === "__name__";
+        const isName = kLen === NAME_LABEL.length && isNameLabel(bytes, p);
         p += kLen;
         const vLen = uvarint();
         if (p + vLen > end) throw cut();
-        if (isName) name = decoder.decode(bytes.subarray(p, p + vLen));
+        if (isName) {
+          from = p;
+          to = p + vLen;
+        }
         p += vLen;
       }
-      visitor.series(ref, name);
+      visitor.series(ref, bytes, from, to);
     }
   } else if (type === RECORD_SAMPLES) {
     const ref0 = u64();
@@ -111,6 +115,14 @@ export function visitRecord(bytes: Uint8Array, visitor: RecordVisitor): number {
   return type;
 }
 
+const NAME_LABEL = new TextEncoder().encode("__name__");
+
+/** True when `bytes` at `p` hold `__name__`. */
+function isNameLabel(bytes: Uint8Array, p: number): boolean {
+  for (let i = 0; i < NAME_LABEL.length; i++) if (bytes[p + i] !== NAME_LABEL[i]) return false;
+  return true;
+}
+
 /**
  * Decodes one record (Prometheus' tsdb/record: Series, Samples v1); other types come back as
  * `unknown`.
@@ -121,7 +133,7 @@ export function decodeRecord(bytes: Uint8Array): WalRecord {
   const series: WalSeries[] = [];
   const samples: WalSample[] = [];
   const type = visitRecord(bytes, {
-    series: (ref, name) => series.push({ ref, name }),
+    series: (ref, b, from, to) => series.push({ ref, name: decoder.decode(b.subarray(from, to)) }),
     sample: (ref, t, value) => samples.push({ ref, t, value }),
   });
   if (type === RECORD_SERIES) return { type: "series", series };

@@ -10,12 +10,13 @@ import { NameMapper } from "../../src/remote/names.ts";
 import { SnappyEncoder } from "../../src/remote/snappy_encode.ts";
 import { WasmInstance } from "../../src/wasm/instance.ts";
 import { WasmSnappy } from "../../src/wasm/snappy.ts";
+import { SeriesTable } from "../../src/remote/series.ts";
 import {
   type EncodableSeries,
-  encodeLabels,
   type SampleColumns,
   WriteRequestEncoder,
 } from "../../src/remote/write_request.ts";
+import { encodableSeries } from "../remote/names_oracle.ts";
 
 const N = 2000;
 const T = 1_700_000_000_000;
@@ -24,7 +25,7 @@ function request(series: number): SampleColumns {
   const all: EncodableSeries[] = [];
   for (let m = 0; m < series; m++) {
     const name = `sys.host-${String(m % 10_000).padStart(4, "0")}.cpu.cpu-${m % 8}.user`;
-    all.push({ labels: encodeLabels([["__name__", name]]), stamp: 0, size: 0, pos: 0 });
+    all.push(encodableSeries([["__name__", name]]));
   }
   const cols = { series: [] as EncodableSeries[], t: new Float64Array(N), v: new Float64Array(N) };
   for (let i = 0; i < N; i++) {
@@ -66,9 +67,21 @@ Deno.bench(`wasm snappy ${narrowBytes.length} bytes (200 series)`, { group: "sna
   wasmSnappy.encode(narrowBytes);
 });
 
+const utf8 = new TextEncoder();
+const names = Array.from({ length: 10_000 }, (_, i) => utf8.encode(`sys.host-${i}.cpu.cpu-7.user`));
 const mapper = new NameMapper({ names: "sanitized", include: [], exclude: [], mapping: [] });
 let k = 0;
 Deno.bench("labels of a new series (sanitized name, encoded)", { group: "series" }, () => {
-  const labels = mapper.labels(`sys.host-${k++ % 10_000}.cpu.cpu-7.user`)!;
-  encodeLabels(labels);
+  const name = names[k++ % names.length];
+  mapper.map(name, 0, name.length);
+});
+Deno.bench("a new series in the table (raw name: labels, output series, reference)", {
+  group: "series",
+}, (b) => {
+  const table = new SeriesTable(
+    new NameMapper({ names: "raw", include: [], exclude: [], mapping: [] }),
+  );
+  b.start();
+  for (let ref = 0; ref < names.length; ref++) table.add(ref, names[ref], 0, names[ref].length, 0);
+  b.end();
 });

@@ -7,6 +7,14 @@ import { assert, assertEquals } from "../_util/assert.ts";
 import { NameMapper } from "../../src/remote/names.ts";
 import { SeriesTable } from "../../src/remote/series.ts";
 
+const utf8 = new TextEncoder();
+
+/** Adds a reference as a Series record in segment `since` introduces it. */
+function add(t: SeriesTable, ref: number, name: string, since: number) {
+  const bytes = utf8.encode(`;;${name};`); // inside a larger buffer, as in a record
+  t.add(ref, bytes, 2, bytes.length - 1, since);
+}
+
 function table() {
   return new SeriesTable(
     new NameMapper({ names: "sanitized", include: [], exclude: ["skip.*"], mapping: [] }),
@@ -15,11 +23,11 @@ function table() {
 
 Deno.test("SeriesTable: names with the same labels share an output series; excluded ones map to null", () => {
   const t = table();
-  t.add(1, "a.b", 0);
-  t.add(2, "a_b", 0); // sanitizes to the same __name__
-  t.add(3, "a.c;x=1", 0);
-  t.add(4, "skip.me", 0);
-  t.add(1, "ignored.repeat", 3); // a repeated ref (a checkpoint lists it again) changes nothing
+  add(t, 1, "a.b", 0);
+  add(t, 2, "a_b", 0); // sanitizes to the same __name__
+  add(t, 3, "a.c;x=1", 0);
+  add(t, 4, "skip.me", 0);
+  add(t, 1, "ignored.repeat", 3); // a repeated ref (a checkpoint lists it again) changes nothing
   assertEquals([t.size, t.outputs], [4, 2]);
   assert(t.lookup(1) === t.lookup(2));
   assert(t.lookup(1) !== t.lookup(3));
@@ -30,10 +38,10 @@ Deno.test("SeriesTable: names with the same labels share an output series; exclu
 
 Deno.test("SeriesTable.forgetExcept() forgets only dead refs introduced up to the checkpoint", () => {
   const t = table();
-  t.add(1, "a.b", 3);
-  t.add(2, "a_b", 4);
-  t.add(3, "c.d", 5);
-  t.add(4, "e.f", 9); // introduced after checkpoint 6: not in it, but alive
+  add(t, 1, "a.b", 3);
+  add(t, 2, "a_b", 4);
+  add(t, 3, "c.d", 5);
+  add(t, 4, "e.f", 9); // introduced after checkpoint 6: not in it, but alive
   assertEquals(t.forgetExcept(new Set([2]), 6), 2); // refs 1 and 3
   assertEquals([t.size, t.outputs], [2, 2]);
   assert(t.lookup(2) !== undefined && t.lookup(4) !== undefined);
@@ -44,15 +52,15 @@ Deno.test("SeriesTable.forgetExcept() forgets only dead refs introduced up to th
 
 Deno.test("SeriesTable: rows() and load() carry the newest timestamp sent per output series", () => {
   const t = table();
-  t.add(1, "a.b", 0);
-  t.add(2, "a_b", 0);
-  t.add(3, "skip.me", 0);
+  add(t, 1, "a.b", 0);
+  add(t, 2, "a_b", 0);
+  add(t, 3, "skip.me", 0);
   t.lookup(1)!.newest = 5000;
   const rows = t.rows();
   assertEquals(rows, [
-    { ref: 1, name: "a.b", newest: 5000 },
-    { ref: 2, name: "a_b", newest: 5000 },
-    { ref: 3, name: "skip.me", newest: -Infinity },
+    { ref: 1, name: utf8.encode("a.b"), newest: 5000 },
+    { ref: 2, name: utf8.encode("a_b"), newest: 5000 },
+    { ref: 3, name: utf8.encode("skip.me"), newest: -Infinity },
   ]);
   const u = table();
   u.load(rows, 7);

@@ -8,6 +8,7 @@ import { WasmInstance } from "../../src/wasm/instance.ts";
 
 const codec = new WalCodec(await WasmInstance.load({ maxPoints: 1, maxLineLen: 64 }));
 const crc = (b: Uint8Array) => codec.crc32c(b);
+const utf8 = new TextEncoder();
 
 async function withStore(fn: (store: StateStore) => Promise<void>): Promise<void> {
   const dir = await Deno.makeTempDir({ prefix: "rw-state-" });
@@ -46,9 +47,9 @@ Deno.test("StateStore: the snapshot round-trips names, refs, -Infinity and a che
     const snapshot = {
       position: { segment: 7, offset: 2 ** 33 + 5, checkpoint: true },
       series: [
-        { ref: 1, name: "a.b;dc=x", newest: 1_700_000_000_000 },
-        { ref: 2 ** 40 + 1, name: "東京.café", newest: -Infinity },
-        { ref: 3, name: "", newest: 0 },
+        { ref: 1, name: utf8.encode("a.b;dc=x"), newest: 1_700_000_000_000 },
+        { ref: 2 ** 40 + 1, name: utf8.encode("東京.café"), newest: -Infinity },
+        { ref: 3, name: utf8.encode(""), newest: 0 },
       ],
     };
     await store.writeSnapshot(store.encodeSnapshot(snapshot));
@@ -60,7 +61,7 @@ Deno.test("StateStore refuses a damaged snapshot and a foreign position.json, na
   await withStore(async (store) => {
     const bytes = store.encodeSnapshot({
       position: { segment: 1, offset: 2, checkpoint: false },
-      series: [{ ref: 1, name: "x", newest: 5 }],
+      series: [{ ref: 1, name: utf8.encode("x"), newest: 5 }],
     });
     for (const at of [0, 4, 9, 30, bytes.length - 1]) {
       const bad = bytes.slice();

@@ -39,12 +39,14 @@ function commit(head: Head, name: string, t: number, v: number) {
   app.commit();
 }
 
+const fromUtf8 = new TextDecoder();
+
 /** The samples of records, as [name, t, v] (names from the records' Series entries). */
 function samples(records: PositionedRecord[], names = new Map<number, string>()) {
   const out: [string, number, number][] = [];
   for (const r of records) {
     visitRecord(r.bytes, {
-      series: (ref, name) => names.set(ref, name),
+      series: (ref, bytes, from, to) => names.set(ref, fromUtf8.decode(bytes.subarray(from, to))),
       sample: (ref, t, v) => out.push([names.get(ref) ?? "?", t / 1000, v]),
     });
   }

@@ -1,20 +1,16 @@
 // The WriteRequest encoder: protoc (Debian's protobuf-compiler) reads what it writes with
 // Prometheus' own message definitions; samples are grouped per series in first-seen order;
-// labels are checked as the 1.0 spec requires.
+// the oracle's label encoding checks labels as the 1.0 spec requires.
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import {
-  compareBytes,
-  type EncodableSeries,
-  encodeLabels,
-  WriteRequestEncoder,
-} from "../../src/remote/write_request.ts";
+import { type EncodableSeries, WriteRequestEncoder } from "../../src/remote/write_request.ts";
+import { compareBytes, encodableSeries, encodeLabels } from "./names_oracle.ts";
 import { decodeWriteRequest } from "../_util/remote_write_decode.ts";
 import { requires, TOOLS } from "../_util/requires.ts";
 
 function series(labels: [string, string][]): EncodableSeries {
-  return { labels: encodeLabels(labels), stamp: 0, size: 0, pos: 0 };
+  return encodableSeries(labels);
 }
 
 function columns(rows: [EncodableSeries, number, number][]) {
