@@ -73,7 +73,7 @@ export class WriteRequestEncoder {
     for (const s of order) {
       buf[o++] = TAG_TIMESERIES;
       o = putUvarint(buf, o, s.size);
-      copyInto(buf, o, s.labels);
+      buf.set(s.labels, o);
       s.pos = o + s.labels.length;
       o += s.size;
     }
@@ -91,11 +91,6 @@ export class WriteRequestEncoder {
     }
     return buf.subarray(0, total);
   }
-}
-
-/** `src` into `buf` at `at`: a plain loop beats `set()`'s call for the short arrays labels are. */
-function copyInto(buf: Uint8Array, at: number, src: Uint8Array): void {
-  buf.set(src, at);
 }
 
 /** Bytes of a Sample message body holding timestamp `t`. */
