@@ -11,6 +11,7 @@ import { CacheNames } from "./index/cache_names.ts";
 import { DiskIndex } from "./index/disk_scan.ts";
 import type { GlobOptions } from "./index/glob.ts";
 import { Logger } from "./log/logger.ts";
+import { type AlignedInterval, alignedInterval } from "./clock/aligned_interval.ts";
 import { Persister, readRuleFiles } from "./persister/persister.ts";
 import { isRelayOnly, preflight } from "./config/preflight.ts";
 import type { RuleFiles } from "./persister/write_batch.ts";
@@ -76,7 +77,7 @@ export class App {
   /** `[tags] enabled`: posts new tagged series to an external TagDB. */
   readonly tagdbSender?: TagDbSender;
   /** With a sender: new tagged series in the cache are taken in every second, not only at queries. */
-  #tagSync?: ReturnType<typeof setInterval>;
+  #tagSync?: AlignedInterval;
   /** The stream listeners' share of the process's descriptors (src/net/descriptors.ts). */
   #budget = new ConnectionBudget();
   /** Every warning given at start (config keys ignored, ...), shown on the status page. */
@@ -374,7 +375,7 @@ export class App {
     this.remoteWrite?.start();
     if (this.tagdbSender) {
       this.tagdbSender.start();
-      this.#tagSync = setInterval(() => this.store.tagDb(), 1000);
+      this.#tagSync = alignedInterval(() => this.store.tagDb(), 1000);
     }
     this.tags.start();
     this.index?.start();
@@ -455,7 +456,7 @@ export class App {
     this.head.closeWal(!flush);
     await this.index?.stop();
     this.tags.stop();
-    clearInterval(this.#tagSync);
+    this.#tagSync?.stop();
     await this.tagdbSender?.stop();
     await this.carbonserver?.stop();
     await this.prometheus?.stop();

@@ -918,7 +918,8 @@ export const SCHEMA: readonly KeySpec[] = [
     carbonadoOnly: true,
     doc: "Scrapes start on a grid of this many slots per scrape interval: a target's scrape " +
       "waits from its Prometheus offset to the next slot, so targets due in the same slot share " +
-      "one timer wakeup (each wakeup costs the daemon CPU). 0: every target at its own offset",
+      "one timer wakeup (each wakeup costs the daemon CPU), and read their answers together 2 ms " +
+      "later (left out of scrape_duration_seconds). 0: every target at its own offset, no wait",
   }),
 
   // [pprof]

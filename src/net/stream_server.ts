@@ -12,6 +12,7 @@ import { wait } from "../async/wait.ts";
 import { listenOn } from "./listen.ts";
 import { ConnectionBudget } from "./descriptors.ts";
 import { Logger, RateLimiter } from "../log/logger.ts";
+import { type AlignedInterval, alignedInterval } from "../clock/aligned_interval.ts";
 
 /** Pause after a failed accept before the next (go-carbon and net/http: 5 ms to 1 s). */
 export const ACCEPT_RETRY_MS = 100;
@@ -66,7 +67,7 @@ export class StreamServer {
   #maxConnections: number;
   #listener?: Deno.TcpListener;
   #accepting?: Promise<void>;
-  #sweep?: ReturnType<typeof setInterval>;
+  #sweep?: AlignedInterval;
   #conns = new Set<Tracked>();
   #handlers = new Set<Promise<void>>();
   #stopping = false;
@@ -103,7 +104,7 @@ export class StreamServer {
     this.#accepting = this.#accept(this.#listener);
     if (this.#opts.readTimeout > 0) {
       const sweepMs = Math.max(10, Math.min(1000, this.#opts.readTimeout / 4));
-      this.#sweep = setInterval(() => this.#closeStalled(), sweepMs);
+      this.#sweep = alignedInterval(() => this.#closeStalled(), sweepMs);
     }
   }
 
@@ -227,7 +228,7 @@ export class StreamServer {
   /** Stops accepting, closes every connection and waits for their handlers. */
   async stop(): Promise<void> {
     this.#stopping = true;
-    clearInterval(this.#sweep);
+    this.#sweep?.stop();
     this.#wake?.();
     try {
       this.#listener?.close();

@@ -96,9 +96,15 @@ export class HttpClient {
 
   /**
    * GETs the URL within `timeoutMs` (connecting, sending, reading the whole body), with an
-   * Authorization header when `authorization` is given. Throws HttpGetError.
+   * Authorization header when `authorization` is given. `beforeRead`, when given, is awaited
+   * once the request is sent and before the answer is read (the deadline runs on). Throws
+   * HttpGetError.
    */
-  async get(timeoutMs: number, authorization: string | null = null): Promise<HttpResponse> {
+  async get(
+    timeoutMs: number,
+    authorization: string | null = null,
+    beforeRead: (() => Promise<void>) | null = null,
+  ): Promise<HttpResponse> {
     if (this.#closed) throw new HttpGetError("connect", "the client is closed");
     const request = this.#requestWith(authorization);
     let timedOut = false;
@@ -109,12 +115,12 @@ export class HttpClient {
     try {
       const reused = this.#conn !== null;
       try {
-        return await this.#exchange(request);
+        return await this.#exchange(request, beforeRead);
       } catch (err) {
         // a kept connection the server closed while idle: once more on a new one, as Go does
         if (!(err instanceof StaleConnection) || !reused || timedOut) throw err;
         this.#drop();
-        return await this.#exchange(request);
+        return await this.#exchange(request, beforeRead);
       }
     } catch (err) {
       this.#drop();
@@ -172,7 +178,16 @@ export class HttpClient {
           port: this.#port,
           signal: abort.signal,
         });
-        conn = this.#tls ? await Deno.startTls(tcp, { hostname: this.#hostname }) : tcp;
+        try {
+          conn = this.#tls ? await Deno.startTls(tcp, { hostname: this.#hostname }) : tcp;
+        } catch (err) {
+          try {
+            tcp.close(); // a refused wrap leaves no connection behind
+          } catch {
+            // startTls took the connection and closed it
+          }
+          throw err;
+        }
       } catch (err) {
         throw new HttpGetError("connect", (err as Error).message);
       }
@@ -188,7 +203,10 @@ export class HttpClient {
   }
 
   /** One request and its answer on the kept connection or a new one. */
-  async #exchange(request: Uint8Array): Promise<HttpResponse> {
+  async #exchange(
+    request: Uint8Array,
+    beforeRead: (() => Promise<void>) | null,
+  ): Promise<HttpResponse> {
     const reused = this.#conn !== null;
     const conn = this.#conn ?? await this.#connect();
     try {
@@ -199,6 +217,7 @@ export class HttpClient {
       throw new HttpGetError("connect", (err as Error).message);
     }
     this.#len = 0;
+    if (beforeRead) await beforeRead();
     let headEnd: number;
     let head: Head;
     do {

@@ -4,6 +4,7 @@
 // slowest reader, under a cap on the directory's size. The bytes come from src/wasm/.
 
 import { joinPath } from "../storage/path.ts";
+import { type AlignedInterval, alignedInterval } from "../clock/aligned_interval.ts";
 import { Logger, RateLimiter } from "../log/logger.ts";
 import type { StatSend, StatSource } from "../stats/sample.ts";
 import {
@@ -48,7 +49,7 @@ export class Wal implements StatSource {
   #offset = 0;
   #dirty = false;
   #closed = false;
-  #syncTimer?: ReturnType<typeof setInterval>;
+  #syncTimer?: AlignedInterval;
   #readers = new Map<string, ReaderPosition>();
   #endListeners: EndListener[] = [];
   #errorLog = new RateLimiter(10, 10_000);
@@ -113,7 +114,7 @@ export class Wal implements StatSource {
     const last = listSegments(this.dir).at(-1)?.index ?? -1;
     this.#openSegment(Math.max(last, this.#checkpointIndex) + 1);
     if (this.#opts.syncInterval > 0) {
-      this.#syncTimer = setInterval(() => this.#syncSafely(), this.#opts.syncInterval);
+      this.#syncTimer = alignedInterval(() => this.#syncSafely(), this.#opts.syncInterval);
     }
   }
 
@@ -342,7 +343,7 @@ export class Wal implements StatSource {
   /** Stops the fsync timer, fsyncs and closes the live segment. */
   close(): void {
     this.#closed = true;
-    clearInterval(this.#syncTimer);
+    this.#syncTimer?.stop();
     this.#closeSegment();
   }
 

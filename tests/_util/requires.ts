@@ -16,7 +16,8 @@ export type Tool =
   | "chromium"
   | "firefox-esr"
   | "node_exporter"
-  | "protoc";
+  | "protoc"
+  | "openssl";
 
 /** Debian's python, the one that imports Graphite's modules. */
 export const PYTHON = "/usr/bin/python3";
@@ -40,6 +41,7 @@ export const TOOLS: Record<Tool, { path: string; apt: string }> = {
     apt: "prometheus-node-exporter",
   },
   "protoc": { path: "/usr/bin/protoc", apt: "protobuf-compiler" },
+  "openssl": { path: "/usr/bin/openssl", apt: "openssl" },
 };
 
 /** Tools a tool cannot work without (Debian's package dependencies). */

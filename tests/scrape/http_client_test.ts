@@ -7,6 +7,7 @@ import { gzipSync } from "node:zlib";
 import { assert, assertEquals, assertRejects } from "../_util/assert.ts";
 import { concat } from "../_util/bytes.ts";
 import { waitFor } from "../_util/net.ts";
+import { requires } from "../_util/requires.ts";
 import { writeAll } from "../../src/net/stream_server.ts";
 import { HttpClient, HttpGetError } from "../../src/scrape/http_client.ts";
 
@@ -355,3 +356,133 @@ Deno.test("HttpClient.close() ends a GET in flight", async () => {
     await s.close();
   }
 });
+
+/** A CA and a certificate it signed for 127.0.0.1, made by openssl in `dir`. */
+async function certificates(dir: string): Promise<{ ca: string; cert: string; key: string }> {
+  const run = async (...args: string[]) => {
+    const out = await new Deno.Command("/usr/bin/openssl", { args, cwd: dir, stderr: "piped" })
+      .output();
+    assert(out.success, new TextDecoder().decode(out.stderr));
+  };
+  await Deno.writeTextFile(`${dir}/ext`, "subjectAltName=IP:127.0.0.1\n");
+  const days = ["-days", "2"];
+  await run(
+    "req",
+    "-x509",
+    "-newkey",
+    "rsa:2048",
+    "-nodes",
+    "-keyout",
+    "ca.key",
+    "-out",
+    "ca.pem",
+    ...days,
+    "-subj",
+    "/CN=carbonado test CA",
+  );
+  await run(
+    "req",
+    "-newkey",
+    "rsa:2048",
+    "-nodes",
+    "-keyout",
+    "srv.key",
+    "-out",
+    "srv.csr",
+    "-subj",
+    "/CN=127.0.0.1",
+  );
+  await run(
+    "x509",
+    "-req",
+    "-in",
+    "srv.csr",
+    "-CA",
+    "ca.pem",
+    "-CAkey",
+    "ca.key",
+    "-CAcreateserial",
+    "-out",
+    "srv.pem",
+    ...days,
+    "-extfile",
+    "ext",
+  );
+  return {
+    ca: `${dir}/ca.pem`,
+    cert: await Deno.readTextFile(`${dir}/srv.pem`),
+    key: await Deno.readTextFile(`${dir}/srv.key`),
+  };
+}
+
+/** A TLS server answering every request on a connection with `ok`. */
+function tlsServer(cert: string, key: string) {
+  const listener = Deno.listenTls({ hostname: "127.0.0.1", port: 0, cert, key });
+  const conns = new Set<Deno.Conn>();
+  const serve = async (conn: Deno.Conn) => {
+    conns.add(conn);
+    const buf = new Uint8Array(4096);
+    try {
+      while (await conn.read(buf) !== null) {
+        await writeAll(
+          conn,
+          new TextEncoder().encode("HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nok\n"),
+        );
+      }
+    } catch {
+      // the client went away (or refused the certificate)
+    } finally {
+      conns.delete(conn);
+      conn.close();
+    }
+  };
+  const serving = (async () => {
+    const handlers: Promise<void>[] = [];
+    for await (const conn of listener) handlers.push(serve(conn));
+    await Promise.all(handlers);
+  })();
+  return {
+    url: `https://127.0.0.1:${(listener.addr as Deno.NetAddr).port}/metrics`,
+    async close() {
+      listener.close();
+      for (const conn of conns) conn.close();
+      await serving.catch(() => {});
+    },
+  };
+}
+
+Deno.test(requires("openssl", {
+  name:
+    "HttpClient.get() scrapes https with a trusted CA, and a refused certificate leaves no connection",
+  fn: async () => {
+    const dir = await Deno.makeTempDir({ prefix: "scrape-tls-" });
+    const { ca, cert, key } = await certificates(dir);
+    const s = tlsServer(cert, key);
+    try {
+      // trusted: a process of its own with the CA in DENO_CERT (Deno adds it to the roots)
+      const script = `import { HttpClient } from ${
+        JSON.stringify(new URL("../../src/scrape/http_client.ts", import.meta.url).href)
+      };
+const c = new HttpClient(${JSON.stringify(s.url)}, { headers: [], maxBodyBytes: 1024 });
+for (let i = 0; i < 2; i++) { const r = await c.get(5000); console.log(r.status, new TextDecoder().decode(r.body).trim()); }
+c.close();`;
+      const out = await new Deno.Command(Deno.execPath(), {
+        args: ["eval", script],
+        env: { DENO_CERT: ca },
+        stderr: "piped",
+      }).output();
+      assertEquals(
+        new TextDecoder().decode(out.stdout),
+        "200 ok\n200 ok\n",
+        new TextDecoder().decode(out.stderr),
+      );
+      // not trusted here: the handshake fails, counted as connect, and nothing stays open
+      const c = client(s.url);
+      await rejectsWith(c, "connect");
+      c.close();
+    } finally {
+      await s.close();
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+}));

@@ -62,7 +62,7 @@ async function walHead() {
   };
 }
 
-function loopFor(head: Head, url: string, yaml = "", bodySizeLimit = 1 << 20) {
+function loopFor(head: Head, url: string, yaml = "", bodySizeLimit = 1 << 20, startSlots = 0) {
   const u = new URL(url);
   const job = parsePromConfig(
     `scrape_configs:\n  - job_name: t\n    metrics_path: ${u.pathname}\n    scrape_timeout: 1s\n${yaml}`,
@@ -73,7 +73,7 @@ function loopFor(head: Head, url: string, yaml = "", bodySizeLimit = 1 << 20) {
     scrapeCache: () => head.scrapeCache(),
     prefix: "",
     bodySizeLimit,
-    startSlots: 0,
+    startSlots,
     seed: 0n,
     userAgent: "carbonado/test",
   });
@@ -115,6 +115,33 @@ Deno.test("a scrape sends Prometheus' headers, reads gzip and commits the body a
     );
   } finally {
     await loop.stop();
+    await server.shutdown();
+    await w.close();
+  }
+});
+
+Deno.test("with start slots, the scrapes of one wakeup read together; the wait is not in their duration; a deadline still holds", async () => {
+  const w = await walHead();
+  const server = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, onListen() {} },
+    async (req) => {
+      if (req.url.endsWith("/silent")) await new Promise((r) => setTimeout(r, 1500));
+      return new Response(body(2), { headers: { "content-type": "text/plain; version=0.0.4" } });
+    },
+  );
+  const base = `http://127.0.0.1:${server.addr.port}`;
+  const loops = ["/a", "/b", "/silent"].map((path) =>
+    loopFor(w.head, base + path, "", 1 << 20, 20)
+  );
+  try {
+    await Promise.all(loops.map((loop) => loop.scrape()));
+    const [a, b, silent] = loops.map((loop) => loop.state);
+    assertEquals([a.health, b.health, silent.health], ["up", "up", "down"]);
+    assertEquals(silent.failures.timeout, 1);
+    assert(a.lastDuration >= 0 && b.lastDuration >= 0);
+    assertEquals([a.samples, b.samples, silent.samples], [7, 7, 0]); // 2 series + 5 reports
+  } finally {
+    for (const loop of loops) await loop.stop();
     await server.shutdown();
     await w.close();
   }
