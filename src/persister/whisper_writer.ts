@@ -87,6 +87,7 @@ function openOrCreate(
     aggregationMethod: aggregation.aggregationMethod,
     sparse: s.sparse,
     lock: s.flock,
+    tempDir: s.dataDir, // a short path: cheaper to create in (create.ts)
   };
   const create = () => ({
     file: WhisperFile.create(path, schema.retentions, options),

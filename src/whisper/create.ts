@@ -1,8 +1,9 @@
 // Creating Whisper files byte-identical to whisper.py 1.1.4's `create`: header, then either zeros
-// (preallocated) or a hole ended by one zero byte (sparse). The bytes go to a dot-file beside the
-// target first, which is then hard-linked into place (link fails if the target exists, where a
-// rename would replace it): neither a reader nor a crash ever sees a half-written header
-// (issue 9). The scan of the data directory skips dot-files, so a crash's leftover is inert.
+// (preallocated) or a hole ended by one zero byte (sparse). The bytes go to a dot-file first (beside
+// the target, or in a given directory on the same file system), which is then hard-linked into
+// place (link fails if the target exists, where a rename would replace it): neither a reader nor a
+// crash ever sees a half-written header (issue 9). The scan of the data directory skips
+// dot-files, so a crash's leftover is inert.
 
 import { type ArchiveSpec, validateArchiveList } from "./archive_list.ts";
 import { type AggregationMethod, encodeHeader, isAggregationMethod, MAX_U32 } from "./format.ts";
@@ -15,6 +16,13 @@ export interface CreateOptions {
   aggregationMethod?: AggregationMethod;
   /** Leave the data area as a hole (whisper's `sparse=True`). Default false: write zeros. */
   sparse?: boolean;
+  /**
+   * Directory for the temporary file, on the same file system as `path`; default `path`'s
+   * directory. A short one makes creation cheaper: Deno's permission check `readlink`s every
+   * component of a new file's path, twice. When the link crosses file systems (a mount inside
+   * the data directory), files of that directory are made beside their target from then on.
+   */
+  tempDir?: string;
 }
 
 const ZERO_CHUNK_BYTES = 1 << 20;
@@ -26,8 +34,22 @@ export const TEMP_PREFIX = ".wsp-tmp-";
 const tempToken = crypto.randomUUID().slice(0, 8);
 let tempCount = 0;
 
-function tempPath(path: string): string {
-  return `${path.slice(0, path.lastIndexOf("/") + 1)}${TEMP_PREFIX}${tempToken}-${tempCount++}`;
+/** Directories where a link from `tempDir` crossed file systems (EXDEV); bounded. */
+const crossDeviceDirs = new Set<string>();
+const MAX_CROSS_DEVICE_DIRS = 10_000;
+
+function tempPath(path: string, tempDir: string | undefined): string {
+  const dir = tempDir === undefined || crossDeviceDirs.has(parentOf(path))
+    ? parentOf(path)
+    : tempDir.endsWith("/")
+    ? tempDir
+    : `${tempDir}/`;
+  return `${dir}${TEMP_PREFIX}${tempToken}-${tempCount++}`;
+}
+
+/** `path`'s directory, ending in "/" ("" for a bare file name). */
+function parentOf(path: string): string {
+  return path.slice(0, path.lastIndexOf("/") + 1);
 }
 
 function writeAll(file: Deno.FsFile, bytes: Uint8Array): void {
@@ -93,7 +115,24 @@ export function createOpen(
     throw new RangeError(`Archives need ${fileSize} bytes, more than 4 GiB whisper can address`);
   }
 
-  const tmp = tempPath(path);
+  try {
+    return { file: writeAndLink(path, bytes, fileSize, options), header: bytes, fileSize };
+  } catch (error) {
+    if ((error as { code?: string }).code !== "EXDEV" || options.tempDir === undefined) throw error;
+    if (crossDeviceDirs.size >= MAX_CROSS_DEVICE_DIRS) crossDeviceDirs.clear();
+    crossDeviceDirs.add(parentOf(path));
+    return { file: writeAndLink(path, bytes, fileSize, options), header: bytes, fileSize };
+  }
+}
+
+/** Writes the file to a temporary name, links it to `path` and returns it open. */
+function writeAndLink(
+  path: string,
+  bytes: Uint8Array,
+  fileSize: number,
+  options: CreateOptions,
+): Deno.FsFile {
+  const tmp = tempPath(path, options.tempDir);
   const file = Deno.openSync(tmp, { read: true, write: true, createNew: true });
   try {
     if (options.sparse === true) {
@@ -130,5 +169,5 @@ export function createOpen(
     throw error;
   }
   Deno.removeSync(tmp);
-  return { file, header: bytes, fileSize };
+  return file;
 }
