@@ -101,40 +101,8 @@ export function createOpen(
   archives: readonly ArchiveSpec[],
   options: CreateOptions = {},
 ): CreatedFile {
-  const xFilesFactor = options.xFilesFactor ?? 0.5;
-  const aggregationMethod = options.aggregationMethod ?? "average";
-  if (typeof xFilesFactor !== "number" || !(xFilesFactor >= 0 && xFilesFactor <= 1)) {
-    throw new RangeError(`Invalid xFilesFactor ${xFilesFactor}, not between 0 and 1`);
-  }
-  if (!isAggregationMethod(aggregationMethod)) {
-    throw new RangeError(`Unrecognized aggregation method: ${aggregationMethod}`);
-  }
-  const sorted = validateArchiveList(archives);
-  const { bytes, fileSize } = encodeHeader(sorted, { aggregationMethod, xFilesFactor });
-  if (fileSize > MAX_U32) {
-    throw new RangeError(`Archives need ${fileSize} bytes, more than 4 GiB whisper can address`);
-  }
-
-  try {
-    return { file: writeAndLink(path, bytes, fileSize, options), header: bytes, fileSize };
-  } catch (error) {
-    if ((error as { code?: string }).code !== "EXDEV" || options.tempDir === undefined) throw error;
-    if (crossDeviceDirs.size >= MAX_CROSS_DEVICE_DIRS) crossDeviceDirs.clear();
-    crossDeviceDirs.add(parentOf(path));
-    return { file: writeAndLink(path, bytes, fileSize, options), header: bytes, fileSize };
-  }
-}
-
-/** Writes the file to a temporary name, links it to `path` and returns it open. */
-function writeAndLink(
-  path: string,
-  bytes: Uint8Array,
-  fileSize: number,
-  options: CreateOptions,
-): Deno.FsFile {
-  const tmp = tempPath(path, options.tempDir);
-  const file = Deno.openSync(tmp, { read: true, write: true, createNew: true });
-  try {
+  const { bytes, fileSize } = encodeNew(archives, options);
+  const file = place(path, options, (file) => {
     if (options.sparse === true) {
       writeAll(file, bytes);
       file.seekSync(fileSize - 1, Deno.SeekMode.Start);
@@ -155,6 +123,83 @@ function writeAndLink(
         writeAll(file, left >= ZERO_CHUNK_BYTES ? zeros : zeros.subarray(0, left));
       }
     }
+  });
+  return { file, header: bytes, fileSize };
+}
+
+/**
+ * {@linkcode create} for a preallocated file of at most 1 MiB whose first points `fill` writes
+ * into its bytes in memory (header, then zeros) before anything is written: the file is written
+ * with one call and closed. Returns false, creating nothing, for a sparse or a larger file.
+ * Nothing is created when `fill` throws.
+ */
+export function createFilled(
+  path: string,
+  archives: readonly ArchiveSpec[],
+  options: CreateOptions,
+  fill: (image: Uint8Array, header: Uint8Array) => void,
+): boolean {
+  const { bytes, fileSize } = encodeNew(archives, options);
+  if (options.sparse === true || fileSize > ZERO_CHUNK_BYTES) return false;
+  zeros ??= new Uint8Array(ZERO_CHUNK_BYTES);
+  const image = zeros.subarray(0, fileSize);
+  try {
+    image.set(bytes);
+    fill(image, bytes);
+    place(path, options, (file) => writeAll(file, image)).close();
+  } finally {
+    image.fill(0);
+  }
+  return true;
+}
+
+/** Validates the options and archives and encodes the header. */
+function encodeNew(
+  archives: readonly ArchiveSpec[],
+  options: CreateOptions,
+): { bytes: Uint8Array; fileSize: number } {
+  const xFilesFactor = options.xFilesFactor ?? 0.5;
+  const aggregationMethod = options.aggregationMethod ?? "average";
+  if (typeof xFilesFactor !== "number" || !(xFilesFactor >= 0 && xFilesFactor <= 1)) {
+    throw new RangeError(`Invalid xFilesFactor ${xFilesFactor}, not between 0 and 1`);
+  }
+  if (!isAggregationMethod(aggregationMethod)) {
+    throw new RangeError(`Unrecognized aggregation method: ${aggregationMethod}`);
+  }
+  const sorted = validateArchiveList(archives);
+  const encoded = encodeHeader(sorted, { aggregationMethod, xFilesFactor });
+  if (encoded.fileSize > MAX_U32) {
+    throw new RangeError(
+      `Archives need ${encoded.fileSize} bytes, more than 4 GiB whisper can address`,
+    );
+  }
+  return encoded;
+}
+
+/**
+ * Writes the file to a temporary name with `write`, links it to `path` and returns it open;
+ * once more beside `path` when the link from `options.tempDir` crossed file systems.
+ */
+function place(path: string, options: CreateOptions, write: (file: Deno.FsFile) => void) {
+  try {
+    return writeAndLink(path, options.tempDir, write);
+  } catch (error) {
+    if ((error as { code?: string }).code !== "EXDEV" || options.tempDir === undefined) throw error;
+    if (crossDeviceDirs.size >= MAX_CROSS_DEVICE_DIRS) crossDeviceDirs.clear();
+    crossDeviceDirs.add(parentOf(path));
+    return writeAndLink(path, options.tempDir, write);
+  }
+}
+
+function writeAndLink(
+  path: string,
+  tempDir: string | undefined,
+  write: (file: Deno.FsFile) => void,
+): Deno.FsFile {
+  const tmp = tempPath(path, tempDir);
+  const file = Deno.openSync(tmp, { read: true, write: true, createNew: true });
+  try {
+    write(file);
     try {
       Deno.linkSync(tmp, path);
     } catch (error) {
