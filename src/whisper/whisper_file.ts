@@ -296,8 +296,8 @@ export class WhisperFile {
   /**
    * Creates a Whisper file holding its first points, as {@linkcode WhisperFile.create} then
    * {@linkcode WhisperFile.updateArrays} would, and closes it. A preallocated file of up to 1 MiB
-   * gets its points in memory and is written with one call (no seek or read); nothing is created
-   * when the update throws.
+   * gets its points in memory and is written with one call (no seek or read), taking no flock:
+   * it is complete before it appears at `path`. Nothing is created when the update throws.
    *
    * @throws as {@linkcode create} and {@linkcode WhisperFile.updateArrays}
    */
