@@ -69,16 +69,18 @@ export function reasonOf(err: unknown): WriteErrorReason {
 }
 
 /**
- * Opens the file, creating it (and its directories) when missing. A `fresh` file is created
- * first and opened only if it turns out to exist: in Deno a failing file call costs several
- * times a succeeding one.
+ * Writes a series' points to its file, creating the file (and its directories) when missing;
+ * true when it was created. A `fresh` file is created first and opened only if it turns out to
+ * exist: in Deno a failing file call costs several times a succeeding one.
  */
-function openOrCreate(
+function writeSeries(
   s: WriterSettings,
   name: string,
   path: string,
   fresh: boolean,
-): { file: WhisperFile; created: boolean } {
+  timestamps: Uint32Array,
+  values: Float64Array,
+): boolean {
   const dir = path.slice(0, path.lastIndexOf("/"));
   const schema = s.schemas.match(name);
   const aggregation = s.aggregation.match(name);
@@ -87,11 +89,12 @@ function openOrCreate(
     aggregationMethod: aggregation.aggregationMethod,
     sparse: s.sparse,
     lock: s.flock,
+    tempDir: s.dataDir, // a short path: cheaper to create in (create.ts)
   };
-  const create = () => ({
-    file: WhisperFile.create(path, schema.retentions, options),
-    created: true,
-  });
+  const create = () => {
+    WhisperFile.createWithPoints(path, schema.retentions, options, timestamps, values);
+    return true;
+  };
   if (fresh) {
     try {
       ensureDir(dir);
@@ -101,16 +104,25 @@ function openOrCreate(
       else if (!(err instanceof Deno.errors.AlreadyExists)) throw err;
     }
   }
+  let file: WhisperFile | undefined;
   try {
-    return { file: WhisperFile.open(path, { write: true, lock: s.flock }), created: false };
+    file = WhisperFile.open(path, { write: true, lock: s.flock });
   } catch (err) {
     const empty = err instanceof WhisperCorruptionError && s.removeEmptyFile &&
       Deno.statSync(path).size === 0;
     if (!(err instanceof Deno.errors.NotFound) && !empty) throw err;
     if (empty) Deno.removeSync(path); // go-carbon's remove-empty-file: a crash left it empty
   }
-  ensureDir(dir);
-  return create();
+  if (file === undefined) {
+    ensureDir(dir);
+    return create();
+  }
+  try {
+    file.updateArrays(timestamps, values);
+  } finally {
+    file.close();
+  }
+  return false;
 }
 
 /** Writes one batch; never throws for a single series' failure. */
@@ -125,15 +137,14 @@ export function writeBatch(s: WriterSettings, batch: WriteBatch): BatchResult {
     let path = "";
     try {
       path = metricPath(s.dataDir, name, s.hashFilenames);
-      const { file, created } = openOrCreate(s, name, path, batch.fresh[i] === 1);
-      try {
-        file.updateArrays(
-          batch.timestamps.subarray(off, off + count),
-          batch.values.subarray(off, off + count),
-        );
-      } finally {
-        file.close();
-      }
+      const created = writeSeries(
+        s,
+        name,
+        path,
+        batch.fresh[i] === 1,
+        batch.timestamps.subarray(off, off + count),
+        batch.values.subarray(off, off + count),
+      );
       status[i] = created ? STATUS_CREATED : STATUS_UPDATED;
     } catch (err) {
       status[i] = STATUS_FAILED;

@@ -18,7 +18,8 @@ import {
 } from "./format.ts";
 import { pythonSetOrder } from "./py_set_order.ts";
 import type { ArchiveSpec } from "./archive_list.ts";
-import { createOpen, type CreateOptions } from "./create.ts";
+import { createFilled, createOpen, type CreateOptions } from "./create.ts";
+import { type FileIO, MemoryFile } from "./memory_file.ts";
 
 /** Bytes read when opening a file: the header of up to 83 archives plus archive 0's first point. */
 const HEADER_READ_BYTES = 1024;
@@ -200,7 +201,7 @@ export class WhisperFile {
   readonly header: WhisperHeader;
   /** Size of the file in bytes at open. */
   readonly fileSize: number;
-  #file: Deno.FsFile;
+  #file: FileIO;
   #writable: boolean;
   #pos: number;
   #type: AggregationType;
@@ -210,7 +211,7 @@ export class WhisperFile {
 
   /** Use {@linkcode WhisperFile.open}. */
   constructor(
-    file: Deno.FsFile,
+    file: FileIO,
     init: { path: string; header: WhisperHeader; fileSize: number; writable: boolean; pos: number },
   ) {
     this.path = init.path;
@@ -290,6 +291,33 @@ export class WhisperFile {
       created.file.close();
       throw error;
     }
+  }
+
+  /**
+   * Creates a Whisper file holding its first points, as {@linkcode WhisperFile.create} then
+   * {@linkcode WhisperFile.updateArrays} would, and closes it. A preallocated file of up to 1 MiB
+   * gets its points in memory and is written with one call (no seek or read), taking no flock:
+   * it is complete before it appears at `path`. Nothing is created when the update throws.
+   *
+   * @throws as {@linkcode create} and {@linkcode WhisperFile.updateArrays}
+   */
+  static createWithPoints(
+    path: string,
+    archives: readonly ArchiveSpec[],
+    options: CreateOptions & { lock?: boolean },
+    timestamps: Uint32Array,
+    values: Float64Array,
+    update: UpdateArraysOptions = {},
+  ): void {
+    const filled = createFilled(path, archives, options, (image, bytes) => {
+      const fileSize = image.length;
+      const header = decodeHeader(bytes, { fileSize, path });
+      new WhisperFile(new MemoryFile(image), { path, header, fileSize, writable: true, pos: 0 })
+        .updateArrays(timestamps, values, update);
+    });
+    if (filled) return;
+    using file = WhisperFile.create(path, archives, options);
+    file.updateArrays(timestamps, values, update);
   }
 
   /** Rewrites the aggregation type field of the header (setAggregationMethod). */
@@ -723,7 +751,7 @@ export class WhisperFile {
 }
 
 // Reads until `length` bytes are in `buffer` at `start` or the file ends; returns bytes read.
-function readInto(file: Deno.FsFile, buffer: Uint8Array, start: number, length: number): number {
+function readInto(file: FileIO, buffer: Uint8Array, start: number, length: number): number {
   let got = 0;
   while (got < length) {
     const n = file.readSync(buffer.subarray(start + got, start + length));

@@ -64,6 +64,54 @@ Deno.test("create() refuses to overwrite an existing file and leaves it untouche
   });
 });
 
+Deno.test("create() with a tempDir: the same bytes at the path, nothing left in tempDir", async () => {
+  await withTempDir((dir) => {
+    Deno.mkdirSync(`${dir}/a/b`, { recursive: true });
+    const archives = [{ secondsPerPoint: 60, points: 10 }];
+    create(`${dir}/plain.wsp`, archives);
+    create(`${dir}/a/b/viaTemp.wsp`, archives, { tempDir: dir });
+    assertSameBytes(`${dir}/a/b/viaTemp.wsp`, `${dir}/plain.wsp`, "tempDir");
+    assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name).sort(), ["a", "plain.wsp"]);
+    assert.throws(
+      () => create(`${dir}/a/b/viaTemp.wsp`, archives, { tempDir: dir }),
+      Deno.errors.AlreadyExists,
+    );
+    assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name).sort(), ["a", "plain.wsp"]);
+  });
+});
+
+/** /dev/shm is a tmpfs, the temp dir usually not; Deno reads /dev/shm only with --allow-all. */
+function otherFileSystem(): boolean {
+  try {
+    return Deno.statSync("/dev/shm").dev !== Deno.statSync(Deno.env.get("TMPDIR") ?? "/tmp").dev;
+  } catch {
+    return false;
+  }
+}
+
+Deno.test("create() with a tempDir on another file system falls back to a temp beside the path", {
+  ignore: !otherFileSystem(),
+}, async () => {
+  const other = Deno.makeTempDirSync({ dir: "/dev/shm" });
+  try {
+    await withTempDir((dir) => {
+      const archives = [{ secondsPerPoint: 60, points: 10 }];
+      create(`${dir}/plain.wsp`, archives);
+      for (const name of ["first", "second"]) { // the second goes beside the path straight away
+        create(`${dir}/${name}.wsp`, archives, { tempDir: other });
+        assertSameBytes(`${dir}/${name}.wsp`, `${dir}/plain.wsp`, name);
+      }
+      assert.deepEqual([...Deno.readDirSync(other)], []);
+      assert.deepEqual(
+        [...Deno.readDirSync(dir)].map((e) => e.name).sort(),
+        ["first.wsp", "plain.wsp", "second.wsp"],
+      );
+    });
+  } finally {
+    Deno.removeSync(other, { recursive: true });
+  }
+});
+
 Deno.test("create() does not create missing directories", async () => {
   await withTempDir((dir) => {
     assert.throws(

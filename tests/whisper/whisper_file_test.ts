@@ -71,3 +71,54 @@ Deno.test("updateMany() leaves the file untouched for no points or only points o
     assert.deepEqual(Deno.readFileSync(path), before);
   });
 });
+
+Deno.test("WhisperFile.createWithPoints() writes the bytes of create() then updateArrays()", async () => {
+  await withTempDir((dir) => {
+    const rng = prng(11);
+    const now = 1_600_000_000;
+    let n = 0;
+    // "10s:6h,1m:7d,10m:5y" is over 1 MiB: created on disk, then updated
+    for (const [name, archives] of Object.entries(RETENTIONS)) {
+      for (const sparse of [false, true]) {
+        const points = generateBatch(rng, archives, now);
+        const timestamps = Uint32Array.from(points, (p) => p[0]);
+        const values = Float64Array.from(points, (p) => p[1]);
+        const options = { xFilesFactor: 0.3, aggregationMethod: "max" as const, sparse };
+        const ours = `${dir}/with_${n}.wsp`;
+        const theirs = `${dir}/then_${n++}.wsp`;
+        WhisperFile.createWithPoints(
+          ours,
+          archives,
+          { ...options, tempDir: dir },
+          timestamps,
+          values,
+          {
+            now,
+          },
+        );
+        using file = WhisperFile.create(theirs, archives, options);
+        file.updateArrays(timestamps, values, { now });
+        assertSameBytes(ours, theirs, `${name} sparse ${sparse}`);
+      }
+    }
+    assert.deepEqual([...Deno.readDirSync(dir)].filter((e) => e.name.startsWith(".")), []);
+  });
+});
+
+Deno.test("WhisperFile.createWithPoints() creates nothing when the update is refused", async () => {
+  await withTempDir((dir) => {
+    assert.throws(
+      () =>
+        WhisperFile.createWithPoints(
+          `${dir}/refused.wsp`,
+          ARCHIVES,
+          {},
+          new Uint32Array(1),
+          new Float64Array(1),
+          { count: 2 },
+        ),
+      RangeError,
+    );
+    assert.deepEqual([...Deno.readDirSync(dir)], []);
+  });
+});
