@@ -31,10 +31,36 @@ export interface NameMapperOptions {
   mapping: readonly MappingRule[];
 }
 
-interface CompiledRule {
+/** A mapping rule, its glob compiled. */
+export interface CompiledRule {
   glob: CompiledGlob;
   name: string;
   labels: [string, string][];
+}
+
+/** The include, exclude and mapping globs of a remote, compiled once. */
+export interface CompiledNameRules {
+  include: CompiledGlob[];
+  exclude: CompiledGlob[];
+  rules: CompiledRule[];
+  /** No include, exclude or rule: the path needs no look. */
+  plain: boolean;
+}
+
+/**
+ * Compiles a remote's include, exclude and mapping globs.
+ *
+ * @throws {RangeError} on a bad glob (the message names the pattern)
+ */
+export function compileNameRules(opts: NameMapperOptions): CompiledNameRules {
+  const include = opts.include.map((g) => compileGlob(g));
+  const exclude = opts.exclude.map((g) => compileGlob(g));
+  const rules = opts.mapping.map((r) => ({
+    glob: compileGlob(r.match),
+    name: r.name,
+    labels: Object.entries(r.labels),
+  }));
+  return { include, exclude, rules, plain: include.length + exclude.length + rules.length === 0 };
 }
 
 const TEMPLATE_REF = /\$(\d+)/g;
@@ -49,23 +75,13 @@ export class NameMapper {
   /** The labels of the last name mapped. */
   readonly built = new LabelSetBuilder();
   #style: NameStyle;
-  #include: CompiledGlob[];
-  #exclude: CompiledGlob[];
-  #rules: CompiledRule[];
-  /** No include, exclude or rule: the path is never decoded. */
-  #plain: boolean;
+  /** Plain (no include, exclude or rule): the path is never decoded. */
+  #rules: CompiledNameRules;
 
   /** @throws {RangeError} on a bad glob (the message names the pattern) */
   constructor(opts: NameMapperOptions) {
     this.#style = opts.names;
-    this.#include = opts.include.map((g) => compileGlob(g));
-    this.#exclude = opts.exclude.map((g) => compileGlob(g));
-    this.#rules = opts.mapping.map((r) => ({
-      glob: compileGlob(r.match),
-      name: r.name,
-      labels: Object.entries(r.labels),
-    }));
-    this.#plain = this.#include.length + this.#exclude.length + this.#rules.length === 0;
+    this.#rules = compileNameRules(opts);
   }
 
   /**
@@ -94,13 +110,12 @@ export class NameMapper {
     let metric: string | null = null;
     let rule: CompiledRule | null = null;
     let captures: string[] = [];
-    if (!this.#plain) {
+    const { include, exclude, rules, plain } = this.#rules;
+    if (!plain) {
       const parts = fromUtf8.decode(src.subarray(from, semi)).split(".");
-      if (this.#include.length > 0 && !this.#include.some((g) => matchParts(g, parts))) {
-        return false;
-      }
-      if (this.#exclude.some((g) => matchParts(g, parts))) return false;
-      for (const r of this.#rules) {
+      if (include.length > 0 && !include.some((g) => matchParts(g, parts))) return false;
+      if (exclude.some((g) => matchParts(g, parts))) return false;
+      for (const r of rules) {
         const got = capture(r.glob, parts);
         if (got === null) continue;
         rule = r;
@@ -148,17 +163,17 @@ export class NameMapper {
 }
 
 /** A rule's template with `$n` replaced by the n-th captured segment. */
-function fill(template: string, captures: readonly string[]): string {
+export function fill(template: string, captures: readonly string[]): string {
   return template.replace(TEMPLATE_REF, (_m, n) => captures[Number(n) - 1] ?? "");
 }
 
 /** True when the path's segments match the glob. */
-function matchParts(glob: CompiledGlob, parts: readonly string[]): boolean {
+export function matchParts(glob: CompiledGlob, parts: readonly string[]): boolean {
   return capture(glob, parts) !== null;
 }
 
 /** The segments matched by the glob's non-literal segments, or null when it does not match. */
-function capture(glob: CompiledGlob, parts: readonly string[]): string[] | null {
+export function capture(glob: CompiledGlob, parts: readonly string[]): string[] | null {
   outer: for (const matchers of glob.alternatives) {
     if (matchers.length !== parts.length) continue;
     const captures: string[] = [];

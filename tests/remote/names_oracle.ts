@@ -1,9 +1,17 @@
 // The name mapping and label encoding as they were written first, on strings (one label array,
 // a Map and strings per series): kept here as the oracle that the byte-level mapping of
 // src/remote/names.ts and label_set.ts is checked against, and to build label bytes in tests.
+// The globs are compiled and matched by the product's own compileNameRules() and capture().
 
-import { type CompiledGlob, compileGlob, type SegmentMatcher } from "../../src/index/glob.ts";
-import type { NameMapperOptions, NameStyle } from "../../src/remote/names.ts";
+import {
+  capture,
+  type CompiledNameRules,
+  compileNameRules,
+  fill,
+  matchParts,
+  type NameMapperOptions,
+  type NameStyle,
+} from "../../src/remote/names.ts";
 import type { EncodableSeries } from "../../src/remote/write_request.ts";
 import { putUvarint, utf8Length, uvarintLen, writeUtf8 } from "../../src/protocol/protobuf.ts";
 
@@ -14,34 +22,16 @@ const TAG_VALUE = 0x12;
 /** A label as [name, value]. */
 export type Label = readonly [string, string];
 
-interface CompiledRule {
-  glob: CompiledGlob;
-  name: string;
-  labels: [string, string][];
-}
-
-const TEMPLATE_REF = /\$(\d+)/g;
-
 /** Maps Graphite names (tags included) to sorted, unique label sets, or to null when excluded. */
 export class StringNameMapper {
   #style: NameStyle;
-  #include: CompiledGlob[];
-  #exclude: CompiledGlob[];
-  #rules: CompiledRule[];
-  /** No include, exclude or rule: an untagged name maps straight to its `__name__`. */
-  #plain: boolean;
+  /** Plain (no include, exclude or rule): an untagged name maps straight to its `__name__`. */
+  #rules: CompiledNameRules;
 
   /** @throws {RangeError} on a bad glob (the message names the pattern) */
   constructor(opts: NameMapperOptions) {
     this.#style = opts.names;
-    this.#include = opts.include.map((g) => compileGlob(g));
-    this.#exclude = opts.exclude.map((g) => compileGlob(g));
-    this.#rules = opts.mapping.map((r) => ({
-      glob: compileGlob(r.match),
-      name: r.name,
-      labels: Object.entries(r.labels),
-    }));
-    this.#plain = this.#include.length + this.#exclude.length + this.#rules.length === 0;
+    this.#rules = compileNameRules(opts);
   }
 
   /**
@@ -51,12 +41,13 @@ export class StringNameMapper {
   labels(name: string): Label[] | null {
     const semi = name.indexOf(";");
     const path = semi < 0 ? name : name.slice(0, semi);
-    if (semi < 0 && this.#plain) {
+    const { include, exclude, rules, plain } = this.#rules;
+    if (semi < 0 && plain) {
       return [["__name__", this.#style === "raw" ? path : sanitizeMetricName(path)]];
     }
     const parts = path.split(".");
-    if (this.#include.length > 0 && !this.#include.some((g) => matchParts(g, parts))) return null;
-    if (this.#exclude.some((g) => matchParts(g, parts))) return null;
+    if (include.length > 0 && !include.some((g) => matchParts(g, parts))) return null;
+    if (exclude.some((g) => matchParts(g, parts))) return null;
     const out = new Map<string, string>();
     if (semi >= 0) {
       for (const tag of name.slice(semi + 1).split(";")) {
@@ -67,13 +58,11 @@ export class StringNameMapper {
       }
     }
     let metric = path;
-    for (const rule of this.#rules) {
+    for (const rule of rules) {
       const captures = capture(rule.glob, parts);
       if (captures === null) continue;
-      const fill = (template: string) =>
-        template.replace(TEMPLATE_REF, (_m, n) => captures[Number(n) - 1] ?? "");
-      metric = fill(rule.name) || path;
-      for (const [key, template] of rule.labels) out.set(key, fill(template));
+      metric = fill(rule.name, captures) || path;
+      for (const [key, template] of rule.labels) out.set(key, fill(template, captures));
       break;
     }
     out.set("__name__", this.#style === "raw" ? metric : sanitizeMetricName(metric));
@@ -81,26 +70,6 @@ export class StringNameMapper {
     for (const [k, v] of out) if (v !== "") labels.push([k, v]);
     return labels.sort((a, b) => compareBytes(a[0], b[0]));
   }
-}
-
-/** True when the path's segments match the glob. */
-function matchParts(glob: CompiledGlob, parts: readonly string[]): boolean {
-  return capture(glob, parts) !== null;
-}
-
-/** The segments matched by the glob's non-literal segments, or null when it does not match. */
-function capture(glob: CompiledGlob, parts: readonly string[]): string[] | null {
-  outer: for (const matchers of glob.alternatives) {
-    if (matchers.length !== parts.length) continue;
-    const captures: string[] = [];
-    for (let i = 0; i < parts.length; i++) {
-      const m: SegmentMatcher = matchers[i];
-      if (!m.test(parts[i])) continue outer;
-      if (m.kind !== "literal") captures.push(parts[i]);
-    }
-    return captures;
-  }
-  return null;
 }
 
 /**
