@@ -4,6 +4,8 @@
 // is undone into at most the limit (a gzip bomb stops there). Refusals are HttpError with the
 // status to answer.
 
+import { gunzipBounded } from "../protocol/gzip.ts";
+
 /** A request refused: the status and the message to answer with. */
 export class HttpError extends Error {
   readonly status: number;
@@ -123,10 +125,8 @@ export async function decodeContent(
   if (encoding !== "gzip" && encoding !== "x-gzip") {
     throw new HttpError(415, `Unsupported Content-Encoding "${encoding}": use gzip or none`);
   }
-  // loaded on the first gzip body: Node's compatibility layer costs about 10 MB resident
-  const { gunzipSync } = await import("node:zlib");
   try {
-    return gunzipSync(bytes, { maxOutputLength: maxSize });
+    return await gunzipBounded(bytes, maxSize);
   } catch (err) {
     if (err instanceof RangeError) throw tooLarge(maxSize, "once decompressed");
     throw new HttpError(400, `Cannot decompress gzip body: ${(err as Error).message}`);

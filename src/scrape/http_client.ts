@@ -7,6 +7,7 @@
 // streams (docs/benchmarks.md, "Scraping end to end"); this is a write and one to three reads.
 
 import { writeAll } from "../net/stream_server.ts";
+import { gunzipBounded } from "../protocol/gzip.ts";
 
 /** Why a GET failed: the scrape loop's failure reasons it can cause. */
 export type HttpGetFailure = "timeout" | "connect" | "body_read" | "body_size";
@@ -59,9 +60,6 @@ const encoder = new TextEncoder();
 
 /** Thrown when a reused connection turns out closed before any byte of the answer: retry. */
 class StaleConnection extends Error {}
-
-/** node:zlib, loaded on the first gzip body (Node's compatibility layer costs ~10 MB resident). */
-let zlib: typeof import("node:zlib") | null = null;
 
 /** GETs one URL again and again over a kept-alive connection. Not for concurrent use. */
 export class HttpClient {
@@ -376,9 +374,8 @@ export class HttpClient {
 
   /** Undoes gzip into at most the body size limit. */
   async #gunzip(body: Uint8Array): Promise<Uint8Array> {
-    zlib ??= await import("node:zlib");
     try {
-      return zlib.gunzipSync(body, { maxOutputLength: this.#maxBody });
+      return await gunzipBounded(body, this.#maxBody);
     } catch (err) {
       if (err instanceof RangeError) throw tooLarge(this.#maxBody, " once decompressed");
       throw new HttpGetError(
