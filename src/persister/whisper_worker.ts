@@ -3,7 +3,7 @@
 
 /// <reference lib="deno.worker" />
 
-import { parseRules, writeBatch, type WriterSettings } from "./whisper_writer.ts";
+import { parseRules, writeBatch, type WriterSettings, writerSettings } from "./whisper_writer.ts";
 import type { WorkerMessage } from "./write_batch.ts";
 
 // Missing files and directories are found by catching NotFound; a stack trace per throw would
@@ -15,8 +15,7 @@ let settings: WriterSettings | undefined;
 self.onmessage = (e: MessageEvent<WorkerMessage>) => {
   const msg = e.data;
   if (msg.type === "init") {
-    const { type: _type, rules, ...rest } = msg;
-    settings = { ...rest, ...parseRules(rules) };
+    settings = writerSettings(msg);
   } else if (msg.type === "rules") {
     if (settings) Object.assign(settings, parseRules(msg.rules));
   } else {

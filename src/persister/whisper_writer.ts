@@ -49,6 +49,12 @@ export function parseRules(rules: RuleFiles): Pick<WriterSettings, "schemas" | "
   };
 }
 
+/** A writer's settings from the persister's init message (a worker's, or the main thread's). */
+export function writerSettings(init: InitMessage): WriterSettings {
+  const { type: _type, rules, ...rest } = init;
+  return { ...rest, ...parseRules(rules) };
+}
+
 /** Why a write failed. */
 export function reasonOf(err: unknown): WriteErrorReason {
   if (err instanceof WhisperCorruptionError) return "corrupt";

@@ -3,7 +3,7 @@
 // or lightly loaded daemon runs no worker isolate (about 13 MB each; docs/benchmarks.md, "Where
 // the memory goes"). Both take the same messages and answer with the same results.
 
-import { parseRules, writeBatch, type WriterSettings } from "./whisper_writer.ts";
+import { parseRules, writeBatch, type WriterSettings, writerSettings } from "./whisper_writer.ts";
 import type { BatchResult, InitMessage, WorkerMessage } from "./write_batch.ts";
 
 /** What a slot reports back to the persister. */
@@ -64,8 +64,7 @@ export class InlineSlot<T> implements WriterSlot<T> {
   #timers = new Set<ReturnType<typeof setTimeout>>();
 
   constructor(init: InitMessage, events: SlotEvents) {
-    const { type: _type, rules, ...rest } = init;
-    this.#settings = { ...rest, ...parseRules(rules) };
+    this.#settings = writerSettings(init);
     this.#events = events;
   }
 
