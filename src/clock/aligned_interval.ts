@@ -1,8 +1,8 @@
-// A repeating timer that fires on the wall clock's multiples of its period (a 1 s one at every
-// whole second), so the daemon's periodic chores wake it together, and together with the scrape
-// start slots (multiples of interval / start-slots since the epoch), instead of each at its own
-// phase: every wakeup of Deno after an idle spell costs 0.3-0.45 ms of CPU on the benchmark VM
-// (docs/benchmarks.md, "Scraping end to end").
+// A repeating chore that runs on the wall clock's multiples of its period (a 1 s one at every
+// whole second), through the daemon's one wall-clock timer (wall_timer.ts), so that the periodic
+// chores and the scrape start slots due at the same moment share one wakeup.
+
+import { atWallTime, type WallDeadline } from "./wall_timer.ts";
 
 /** A running aligned interval. */
 export interface AlignedInterval {
@@ -13,21 +13,21 @@ export interface AlignedInterval {
 /** Calls `fn` every `periodMs`, at the wall clock's multiples of `periodMs`. */
 export function alignedInterval(fn: () => void, periodMs: number): AlignedInterval {
   let next = Math.floor(Date.now() / periodMs) * periodMs;
-  let timer: ReturnType<typeof setTimeout> | undefined;
+  let pending: WallDeadline;
   const arm = () => {
     const now = Date.now();
     next += periodMs;
-    // a timer that fired a millisecond early does not fire twice; one that was held up skips
+    // a run a millisecond early (the timer's slack) does not run twice; a held-up one skips
     while (next <= now) next += periodMs;
-    timer = setTimeout(() => {
+    pending = atWallTime(next, () => {
       arm();
       fn();
-    }, next - now);
+    });
   };
   arm();
   return {
     stop() {
-      clearTimeout(timer);
+      pending.cancel();
     },
   };
 }

@@ -916,10 +916,12 @@ export const SCHEMA: readonly KeySpec[] = [
     min: 0,
     max: 1000,
     carbonadoOnly: true,
-    doc: "Scrapes start on a grid of this many slots per scrape interval: a target's scrape " +
-      "waits from its Prometheus offset to the next slot, so targets due in the same slot share " +
-      "one timer wakeup (each wakeup costs the daemon CPU), and read their answers together 2 ms " +
-      "later (left out of scrape_duration_seconds). 0: every target at its own offset, no wait",
+    doc: "Scrapes start on a grid of this many slots per scrape interval, each slot a whole " +
+      "number of seconds (interval / slots rounded, at least 1 s): a target's scrape waits from " +
+      "its Prometheus offset to the next slot, so targets due in the same slot share one timer " +
+      "wakeup with each other and with the daemon's once-a-second chores (each wakeup costs the " +
+      "daemon CPU), and read their answers together 2 ms later (left out of " +
+      "scrape_duration_seconds). 0: every target at its own offset, no wait",
   }),
 
   // [pprof]

@@ -18,6 +18,7 @@ import { firstScrapeDelay, slotStart, type Target } from "./target.ts";
 import { reportNames, seriesNamer } from "./series_name.ts";
 import type { ScrapeAuth } from "./prom_config.ts";
 import { HttpClient, HttpGetError } from "./http_client.ts";
+import { atWallTime, type WallDeadline } from "../clock/wall_timer.ts";
 
 const log = new Logger("scrape");
 
@@ -147,7 +148,7 @@ export class ScrapeLoop {
   #name: ReturnType<typeof seriesNamer>;
   #reportNames: string[];
   #client: HttpClient;
-  #timer?: ReturnType<typeof setTimeout>;
+  #timer?: WallDeadline;
   #next = 0;
   #running: Promise<void> | null = null;
   #stopped = false;
@@ -193,11 +194,11 @@ export class ScrapeLoop {
     const interval = this.target.interval;
     while (this.#next <= now - interval) this.#next += interval;
     const at = slotStart(this.#next, interval, this.#deps.startSlots);
-    this.#timer = setTimeout(() => {
+    this.#timer = atWallTime(Math.max(now, at), () => {
       this.#running = this.scrape().finally(() => this.#running = null);
       this.#next += interval;
       this.#schedule();
-    }, Math.max(0, at - now));
+    });
   }
 
   /**
@@ -206,7 +207,7 @@ export class ScrapeLoop {
    */
   async stop(): Promise<void> {
     this.#stopped = true;
-    clearTimeout(this.#timer);
+    this.#timer?.cancel();
     this.#client.close();
     await this.#running;
     this.#cache?.free();

@@ -208,12 +208,21 @@ export function firstScrapeDelay(target: Target, seed: bigint, nowMs: number): n
 }
 
 /**
+ * How long a start slot is with `slots` per interval: interval / slots rounded to whole seconds,
+ * at least one (the resolution Graphite keeps, and where the daemon's once-a-second chores
+ * already wake it), at most the interval; 0 with 0 slots.
+ */
+export function slotLength(intervalMs: number, slots: number): number {
+  if (slots <= 0) return 0;
+  return Math.min(intervalMs, Math.max(1000, Math.round(intervalMs / slots / 1000) * 1000));
+}
+
+/**
  * When a scrape due at `dueMs` starts with `slots` start slots per interval: at the first slot
- * boundary (counted from the Unix epoch) at or after it, so that the targets due in one slot
- * start in one timer wakeup; at `dueMs` itself with 0 slots (Prometheus).
+ * boundary (multiples of slotLength() since the Unix epoch) at or after it, so that the targets
+ * due in one slot start in one timer wakeup; at `dueMs` itself with 0 slots (Prometheus).
  */
 export function slotStart(dueMs: number, intervalMs: number, slots: number): number {
-  if (slots <= 0) return dueMs;
-  const slot = intervalMs / slots;
-  return Math.ceil(dueMs / slot) * slot;
+  const slot = slotLength(intervalMs, slots);
+  return slot === 0 ? dueMs : Math.ceil(dueMs / slot) * slot;
 }

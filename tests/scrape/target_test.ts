@@ -7,6 +7,7 @@ import {
   fnv1a64,
   labelsHash,
   makeTargets,
+  slotLength,
   slotStart,
   targetHash,
 } from "../../src/scrape/target.ts";
@@ -99,14 +100,29 @@ Deno.test("firstScrapeDelay() places a target at a fixed point of the interval",
   assertEquals(new Set([0, 1234, 7777, 9999].map((d) => phase(1_700_000_000_000 + d))).size, 1);
 });
 
+Deno.test("slotLength() is interval / slots in whole seconds, at least 1 s, at most the interval", () => {
+  const cases: [interval: number, slots: number, length: number][] = [
+    [5000, 0, 0], // no slots
+    [5000, 20, 1000], // 250 ms: a second
+    [60_000, 20, 3000],
+    [30_000, 20, 2000], // 1.5 s rounds to 2
+    [15_000, 2, 8000], // 7.5 s rounds to 8
+    [500, 20, 500], // a sub-second interval: one slot of it
+    [5000, 1, 5000],
+  ];
+  for (const [interval, slots, length] of cases) {
+    assertEquals(slotLength(interval, slots), length, `${interval} ${slots}`);
+  }
+});
+
 Deno.test("slotStart() rounds a due time up to the interval's next start slot", () => {
   const cases: [due: number, interval: number, slots: number, start: number][] = [
     [1_700_000_000_123, 5000, 0, 1_700_000_000_123], // no slots: Prometheus' own offset
-    [1_700_000_000_123, 5000, 20, 1_700_000_000_250],
-    [1_700_000_000_250, 5000, 20, 1_700_000_000_250], // on a boundary: stays
-    [1_700_000_000_251, 5000, 20, 1_700_000_000_500],
+    [1_700_000_000_123, 5000, 20, 1_700_000_001_000], // 1 s slots
+    [1_700_000_001_000, 5000, 20, 1_700_000_001_000], // on a boundary: stays
+    [1_700_000_001_001, 5000, 20, 1_700_000_002_000],
     [1_700_000_004_999, 5000, 1, 1_700_000_005_000],
-    [1_700_000_000_001, 60_000, 20, 1_700_000_001_000], // 3 s slots
+    [1_700_000_000_001, 60_000, 20, 1_700_000_001_000], // 3 s slots (multiples of 3 s)
   ];
   for (const [due, interval, slots, start] of cases) {
     assertEquals(slotStart(due, interval, slots), start, `${due} ${interval} ${slots}`);
