@@ -12,6 +12,8 @@ import {
   COUNTER_OVERFLOW,
   COUNTER_REJECTED,
   FLAG_FAILED,
+  HINT_SERIES,
+  HINT_STAMP,
   PEND_INITIAL,
   PEND_SERIES,
   PEND_SIZE,
@@ -36,6 +38,7 @@ import {
   deleteSeries,
   noteNewSeries,
   room,
+  seriesDeletions,
   seriesFor,
   syncGauges,
   touchSlots,
@@ -104,19 +107,50 @@ function noteCreated(series: usize): bool {
   return true;
 }
 
+/** The series a hint (HINT_SIZE bytes at `hint`, or 0) still names, or 0. */
+// @ts-ignore: decorator
+@inline function hinted(hint: usize): usize {
+  return hint != 0 && load<u32>(hint, HINT_STAMP) == seriesDeletions
+    ? <usize>load<u32>(hint, HINT_SERIES)
+    : 0;
+}
+
+/**
+ * Loads, for `count` records from `rec`, the series record a valid hint names or else the
+ * index slot (touchSlots()), so that their cache misses overlap.
+ */
+function touchAhead(rec: usize, count: i32, hints: usize): void {
+  if (hints == 0) {
+    touchSlots(rec, count, REC_SIZE, REC_HASH);
+    return;
+  }
+  let sum: u32 = 0;
+  for (let k = 0; k < count; k++) {
+    const series = hinted(<usize>load<u32>(hints + (<usize>k << 2)));
+    if (series != 0) sum += <u32>load<u16>(series, SER_FLAGS);
+    else touchSlots(rec + <usize>k * REC_SIZE, 1, REC_SIZE, REC_HASH);
+  }
+  touchedHints += sum;
+}
+
+let touchedHints: u32 = 0;
+
 /**
  * Admits the `count` records at `batch` into the open batch. A point is refused, and counted
  * by reason, when its record is rejected, its series is marked failed, or the cache cannot take
  * it (max-size less cached, not-confirmed and pending points; or memory cannot grow: overflow).
+ * `hints`, when not 0, lists a u32 per record: a series hint (HINT_SIZE bytes) or 0. A valid
+ * hint stands for the index lookup; an invalid one is set to the series the lookup finds.
  */
-export function stage(batch: usize, count: i32): void {
+export function stage(batch: usize, count: i32, hints: usize = 0): void {
   const end = batch + <usize>count * REC_SIZE;
   let left = room();
   left = left > <u64>pendingLen ? left - <u64>pendingLen : 0;
   for (let rec = batch; rec < end; rec += REC_SIZE) {
-    if (((rec - batch) & (TOUCH_AHEAD * REC_SIZE - 1)) == 0) {
+    const index = (rec - batch) / REC_SIZE;
+    if ((index & (TOUCH_AHEAD - 1)) == 0) {
       const n = <i32>((end - rec) / REC_SIZE);
-      touchSlots(rec, min(n, <i32>TOUCH_AHEAD), REC_SIZE, REC_HASH);
+      touchAhead(rec, min(n, <i32>TOUCH_AHEAD), hints == 0 ? 0 : hints + (index << 2));
     }
     const status = load<u32>(rec, REC_STATUS);
     if (status != REC_OK) {
@@ -127,19 +161,27 @@ export function stage(batch: usize, count: i32): void {
       bumpStaged(COUNTER_OVERFLOW);
       continue;
     }
-    const series = seriesFor(
-      load<u32>(rec, REC_HASH),
-      <usize>load<u32>(rec, REC_NAME),
-      <usize>load<u32>(rec, REC_NAME_LEN),
-    );
+    const hint = hints == 0 ? 0 : <usize>load<u32>(hints + (index << 2));
+    let series = hinted(hint);
     if (series == 0) {
-      bumpStaged(COUNTER_OVERFLOW);
-      continue;
-    }
-    if (created && !noteCreated(series)) {
-      deleteSeries(series);
-      bumpStaged(COUNTER_OVERFLOW);
-      continue;
+      series = seriesFor(
+        load<u32>(rec, REC_HASH),
+        <usize>load<u32>(rec, REC_NAME),
+        <usize>load<u32>(rec, REC_NAME_LEN),
+      );
+      if (series == 0) {
+        bumpStaged(COUNTER_OVERFLOW);
+        continue;
+      }
+      if (created && !noteCreated(series)) {
+        deleteSeries(series);
+        bumpStaged(COUNTER_OVERFLOW);
+        continue;
+      }
+      if (hint != 0) {
+        store<u32>(hint, <u32>series, HINT_SERIES);
+        store<u32>(hint, seriesDeletions, HINT_STAMP);
+      }
     }
     if ((load<u16>(series, SER_FLAGS) & FLAG_FAILED) != 0) {
       bumpStaged(COUNTER_REJECTED + Reason.SERIES_FAILED);

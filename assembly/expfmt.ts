@@ -21,6 +21,7 @@ import { NUM_BAD, NUM_SLOW, numStatus, numValue, parseValue } from "./float";
 import {
   BATCH_RECORDS,
   Char,
+  HINT_SIZE,
   INPUT_PADDING,
   MAX_NAME_LEN,
   Reason,
@@ -67,7 +68,8 @@ export const EXP_NAMES_BYTES: i32 = 1 << 20;
 // The cache: a header, an open-addressing index of (u32 span hash, u32 entry offset + 1), and an
 // arena of entries (8-byte aligned): u32 span hash, u16 span length, u16 name length (or
 // NAME_DROPPED / NAME_REJECTED), u32 FNV-1a of the name (or the Reason), u32 epoch last seen,
-// span bytes, name bytes.
+// a series hint (layout.ts HINT_*: the series the name resolved to, so that stage() skips the
+// index), span bytes, name bytes.
 const H_INDEX: i32 = 0;
 const H_SLOTS: i32 = 4;
 const H_ARENA: i32 = 8;
@@ -84,7 +86,8 @@ const E_SPAN_LEN: i32 = 4;
 const E_NAME_LEN: i32 = 6;
 const E_NAME_HASH: i32 = 8;
 const E_EPOCH: i32 = 12;
-const E_DATA: i32 = 16;
+const E_HINT: i32 = 16;
+const E_DATA: i32 = E_HINT + HINT_SIZE;
 const NAME_DROPPED: u32 = 0xffff;
 const NAME_REJECTED: u32 = 0xfffe;
 const MAX_SPAN: usize = 0xffff;
@@ -136,6 +139,8 @@ let consumed: usize = 0;
 let errAt: usize = 0;
 let missList: usize = 0;
 let missCount: i32 = 0;
+/** Per record of the current call: its cache entry's series hint, or 0 (stage()'s hints). */
+let hintList: usize = 0;
 let fixList: usize = 0;
 let fixCount: i32 = 0;
 let names: usize = 0;
@@ -153,15 +158,17 @@ let uncached: u32 = 0;
 function regionsInit(): bool {
   if (missList != 0) return true;
   missList = alloc(<usize>BATCH_RECORDS << 2);
+  hintList = alloc(<usize>BATCH_RECORDS << 2);
   fixList = alloc(<usize>BATCH_RECORDS * FIX_SIZE);
   resolveTable = alloc(<usize>BATCH_RECORDS * RESOLVE_SIZE);
   names = alloc(<usize>EXP_NAMES_BYTES + INPUT_PADDING);
-  return missList != 0 && fixList != 0 && resolveTable != 0 && names != 0;
+  return missList != 0 && hintList != 0 && fixList != 0 && resolveTable != 0 && names != 0;
 }
 
 /** Forgets the regions (init() reset the heap under them). */
 export function expReset(): void {
   missList = 0;
+  hintList = 0;
   fixList = 0;
   resolveTable = 0;
   names = 0;
@@ -319,6 +326,7 @@ function scInsert(h: usize, hash: u32, span: usize, spanLen: usize, nameLen: u32
   store<u16>(e, <u16>spanLen, E_SPAN_LEN);
   store<u16>(e, <u16>nameLen, E_NAME_LEN);
   store<u32>(e, epoch, E_EPOCH);
+  store<u64>(e + E_HINT, 0);
   memory.copy(e + E_DATA, span, spanLen);
   indexPut(h, hash, <u32>used);
   store<u32>(h, <u32>(used + size), H_USED);
@@ -816,6 +824,7 @@ function sample(p: usize, end: usize): usize {
   store<u32>(rec, ts, REC_TS);
   store<f64>(rec, value, REC_VALUE);
   store<u32>(rec, explicit ? EXP_EXPLICIT_TS : 0, REC_LINE_LEN);
+  store<u32>(hintList + (<usize>recCount << 2), entry == 0 ? 0 : <u32>(entry + E_HINT));
   if (entry != 0) {
     hits++;
     store<u32>(entry, epoch, E_EPOCH);
@@ -948,6 +957,7 @@ export function expResolve(count: i32): u32 {
       store<u32>(entry, nameHash, E_NAME_HASH);
       memory.copy(entry + E_DATA + spanLen, name, len);
     }
+    store<u32>(hintList + (<usize>recIndex << 2), <u32>(entry + E_HINT));
     store<u32>(rec, applyEntry(rec, entry, status), REC_STATUS);
   }
   return refused;
@@ -973,7 +983,7 @@ export function expStage(): void {
       old++;
     }
   }
-  stage(batch, recCount);
+  stage(batch, recCount, hintList);
 }
 
 /** Records written by the last expParse(), its misses and its fix-ups. */

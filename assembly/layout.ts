@@ -96,6 +96,13 @@ export const FLAG_DIRTY: u16 = 1; // cached points may hold duplicates or be out
 export const FLAG_UNCONFIRMED_DIRTY: u16 = 2; // popped points were DIRTY: read() deduplicates
 export const FLAG_FAILED: u16 = 4; // points for this series are refused (Reason.SERIES_FAILED)
 
+// Series hint: where a producer's own cache (a scrape cache entry) keeps the series a record
+// resolved to, so that stage() can skip the index (8 bytes). Valid while HINT_STAMP equals the
+// table's count of deleted series: a series record is freed only by deleteSeries().
+export const HINT_SERIES: i32 = 0; // u32 series pointer, 0: none yet
+export const HINT_STAMP: i32 = 4; // u32 seriesDeletions when it was stored
+export const HINT_SIZE: i32 = 8;
+
 // Pending point of the open batch: staged by stage(), applied by commit() (16 bytes).
 export const PEND_SERIES: i32 = 0; // u32 series pointer
 export const PEND_TS: i32 = 4; // u32 seconds

@@ -64,6 +64,8 @@ let nextRef: u64 = 1;
 let gcEpoch: u32 = 0;
 /** Set by seriesFor() when it created the series it returns. */
 export let created: bool = false;
+/** Series deleted so far (wrapping): a series hint stamped with another count is stale. */
+export let seriesDeletions: u32 = 0;
 
 /** Output region for pop()/read(), OUT_SIZE bytes per point; grown on demand. */
 export let out: usize = 0;
@@ -315,6 +317,7 @@ export function deleteSeries(rec: usize): void {
   store<u32>(sh, load<u32>(sh, SHARD_USED) - 1, SHARD_USED);
   free(rec, <usize>SER_NAME + <usize>load<u16>(rec, SER_NAME_LEN));
   seriesCount--;
+  seriesDeletions++;
 }
 
 /** Points the cache can still take: max-size less cached and not-confirmed points. */

@@ -185,3 +185,29 @@ Deno.test("a series name the cache refuses is counted as rejected, the scrape go
   }
   assertEquals([...dumpCache(head.drain).keys()], ["b"]);
 });
+
+Deno.test("a deleted series' hint in the scrape cache is not followed: its record, reused by another series, gets none of its points", () => {
+  head.reset(1_000_000);
+  const cache = head.scrapeCache();
+  // `fresh` is created and hinted in the first round; the body breaks in the second
+  const broken = append(`fresh 1\n${nodeBody(20_000)}broken line\n`, {}, cache);
+  assert.ok(broken.counts.error !== null);
+  broken.rollback();
+  // a series of the same name length, through another cache, takes a freed record
+  append("other 5\n", {}, head.scrapeCache()).commit();
+  const again = append("fresh 2\n", { timestamp: NOW + 1 }, cache);
+  assertEquals(again.commit().accepted, 1);
+  assertEquals(dumpCache(head.drain), new Map([["fresh", [[NOW + 1, 2]]], ["other", [[NOW, 5]]]]));
+});
+
+Deno.test("hints of a committed scrape are followed and its points land in their series", () => {
+  head.reset(1_000_000);
+  const cache = head.scrapeCache();
+  for (const ts of [NOW, NOW + 1, NOW + 2]) {
+    append("a 1\nb 2\nc 3\n", { timestamp: ts }, cache).commit();
+  }
+  const points = dumpCache(head.drain);
+  for (const [name, value] of [["a", 1], ["b", 2], ["c", 3]] as const) {
+    assertEquals(points.get(name), [[NOW, value], [NOW + 1, value], [NOW + 2, value]]);
+  }
+});
