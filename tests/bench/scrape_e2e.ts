@@ -1,17 +1,20 @@
 // Scraping end to end, carbonado against Prometheus 2.42 in the same run: both scrape the same
 // TARGETS targets of SERIES series each (served by tests/bench/scrape_targets.ts in its own
 // process) every INTERVAL, carbonado with the write-ahead log on and Whisper off (so both only
-// log and keep samples in memory), Prometheus with its defaults. After a warm-up of two
-// intervals, each daemon's CPU seconds (/proc/<pid>/stat) over the measured window are divided
-// by the samples it scraped in it: carbonado's carbonado_scrape_samples_total, Prometheus'
-// prometheus_tsdb_head_samples_appended_total.
-// `deno task bench:scrape [targets] [series] [interval s] [window s]` (defaults 100 1000 5 60).
+// log and keep samples in memory), Prometheus with its defaults. After a warm-up (two intervals
+// of scrapes, and WARMUP seconds since the start: what a long-running daemon spends in its
+// first minute, V8 compiling its hot code and a first full GC, Go growing its heap, is not its
+// steady state), each daemon's CPU seconds (/proc/<pid>/stat) over the measured window are
+// divided by the samples it scraped in it: carbonado's carbonado_scrape_samples_total,
+// Prometheus' prometheus_tsdb_head_samples_appended_total.
+// `deno task bench:scrape [targets] [series] [interval s] [window s] [warm-up s]`
+// (defaults 100 1000 5 60 60).
 
 import { startDaemon } from "../_util/daemon.ts";
 import { freePort } from "../_util/net.ts";
 import { cpuSeconds, report } from "./e2e_util.ts";
 
-const [TARGETS, SERIES, INTERVAL_S, WINDOW_S] = [100, 1000, 5, 60].map((d, i) =>
+const [TARGETS, SERIES, INTERVAL_S, WINDOW_S, WARMUP_S] = [100, 1000, 5, 60, 60].map((d, i) =>
   Deno.args[i] ? Number(Deno.args[i]) : d
 );
 const PROMETHEUS = "/usr/bin/prometheus";
@@ -83,13 +86,14 @@ const theirs = () =>
 try {
   // polled once a second, not waitFor's 5 ms: rendering /metrics 200 times a second would put
   // the warm-up's garbage into the measured window
-  const warmUntil = Date.now() + 120_000;
+  const started = Date.now();
+  const warmUntil = started + 120_000 + WARMUP_S * 1000;
   while (true) {
     const warm = await Promise.all([ours(), theirs()]).then(
       ([c, p]) => c >= 2 * TARGETS * SERIES && p >= 2 * TARGETS * SERIES,
       () => false,
     );
-    if (warm) break;
+    if (warm && Date.now() - started >= WARMUP_S * 1000) break;
     if (Date.now() > warmUntil) throw new Error("no two intervals of scrapes in 120 s");
     await new Promise((r) => setTimeout(r, 1000));
   }
@@ -110,7 +114,8 @@ try {
   const c = perMillion(end.c - start.c, end.cs - start.cs);
   const p = perMillion(end.p - start.p, end.ps - start.ps);
   await report(
-    `${TARGETS} targets x ${SERIES} series every ${INTERVAL_S}s, ${WINDOW_S}s window: ` +
+    `${TARGETS} targets x ${SERIES} series every ${INTERVAL_S}s, ${WINDOW_S}s window after ` +
+      `${WARMUP_S}s: ` +
       `carbonado ${(end.c - start.c).toFixed(2)} CPU s / ${end.cs - start.cs} samples = ` +
       `${c.toFixed(3)} CPU s per million; Prometheus 2.42 ${
         (end.p - start.p).toFixed(2)
