@@ -17,7 +17,7 @@ export function alignedInterval(fn: () => void, periodMs: number): AlignedInterv
   const arm = () => {
     const now = Date.now();
     next += periodMs;
-    // a run a millisecond early (the timer's slack) does not run twice; a held-up one skips
+    // a held-up run skips the periods it missed
     while (next <= now) next += periodMs;
     pending = atWallTime(next, () => {
       arm();

@@ -1,20 +1,17 @@
 // The daemon's one timer for wall-clock deadlines. The chores that repeat on multiples of their
 // period (aligned_interval.ts: the WAL's fdatasync, the listeners' sweeps, the tag sync) and the
 // scrapes that start on slots (scrape/scrape_loop.ts) register their deadlines here; one
-// setTimeout, armed for the earliest, runs everything due within DUE_SLACK_MS of it in one
-// wakeup. Timers of their own would each round their delay on their own and split one second's
-// work over two or three wakeups of a few milliseconds apart, and every wakeup of Deno after an
-// idle spell costs 0.3-0.45 ms of CPU on the benchmark VM (docs/benchmarks.md, "Scraping end to
-// end").
+// setTimeout, armed for the earliest, runs everything due by then in one wakeup, and nothing
+// before its deadline by Date.now() (a scrape's timestamp is the second it starts in). Timers of
+// their own would each round their delay on their own and split one second's work over two or
+// three wakeups a few milliseconds apart, and every wakeup of Deno after an idle spell costs
+// 0.3-0.45 ms of CPU on the benchmark VM (docs/benchmarks.md, "Scraping end to end").
 
 /** A registered deadline. */
 export interface WallDeadline {
   /** Drops it (its callback is not called); the timer stops when nothing is left. */
   cancel(): void;
 }
-
-/** Deadlines this close after the one a wakeup is for run in the same wakeup (ms). */
-export const DUE_SLACK_MS = 1;
 
 interface Entry {
   fn: () => void;
@@ -70,13 +67,13 @@ function arm(): void {
   if (first !== Infinity) timer = setTimeout(fire, Math.max(0, first - Date.now()));
 }
 
-/** Runs everything due by now (and DUE_SLACK_MS on), then re-arms. */
+/** Runs everything due by now, then re-arms (for the rest, or for a deadline not yet due). */
 function fire(): void {
   timer = undefined;
   armedFor = Infinity;
   const now = Date.now();
   const run: Entry[] = [];
-  while (earliest() <= now + DUE_SLACK_MS) {
+  while (earliest() <= now) {
     const at = heap[0];
     heapPop();
     for (const entry of due.get(at)!) run.push(entry);

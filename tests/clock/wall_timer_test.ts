@@ -1,28 +1,31 @@
-// atWallTime: deadlines due together run in one wakeup, a cancelled one never runs, a throwing
-// callback does not keep the others of its wakeup from running, and nothing is left armed once
-// every deadline has run or been cancelled (the ops sanitizer checks it).
+// atWallTime: deadlines due together run in one wakeup and none before its time, a cancelled
+// one never runs, and nothing is left armed once every deadline has run or been cancelled (the
+// ops sanitizer checks it).
 
-import { assertEquals } from "../_util/assert.ts";
+import { assert, assertEquals } from "../_util/assert.ts";
 import { waitFor } from "../_util/net.ts";
-import { atWallTime, DUE_SLACK_MS } from "../../src/clock/wall_timer.ts";
+import { atWallTime } from "../../src/clock/wall_timer.ts";
 
-Deno.test("deadlines within the slack run in one wakeup, by deadline and then in the order set", async () => {
+Deno.test("deadlines at the same moment run in one wakeup, in the order set, none before its time", async () => {
   const at = Date.now() + 30;
-  const runs: [string, number][] = [];
-  // each callback records the wakeup it ran in (microtasks run only between wakeups)
+  const runs: [string, number, number][] = [];
+  // each callback records the wakeup it ran in (microtasks run only between wakeups) and when
   let turn = 0;
   const mark = (name: string) => () => {
-    runs.push([name, turn]);
+    runs.push([name, turn, Date.now()]);
     queueMicrotask(() => turn++);
   };
   atWallTime(at, mark("a"));
-  atWallTime(at + DUE_SLACK_MS, mark("b")); // within the slack: same wakeup
+  atWallTime(at + 15, mark("late"));
   atWallTime(at - 10, mark("early"));
-  atWallTime(at, mark("c"));
+  atWallTime(at, mark("b"));
   await waitFor(() => runs.length === 4);
-  assertEquals(runs.map(([name]) => name), ["early", "a", "c", "b"]); // by deadline, then order set
-  const [, first] = runs[1];
-  assertEquals(runs.slice(1).map(([, t]) => t), [first, first, first], `turns: ${runs}`);
+  assertEquals(runs.map(([name]) => name), ["early", "a", "b", "late"]);
+  assertEquals(runs[1][1], runs[2][1], `a and b in one wakeup: ${runs}`);
+  const due = [at - 10, at, at, at + 15];
+  runs.forEach(([name, , ranAt], i) =>
+    assert(ranAt >= due[i], `${name} ran at ${ranAt} < ${due[i]}`)
+  );
 });
 
 Deno.test("a cancelled deadline does not run; cancelling the last leaves no timer", async () => {
