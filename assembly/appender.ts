@@ -12,8 +12,6 @@ import {
   COUNTER_OVERFLOW,
   COUNTER_REJECTED,
   FLAG_FAILED,
-  HINT_SERIES,
-  HINT_STAMP,
   PEND_INITIAL,
   PEND_SERIES,
   PEND_SIZE,
@@ -36,11 +34,13 @@ import {
   appendPoint,
   created,
   deleteSeries,
+  hintedSeries,
   noteNewSeries,
   room,
-  seriesDeletions,
   seriesFor,
+  setHint,
   syncGauges,
+  touchHinted,
   touchSlots,
 } from "./shard_table";
 
@@ -107,34 +107,6 @@ function noteCreated(series: usize): bool {
   return true;
 }
 
-/** The series a hint (HINT_SIZE bytes at `hint`, or 0) still names, or 0. */
-// @ts-ignore: decorator
-@inline function hinted(hint: usize): usize {
-  return hint != 0 && load<u32>(hint, HINT_STAMP) == seriesDeletions
-    ? <usize>load<u32>(hint, HINT_SERIES)
-    : 0;
-}
-
-/**
- * Loads, for `count` records from `rec`, the series record a valid hint names or else the
- * index slot (touchSlots()), so that their cache misses overlap.
- */
-function touchAhead(rec: usize, count: i32, hints: usize): void {
-  if (hints == 0) {
-    touchSlots(rec, count, REC_SIZE, REC_HASH);
-    return;
-  }
-  let sum: u32 = 0;
-  for (let k = 0; k < count; k++) {
-    const series = hinted(<usize>load<u32>(hints + (<usize>k << 2)));
-    if (series != 0) sum += <u32>load<u16>(series, SER_FLAGS);
-    else touchSlots(rec + <usize>k * REC_SIZE, 1, REC_SIZE, REC_HASH);
-  }
-  touchedHints += sum;
-}
-
-let touchedHints: u32 = 0;
-
 /**
  * Admits the `count` records at `batch` into the open batch. A point is refused, and counted
  * by reason, when its record is rejected, its series is marked failed, or the cache cannot take
@@ -150,7 +122,9 @@ export function stage(batch: usize, count: i32, hints: usize = 0): void {
     const index = (rec - batch) / REC_SIZE;
     if ((index & (TOUCH_AHEAD - 1)) == 0) {
       const n = <i32>((end - rec) / REC_SIZE);
-      touchAhead(rec, min(n, <i32>TOUCH_AHEAD), hints == 0 ? 0 : hints + (index << 2));
+      const ahead = min(n, <i32>TOUCH_AHEAD);
+      if (hints == 0) touchSlots(rec, ahead, REC_SIZE, REC_HASH);
+      else touchHinted(rec, ahead, REC_SIZE, REC_HASH, hints + (index << 2));
     }
     const status = load<u32>(rec, REC_STATUS);
     if (status != REC_OK) {
@@ -162,7 +136,7 @@ export function stage(batch: usize, count: i32, hints: usize = 0): void {
       continue;
     }
     const hint = hints == 0 ? 0 : <usize>load<u32>(hints + (index << 2));
-    let series = hinted(hint);
+    let series = hintedSeries(hint);
     if (series == 0) {
       series = seriesFor(
         load<u32>(rec, REC_HASH),
@@ -178,10 +152,7 @@ export function stage(batch: usize, count: i32, hints: usize = 0): void {
         bumpStaged(COUNTER_OVERFLOW);
         continue;
       }
-      if (hint != 0) {
-        store<u32>(hint, <u32>series, HINT_SERIES);
-        store<u32>(hint, seriesDeletions, HINT_STAMP);
-      }
+      if (hint != 0) setHint(hint, series);
     }
     if ((load<u16>(series, SER_FLAGS) & FLAG_FAILED) != 0) {
       bumpStaged(COUNTER_REJECTED + Reason.SERIES_FAILED);

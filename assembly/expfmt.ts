@@ -40,7 +40,7 @@ import {
 import { batch, checkName, nameCanonical } from "./plain";
 import { canon, canonLen, sameBytes, validUtf8, wordHash } from "./tags";
 import { stage } from "./appender";
-import { findSeries } from "./shard_table";
+import { findSeries, hintedSeries } from "./shard_table";
 
 export const EXP_FIXUP: u32 = 1; // REC_FIXUP: the value (or OpenMetrics timestamp) needs the JS side
 export const EXP_NAN: u32 = 2;
@@ -973,11 +973,15 @@ export function expStage(): void {
     if (load<u32>(rec, REC_LINE_LEN) != EXP_EXPLICIT_TS || load<u32>(rec, REC_STATUS) != REC_OK) {
       continue;
     }
-    const series = findSeries(
-      load<u32>(rec, REC_HASH),
-      <usize>load<u32>(rec, REC_NAME),
-      <usize>load<u32>(rec, REC_NAME_LEN),
-    );
+    const hint = <usize>load<u32>(hintList + (<usize>((rec - batch) / REC_SIZE) << 2));
+    let series = hintedSeries(hint);
+    if (series == 0) {
+      series = findSeries(
+        load<u32>(rec, REC_HASH),
+        <usize>load<u32>(rec, REC_NAME),
+        <usize>load<u32>(rec, REC_NAME_LEN),
+      );
+    }
     if (series != 0 && load<u32>(rec, REC_TS) < load<u32>(series, SER_MAX_TS)) {
       store<u32>(rec, EXP_OLD, REC_STATUS);
       old++;

@@ -16,6 +16,8 @@ import {
   FLAG_DIRTY,
   FLAG_FAILED,
   FLAG_UNCONFIRMED_DIRTY,
+  HINT_SERIES,
+  HINT_STAMP,
   NEW_SERIES_CAP,
   OUT_SIZE,
   OUT_TS,
@@ -65,7 +67,7 @@ let gcEpoch: u32 = 0;
 /** Set by seriesFor() when it created the series it returns. */
 export let created: bool = false;
 /** Series deleted so far (wrapping): a series hint stamped with another count is stale. */
-export let seriesDeletions: u32 = 0;
+let seriesDeletions: u32 = 0;
 
 /** Output region for pop()/read(), OUT_SIZE bytes per point; grown on demand. */
 export let out: usize = 0;
@@ -184,6 +186,30 @@ function growShard(sh: usize): bool {
 
 let touched: u32 = 0;
 
+/** The series a hint (layout.ts HINT_*, at `hint`, or 0) still names, or 0. */
+// @ts-ignore: decorator
+@inline export function hintedSeries(hint: usize): usize {
+  return hint != 0 && load<u32>(hint, HINT_STAMP) == seriesDeletions
+    ? <usize>load<u32>(hint, HINT_SERIES)
+    : 0;
+}
+
+/** Points a hint at `series` (found or created by seriesFor()). */
+// @ts-ignore: decorator
+@inline export function setHint(hint: usize, series: usize): void {
+  store<u32>(hint, <u32>series, HINT_SERIES);
+  store<u32>(hint, seriesDeletions, HINT_STAMP);
+}
+
+/** The series in the index slot insert() probes first for `hash`, or 0. */
+// @ts-ignore: decorator
+@inline function firstProbe(hash: u32): usize {
+  const sh = shardOf(hash);
+  const slots = <usize>load<u32>(sh, SHARD_SLOTS);
+  const i = (hash >> SHARD_BITS) & load<u32>(sh, SHARD_CAP_MASK);
+  return <usize>load<u32>(slots + (<usize>i << 3), 4);
+}
+
 /**
  * Loads the index slot (and the series it holds) that insert() will probe first for each of
  * `count` batch records, so that their cache misses overlap instead of coming one at a time.
@@ -191,12 +217,29 @@ let touched: u32 = 0;
 export function touchSlots(rec: usize, count: i32, recSize: usize, hashOff: usize): void {
   let sum: u32 = 0;
   for (let k = 0; k < count; k++) {
-    const hash = load<u32>(rec + hashOff);
-    const sh = shardOf(hash);
-    const slots = <usize>load<u32>(sh, SHARD_SLOTS);
-    const i = (hash >> SHARD_BITS) & load<u32>(sh, SHARD_CAP_MASK);
-    const series = load<u32>(slots + (<usize>i << 3), 4);
-    sum += series == 0 ? 0 : load<u32>(<usize>series, SER_HEAD);
+    const series = firstProbe(load<u32>(rec + hashOff));
+    sum += series == 0 ? 0 : load<u32>(series, SER_HEAD);
+    rec += recSize;
+  }
+  touched += sum;
+}
+
+/**
+ * touchSlots() for records with hints (`hints` lists a u32 hint pointer per record): the series
+ * a valid hint names is loaded directly, one miss instead of two in a row.
+ */
+export function touchHinted(
+  rec: usize,
+  count: i32,
+  recSize: usize,
+  hashOff: usize,
+  hints: usize,
+): void {
+  let sum: u32 = 0;
+  for (let k = 0; k < count; k++) {
+    let series = hintedSeries(<usize>load<u32>(hints + (<usize>k << 2)));
+    if (series == 0) series = firstProbe(load<u32>(rec + hashOff));
+    sum += series == 0 ? 0 : load<u32>(series, SER_HEAD);
     rec += recSize;
   }
   touched += sum;
