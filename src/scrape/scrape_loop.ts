@@ -194,7 +194,7 @@ export class ScrapeLoop {
     const interval = this.target.interval;
     while (this.#next <= now - interval) this.#next += interval;
     const at = slotStart(this.#next, interval, this.#deps.startSlots);
-    this.#timer = atWallTime(Math.max(now, at), () => {
+    this.#timer = atWallTime(at, () => {
       this.#running = this.scrape().finally(() => this.#running = null);
       this.#next += interval;
       this.#schedule();

@@ -13,6 +13,7 @@ import {
   type NameStyle,
 } from "../../src/remote/names.ts";
 import type { EncodableSeries } from "../../src/remote/write_request.ts";
+import { compareCodePoints } from "../../src/index/glob.ts";
 import { putUvarint, utf8Length, uvarintLen, writeUtf8 } from "../../src/protocol/protobuf.ts";
 
 const TAG_LABEL = 0x0a;
@@ -68,7 +69,7 @@ export class StringNameMapper {
     out.set("__name__", this.#style === "raw" ? metric : sanitizeMetricName(metric));
     const labels: Label[] = [];
     for (const [k, v] of out) if (v !== "") labels.push([k, v]);
-    return labels.sort((a, b) => compareBytes(a[0], b[0]));
+    return labels.sort((a, b) => compareCodePoints(a[0], b[0]));
   }
 }
 
@@ -138,7 +139,7 @@ export function encodeLabels(labels: readonly (readonly [string, string])[]): Ui
     if (name === "" || value === "") {
       throw new RangeError(`Invalid label ${JSON.stringify(name)}: empty name or value`);
     }
-    if (i > 0 && compareBytes(labels[i - 1][0], name) >= 0) {
+    if (i > 0 && compareCodePoints(labels[i - 1][0], name) >= 0) {
       throw new RangeError(`Invalid labels: ${JSON.stringify(name)} is out of order or repeated`);
     }
     const inner = fieldSize(utf8Length(name)) + fieldSize(utf8Length(value));
@@ -166,18 +167,8 @@ function fieldSize(len: number): number {
   return 1 + uvarintLen(len) + len;
 }
 
-/** Compares two strings by their UTF-8 bytes (the order the spec sorts label names in). */
-export function compareBytes(a: string, b: string): number {
-  // UTF-16 order equals UTF-8 byte order except around surrogates; compare code points
-  const n = Math.min(a.length, b.length);
-  for (let i = 0; i < n; i++) {
-    const x = a.codePointAt(i)!;
-    const y = b.codePointAt(i)!;
-    if (x !== y) return x < y ? -1 : 1;
-    if (x > 0xffff) i++;
-  }
-  return a.length - b.length;
-}
+/** Orders label names by their UTF-8 bytes (the spec's order): code point order is the same. */
+export { compareCodePoints as compareBytes };
 
 /** The shard hash of a label set as first written: FNV-1a 32 over its key's UTF-16 code units. */
 export function labelsHash(labels: readonly Label[]): number {
